@@ -1,0 +1,177 @@
+//! The determinism model: one configuration every backend is built from.
+
+use crate::clocks::{ClockPolicy, VirtualClock};
+use std::time::Duration;
+
+/// Everything that decides what a guest can observe. Every backend
+/// ([`build_p1`](Self::build_p1), [`build_p2`](Self::build_p2),
+/// [`build_wasi_common`](Self::build_wasi_common)) is built from it, so the
+/// same configuration gives the same answers on each.
+///
+/// `new()` (= `default()`) gives:
+///
+/// | setting | default |
+/// |---|---|
+/// | [`seed`](Self::seed) | 42 |
+/// | [`wall_start`](Self::wall_start) | the Unix epoch |
+/// | [`monotonic_start`](Self::monotonic_start) | 0 ns |
+/// | [`clock_policy`](Self::clock_policy) | [`ClockPolicy::AdvanceOnSleep`] |
+/// | [`args`](Self::args), [`env`](Self::env) | none |
+/// | [`stdin`](Self::stdin) | empty |
+/// | [`capture_output`](Self::capture_output) | off: stdout and stderr are discarded |
+///
+/// Nothing is ever inherited from the host: no arguments, environment,
+/// preopened directories, sockets or name lookup.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::{ClockPolicy, DeterminismConfig};
+/// use std::time::Duration;
+///
+/// let config = DeterminismConfig::new()
+///     .seed(7)
+///     .wall_start(Duration::from_secs(946_684_800)) // 2000-01-01
+///     .clock_policy(ClockPolicy::Tick(Duration::from_micros(1)))
+///     .capture_output(true);
+/// assert_eq!(config.get_seed(), 7);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeterminismConfig {
+    seed: u64,
+    wall_start: Duration,
+    monotonic_start: u64,
+    clock_policy: ClockPolicy,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: Vec<u8>,
+    capture_output: bool,
+    output_limit: usize,
+}
+
+impl Default for DeterminismConfig {
+    fn default() -> Self {
+        DeterminismConfig {
+            seed: 42,
+            wall_start: Duration::ZERO,
+            monotonic_start: 0,
+            clock_policy: ClockPolicy::AdvanceOnSleep,
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: Vec::new(),
+            capture_output: false,
+            output_limit: 16 << 20,
+        }
+    }
+}
+
+impl DeterminismConfig {
+    /// The defaults listed in the [type docs](Self).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The seed every random stream is derived from (see
+    /// [`random`](crate::random)). By default 42.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The wall-clock reading at start, as a duration after the Unix epoch.
+    /// By default zero (the epoch). See also [`monotonic_start`](Self::monotonic_start).
+    pub fn wall_start(mut self, since_epoch: Duration) -> Self {
+        self.wall_start = since_epoch;
+        self
+    }
+
+    /// The monotonic-clock reading at start, in nanoseconds. By default 0.
+    pub fn monotonic_start(mut self, nanos: u64) -> Self {
+        self.monotonic_start = nanos;
+        self
+    }
+
+    /// How virtual time moves. By default [`ClockPolicy::AdvanceOnSleep`].
+    pub fn clock_policy(mut self, policy: ClockPolicy) -> Self {
+        self.clock_policy = policy;
+        self
+    }
+
+    /// Command-line arguments the guest sees (the first is the program name).
+    /// By default none. Preview1 passes NUL-terminated strings, so the
+    /// wasi-common backend leaves out a string that contains a NUL byte (as
+    /// it does for [`env`](Self::env)).
+    pub fn args(mut self, args: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Environment variables the guest sees. By default none.
+    pub fn env(
+        mut self,
+        env: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) -> Self {
+        self.env = env.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        self
+    }
+
+    /// Bytes the guest reads from stdin. By default empty.
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = bytes.into();
+        self
+    }
+
+    /// Whether stdout and stderr are captured into memory (read them with
+    /// [`CapturedOutput`]) instead of discarded. By default off.
+    /// See also [`output_limit`](Self::output_limit).
+    pub fn capture_output(mut self, capture: bool) -> Self {
+        self.capture_output = capture;
+        self
+    }
+
+    /// The most bytes captured per stream; a write past it fails with an
+    /// error the guest sees, the same way every run. By default 16 MiB.
+    pub fn output_limit(mut self, bytes: usize) -> Self {
+        self.output_limit = bytes;
+        self
+    }
+
+    /// The configured seed.
+    pub fn get_seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The configured clock policy.
+    pub fn get_clock_policy(&self) -> ClockPolicy {
+        self.clock_policy
+    }
+
+    /// A fresh timeline for this configuration.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::DeterminismConfig;
+    /// let clock = DeterminismConfig::new().monotonic_start(10).virtual_clock();
+    /// assert_eq!(clock.peek(), 10);
+    /// ```
+    pub fn virtual_clock(&self) -> VirtualClock {
+        VirtualClock::new(self.clock_policy, self.wall_start, self.monotonic_start)
+    }
+
+    pub(crate) fn get_args(&self) -> &[String] {
+        &self.args
+    }
+
+    pub(crate) fn get_env(&self) -> &[(String, String)] {
+        &self.env
+    }
+
+    pub(crate) fn get_stdin(&self) -> &[u8] {
+        &self.stdin
+    }
+
+    pub(crate) fn output_capacity(&self) -> Option<usize> {
+        self.capture_output.then_some(self.output_limit)
+    }
+}

@@ -1,0 +1,115 @@
+//! Engine: a wasmtime `Config` and Store limits that make execution itself
+//! deterministic.
+//!
+//! [`deterministic_config`] turns on:
+//!
+//! - NaN canonicalization, so float results do not carry host NaN bit patterns;
+//! - deterministic relaxed SIMD, so `relaxed_*` instructions give the same
+//!   lanes on every CPU;
+//! - fuel (`consume_fuel`), so a runaway guest is stopped after the same
+//!   number of instructions on every host; epoch interruption stays off
+//!   because epochs follow wall-clock time;
+//!
+//! and turns off threads, shared memory and shared-everything threads (thread
+//! interleavings are host scheduling). [`store_limits`] fixes how far memories
+//! and tables may grow, so `memory.grow` fails at the same size everywhere
+//! instead of when the host runs out of address space.
+//!
+//! Not covered: the *native* stack depth at which a deep recursion overflows
+//! depends on the host and compiler (frame sizes differ between Cranelift
+//! versions, targets and the Pulley interpreter), as does running out of host
+//! memory. Treat those outcomes as host-dependent, not as guest results
+//! (the audit reports them as "poisoned").
+
+use wasmtime::{Config, Engine, StoreLimits, StoreLimitsBuilder};
+
+/// The most linear-memory bytes one memory may grow to: 256 MiB.
+pub const MAX_MEMORY_BYTES: usize = 256 << 20;
+/// The most elements one table may grow to.
+pub const MAX_TABLE_ELEMENTS: usize = 100_000;
+/// The most instances, memories and tables one Store may create.
+pub const MAX_INSTANCES: usize = 100;
+/// The wasm stack limit set on the config, in bytes (wasmtime's default is
+/// 512 KiB; fixed here so every build of this crate uses the same value).
+pub const MAX_WASM_STACK: usize = 512 << 10;
+
+/// Applies the deterministic settings of the [module docs](self) to `config`.
+///
+/// # Example
+///
+/// ```
+/// let mut config = wasmtime::Config::new();
+/// deterministic_wasi_ctx::engine::configure(&mut config);
+/// let engine = wasmtime::Engine::new(&config)?;
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn configure(config: &mut Config) -> &mut Config {
+    config
+        .cranelift_nan_canonicalization(true)
+        .relaxed_simd_deterministic(true)
+        .wasm_threads(false)
+        .wasm_shared_everything_threads(false)
+        .shared_memory(false)
+        .consume_fuel(true)
+        .epoch_interruption(false)
+        .max_wasm_stack(MAX_WASM_STACK)
+}
+
+/// A fresh `Config` with [`configure`] applied.
+///
+/// # Example
+///
+/// ```
+/// let config = deterministic_wasi_ctx::engine::deterministic_config();
+/// let _engine = wasmtime::Engine::new(&config)?;
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn deterministic_config() -> Config {
+    let mut config = Config::new();
+    configure(&mut config);
+    config
+}
+
+/// An engine with [`deterministic_config`].
+///
+/// # Errors
+///
+/// If wasmtime cannot create an engine for this host.
+///
+/// # Example
+///
+/// ```
+/// let engine = deterministic_wasi_ctx::engine::deterministic_engine()?;
+/// let store = wasmtime::Store::new(&engine, ());
+/// assert_eq!(store.get_fuel()?, 0);
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn deterministic_engine() -> wasmtime::Result<Engine> {
+    Engine::new(&deterministic_config())
+}
+
+/// Store limits with the fixed bounds above. `memory.grow` and `table.grow`
+/// past them return -1 (they do not trap), as the spec allows.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::engine;
+/// use wasmtime::Store;
+///
+/// struct Data { limits: wasmtime::StoreLimits }
+/// let engine = engine::deterministic_engine()?;
+/// let mut store = Store::new(&engine, Data { limits: engine::store_limits() });
+/// store.limiter(|d| &mut d.limits);
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn store_limits() -> StoreLimits {
+    StoreLimitsBuilder::new()
+        .memory_size(MAX_MEMORY_BYTES)
+        .table_elements(MAX_TABLE_ELEMENTS)
+        .instances(MAX_INSTANCES)
+        .memories(MAX_INSTANCES)
+        .tables(MAX_INSTANCES)
+        .trap_on_grow_failure(false)
+        .build()
+}

@@ -1,0 +1,95 @@
+//! Preview1 modules on `wasmtime-wasi`.
+
+use crate::stdio::CapturedOutput;
+use crate::{DeterminismConfig, VirtualClock};
+use wasmtime::Linker;
+use wasmtime_wasi::p1::WasiP1Ctx;
+
+/// A deterministic preview1 context for `wasmtime-wasi`: the stock
+/// [`WasiP1Ctx`] plus the virtual clock its scheduling overrides share.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::{DeterminismConfig, engine, p1};
+/// use wasmtime::{Linker, Module, Store};
+///
+/// let engine = engine::deterministic_engine()?;
+/// let module = Module::new(&engine, r#"(module
+///     (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+///     (memory (export "memory") 1)
+///     (func (export "_start") (drop (call $r (i32.const 0) (i32.const 1)))))"#)?;
+/// let mut linker = Linker::new(&engine);
+/// p1::add_to_linker_sync(&mut linker, |t| t)?;
+/// let mut store = Store::new(&engine, DeterminismConfig::new().build_p1());
+/// store.set_fuel(1_000_000)?;
+/// let instance = linker.instantiate(&mut store, &module)?;
+/// instance.get_typed_func::<(), ()>(&mut store, "_start")?.call(&mut store, ())?;
+/// let memory = instance.get_memory(&mut store, "memory").unwrap();
+/// assert_eq!(memory.data(&store)[0], 155);
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub struct DeterministicP1Ctx {
+    /// The stock wasmtime-wasi preview1 context, configured deterministically.
+    pub wasi: WasiP1Ctx,
+    clock: VirtualClock,
+    output: CapturedOutput,
+}
+
+impl DeterministicP1Ctx {
+    /// The timeline shared by this context's clocks and scheduler.
+    pub fn clock(&self) -> &VirtualClock {
+        &self.clock
+    }
+
+    /// Captured stdout/stderr.
+    pub fn output(&self) -> &CapturedOutput {
+        &self.output
+    }
+}
+
+impl DeterminismConfig {
+    /// Builds a preview1 `wasmtime-wasi` context. Link it with
+    /// [`add_to_linker_sync`].
+    pub fn build_p1(&self) -> DeterministicP1Ctx {
+        let clock = self.virtual_clock();
+        let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
+        self.apply_to_builder(&mut builder, &clock);
+        let output = CapturedOutput::install_wasmtime(
+            &mut builder,
+            self.get_stdin(),
+            self.output_capacity(),
+        );
+        DeterministicP1Ctx {
+            wasi: builder.build_p1(),
+            clock,
+            output,
+        }
+    }
+}
+
+/// Adds the stock preview1 (`wasi_snapshot_preview1`) and preview0
+/// (`wasi_unstable`) functions to `linker`, then the virtual-time
+/// `poll_oneoff` and `sched_yield` overrides.
+///
+/// # Errors
+///
+/// If the linker rejects a definition.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::p1::{DeterministicP1Ctx, add_to_linker_sync};
+/// let engine = wasmtime::Engine::default();
+/// let mut linker: wasmtime::Linker<DeterministicP1Ctx> = wasmtime::Linker::new(&engine);
+/// add_to_linker_sync(&mut linker, |t| t)?;
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn add_to_linker_sync<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut DeterministicP1Ctx,
+) -> wasmtime::Result<()> {
+    wasmtime_wasi::p1::add_to_linker_sync(linker, move |t| &mut get(t).wasi)?;
+    wasmtime_wasi::p0::add_to_linker_sync(linker, move |t| &mut get(t).wasi)?;
+    crate::sched::add_scheduling_to_linker(linker, move |t| &get(t).clock)
+}

@@ -1,0 +1,81 @@
+//! Linker overrides for preview1 modules on `wasmtime-wasi`.
+//!
+//! Stock `wasmtime-wasi` sleeps in real time in `poll_oneoff` (a
+//! `std::thread::sleep` or a tokio timer). These overrides replace
+//! `poll_oneoff` and `sched_yield` under both `wasi_snapshot_preview1` and
+//! `wasi_unstable` with the virtual-time rules of [`sched::poll`](super::poll).
+
+use super::abi::{GuestMemory, Layout, PollError};
+use super::poll::poll_oneoff;
+use crate::VirtualClock;
+use wasmtime::{Caller, Extern, Linker};
+
+/// The two preview1-family module names and their layouts.
+const MODULES: [(&str, Layout); 2] = [
+    ("wasi_snapshot_preview1", Layout::Preview1),
+    ("wasi_unstable", Layout::Preview0),
+];
+
+/// Defines `poll_oneoff` and `sched_yield` in `linker` (replacing any earlier
+/// definitions) for both `wasi_snapshot_preview1` and `wasi_unstable`, using
+/// the virtual clock that `clock` finds in the store data.
+///
+/// Call this *after* adding the stock WASI functions. Shadowing is enabled on
+/// `linker` and stays enabled.
+///
+/// # Errors
+///
+/// Only if the linker rejects a definition (it does not once shadowing is on).
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::{DeterminismConfig, p1::DeterministicP1Ctx};
+/// use wasmtime::{Engine, Linker};
+///
+/// let engine = Engine::default();
+/// let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
+/// wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| &mut t.wasi)?;
+/// deterministic_wasi_ctx::sched::add_scheduling_to_linker(&mut linker, |t| t.clock())?;
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn add_scheduling_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    clock: impl Fn(&mut T) -> &VirtualClock + Copy + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    for (module, layout) in MODULES {
+        linker.func_wrap(
+            module,
+            "poll_oneoff",
+            move |mut caller: Caller<'_, T>,
+                  subs: i32,
+                  events: i32,
+                  nsubscriptions: i32,
+                  nevents: i32|
+                  -> wasmtime::Result<i32> {
+                let clock = clock(caller.data_mut()).clone();
+                let memory = match caller.get_export("memory") {
+                    Some(Extern::Memory(memory)) => memory,
+                    _ => wasmtime::bail!("poll_oneoff: the module exports no `memory`"),
+                };
+                let mut memory = GuestMemory::new(memory.data_mut(&mut caller));
+                match poll_oneoff(
+                    &clock,
+                    layout,
+                    &mut memory,
+                    subs as u32,
+                    events as u32,
+                    nsubscriptions as u32,
+                    nevents as u32,
+                ) {
+                    Ok(()) => Ok(0),
+                    Err(PollError::Errno(errno)) => Ok(i32::from(errno as u16)),
+                    Err(PollError::Trap(why)) => wasmtime::bail!("poll_oneoff: {why}"),
+                }
+            },
+        )?;
+        linker.func_wrap(module, "sched_yield", |_: Caller<'_, T>| -> i32 { 0 })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Builds every program in `guests/src/bin` for wasm32-wasip1 (core modules)
+//! and wasm32-wasip2 (components) and writes `programs.rs` into `OUT_DIR`:
+//! one path constant per program and target, a table of all programs, and a
+//! `foreach_program!` macro that host tests use to require a test per program.
+//!
+//! The wasm targets must be installed (`rustup target add wasm32-wasip1
+//! wasm32-wasip2`); the README's test command does that.
+
+use std::env;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGETS: [(&str, &str); 2] = [("wasm32-wasip1", "P1"), ("wasm32-wasip2", "P2")];
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let guests = manifest_dir.join("guests");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets it"));
+    let target_dir = out_dir.join("guests-target");
+    println!("cargo:rerun-if-changed={}", guests.join("src").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        guests.join("Cargo.toml").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        guests.join("Cargo.lock").display()
+    );
+
+    let mut programs = program_names(&guests.join("src/bin"));
+    programs.sort();
+
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build")
+        .arg("--release")
+        .arg("--locked")
+        .arg("--manifest-path")
+        .arg(guests.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
+    for (target, _) in TARGETS {
+        cmd.arg("--target").arg(target);
+    }
+    // Settings meant for the host build must not leak into the guest build.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_PROFILE_RELEASE_DEBUG",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_MAKEFLAGS",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .expect("failed to run cargo for the guest programs");
+    assert!(
+        status.success(),
+        "building the guest programs failed: is `rustup target add wasm32-wasip1 wasm32-wasip2` done?"
+    );
+
+    let mut code = String::new();
+    let mut table =
+        String::from("/// Every program: (name, preview1 module path, preview2 component path).\n");
+    table.push_str("pub const PROGRAMS: &[(&str, &str, &str)] = &[\n");
+    for name in &programs {
+        let mut paths = Vec::new();
+        for (target, prefix) in TARGETS {
+            let path = target_dir
+                .join(target)
+                .join("release")
+                .join(format!("{name}.wasm"));
+            assert!(path.exists(), "missing guest artifact {}", path.display());
+            let constant = format!("{prefix}_{}", name.to_uppercase());
+            writeln!(code, "/// `{name}` built for {target}.").unwrap();
+            writeln!(
+                code,
+                "pub const {constant}: &str = {:?};",
+                path.display().to_string()
+            )
+            .unwrap();
+            paths.push(constant);
+        }
+        writeln!(table, "    ({name:?}, {}, {}),", paths[0], paths[1]).unwrap();
+    }
+    table.push_str("];\n");
+    code.push_str(&table);
+    code.push_str(
+        "/// Calls `$m!(name)` for every guest program, so a host test suite can\n\
+         /// require one test per program.\n#[macro_export]\nmacro_rules! foreach_program {\n    ($m:ident) => {\n",
+    );
+    for name in &programs {
+        writeln!(code, "        $m!({name});").unwrap();
+    }
+    code.push_str("    };\n}\n");
+    std::fs::write(out_dir.join("programs.rs"), code).expect("write programs.rs");
+}
+
+fn program_names(bin_dir: &Path) -> Vec<String> {
+    std::fs::read_dir(bin_dir)
+        .expect("guests/src/bin exists")
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(String::from))?
+        })
+        .collect()
+}
