@@ -20,6 +20,7 @@
 //! clock stops at `u64::MAX` nanoseconds and the wall clock at
 //! `u64::MAX` nanoseconds after the Unix epoch; nothing panics on overflow.
 
+use crate::trace::{CallResult, HostCall, Recorder};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -86,6 +87,7 @@ pub struct VirtualClock {
     policy: ClockPolicy,
     wall_start: Duration,
     monotonic_start: u64,
+    recorder: Option<Recorder>,
 }
 
 impl VirtualClock {
@@ -102,6 +104,26 @@ impl VirtualClock {
             policy,
             wall_start,
             monotonic_start,
+            recorder: None,
+        }
+    }
+
+    /// This timeline, recording every guest-visible read (and, in the
+    /// preview2 timers, every subscription and firing) in `recorder`.
+    pub(crate) fn recorded_by(mut self, recorder: Recorder) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    /// Records `name(args) -> value` if this timeline is recorded.
+    pub(crate) fn record(&self, name: &str, args: &[u64], value: u64) {
+        if let Some(recorder) = &self.recorder {
+            recorder.record(HostCall {
+                name: name.to_string(),
+                args: args.iter().map(|&a| a as i64).collect(),
+                result: CallResult::Returned(vec![value as i64]),
+                writes: Vec::new(),
+            });
         }
     }
 
@@ -124,17 +146,26 @@ impl VirtualClock {
     /// Reads the monotonic clock as a guest does: returns the current value,
     /// then, under [`ClockPolicy::Tick`], advances by the step.
     pub fn read_monotonic(&self) -> u64 {
+        let now = self.tick();
+        self.record("wasi:clocks/monotonic-clock.now", &[], now);
+        now
+    }
+
+    /// Reads the wall clock as a guest does (see [`read_monotonic`](Self::read_monotonic)).
+    pub fn read_wall(&self) -> Duration {
+        let wall = self.wall_at(self.tick());
+        self.record("wasi:clocks/wall-clock.now", &[], duration_nanos(wall));
+        wall
+    }
+
+    /// The current monotonic value; under `Tick`, advances by the step after.
+    fn tick(&self) -> u64 {
         let mut state = self.lock();
         let now = state.now;
         if let ClockPolicy::Tick(step) = self.policy {
             state.now = now.saturating_add(duration_nanos(step));
         }
         now
-    }
-
-    /// Reads the wall clock as a guest does (see [`read_monotonic`](Self::read_monotonic)).
-    pub fn read_wall(&self) -> Duration {
-        self.wall_at(self.read_monotonic())
     }
 
     /// The wall-clock time that corresponds to monotonic time `monotonic`,

@@ -122,7 +122,7 @@ impl DeterminismConfig {
     }
 
     /// Whether stdout and stderr are captured into memory (read them with
-    /// [`CapturedOutput`]) instead of discarded. By default off.
+    /// [`CapturedOutput`](crate::CapturedOutput)) instead of discarded. By default off.
     /// See also [`output_limit`](Self::output_limit).
     pub fn capture_output(mut self, capture: bool) -> Self {
         self.capture_output = capture;

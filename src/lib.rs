@@ -44,6 +44,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod audit;
 mod builder;
 pub mod clocks;
 #[cfg(feature = "wasi-common")]
@@ -54,7 +55,9 @@ pub mod p1;
 pub mod p2;
 pub mod random;
 pub mod sched;
+pub mod script;
 mod stdio;
+pub mod trace;
 
 pub use builder::add_determinism_to_wasi_ctx_builder;
 pub use clocks::{ClockPolicy, VirtualClock};

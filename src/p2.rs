@@ -1,6 +1,9 @@
 //! Preview2 components on `wasmtime-wasi`.
 
+use crate::random::{self, Pcg64Mcg};
+use crate::sched::p2::WASI_VERSION;
 use crate::stdio::CapturedOutput;
+use crate::trace::{CallResult, HostCall, Recorder, Write};
 use crate::{DeterminismConfig, VirtualClock};
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -20,6 +23,10 @@ pub struct DeterministicP2Ctx {
     table: ResourceTable,
     clock: VirtualClock,
     output: CapturedOutput,
+    random: Pcg64Mcg,
+    insecure: Pcg64Mcg,
+    insecure_seed: u128,
+    recorder: Option<Recorder>,
 }
 
 impl DeterministicP2Ctx {
@@ -43,11 +50,54 @@ impl WasiView for DeterministicP2Ctx {
     }
 }
 
+impl DeterministicP2Ctx {
+    fn record(&self, name: &str, args: &[u64], result: Vec<i64>, bytes: Option<&[u8]>) {
+        if let Some(recorder) = &self.recorder {
+            recorder.record(HostCall {
+                name: name.to_string(),
+                args: args.iter().map(|&a| a as i64).collect(),
+                result: CallResult::Returned(result),
+                writes: bytes
+                    .map(|b| {
+                        vec![Write::Bytes {
+                            offset: 0,
+                            bytes: b.to_vec(),
+                        }]
+                    })
+                    .unwrap_or_default(),
+            });
+        }
+    }
+}
+
 impl DeterminismConfig {
+    /// Builds a preview2 context whose clock reads, timers and random draws
+    /// are recorded in `recorder` (see [`trace`](crate::trace)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::{DeterminismConfig, trace::Recorder};
+    /// let recorder = Recorder::new(0);
+    /// let ctx = DeterminismConfig::new().build_p2_traced(&recorder);
+    /// ctx.clock().read_monotonic();
+    /// assert_eq!(recorder.trace().calls(), 1);
+    /// ```
+    pub fn build_p2_traced(&self, recorder: &Recorder) -> DeterministicP2Ctx {
+        self.build_p2_recorded(Some(recorder))
+    }
+
     /// Builds a preview2 `wasmtime-wasi` context. Link it with
     /// [`add_to_linker_sync`].
     pub fn build_p2(&self) -> DeterministicP2Ctx {
-        let clock = self.virtual_clock();
+        self.build_p2_recorded(None)
+    }
+
+    fn build_p2_recorded(&self, recorder: Option<&Recorder>) -> DeterministicP2Ctx {
+        let mut clock = self.virtual_clock();
+        if let Some(recorder) = recorder {
+            clock = clock.recorded_by(recorder.clone());
+        }
         let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
         self.apply_to_builder(&mut builder, &clock);
         let output = CapturedOutput::install_wasmtime(
@@ -55,17 +105,26 @@ impl DeterminismConfig {
             self.get_stdin(),
             self.output_capacity(),
         );
+        let seed = self.get_seed();
         DeterministicP2Ctx {
             ctx: builder.build(),
             table: ResourceTable::new(),
             clock,
             output,
+            random: random::secure_stream(seed),
+            insecure: random::insecure_stream(seed),
+            insecure_seed: random::insecure_seed(seed),
+            recorder: recorder.cloned(),
         }
     }
 }
 
-/// Adds the stock preview2 interfaces to `linker`, then the virtual-time
-/// `subscribe-duration` / `subscribe-instant` overrides. `get` finds the
+/// Adds the stock preview2 interfaces to `linker`, then replaces the ones
+/// that carry nondeterminism: `wasi:clocks/monotonic-clock` (virtual-time
+/// timers, see [`sched::p2`](crate::sched::p2)) and `wasi:random/{random,
+/// insecure, insecure-seed}` (the seeded streams of [`random`],
+/// recorded when the context was built with
+/// [`build_p2_traced`](DeterminismConfig::build_p2_traced)). `get` finds the
 /// [`DeterministicP2Ctx`] in the store data (`|t| t` when it *is* the store
 /// data); a wrapper type forwards [`WasiView`] to it.
 ///
@@ -87,5 +146,88 @@ pub fn add_to_linker_sync<T: WasiView + 'static>(
     get: fn(&mut T) -> &mut DeterministicP2Ctx,
 ) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)?;
-    crate::sched::p2::add_timers_to_linker(linker, move |t| &get(t).clock)
+    crate::sched::p2::add_timers_to_linker(linker, move |t| &get(t).clock)?;
+    add_random_to_linker(linker, get)
+}
+
+/// The most bytes one random request may ask for (stock wasmtime-wasi's limit).
+const MAX_RANDOM_REQUEST: u64 = wasmtime_wasi::random::DEFAULT_MAX_SIZE;
+
+fn random_bytes(stream: &mut Pcg64Mcg, len: u64) -> wasmtime::Result<Vec<u8>> {
+    if len > MAX_RANDOM_REQUEST {
+        wasmtime::bail!(
+            "requested {len} random bytes, more than the limit of {MAX_RANDOM_REQUEST}"
+        );
+    }
+    let mut bytes = vec![0; len as usize];
+    stream.fill(&mut bytes);
+    Ok(bytes)
+}
+
+fn add_random_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut DeterministicP2Ctx,
+) -> wasmtime::Result<()> {
+    let mut secure = linker.instance(&format!("wasi:random/random@{WASI_VERSION}"))?;
+    secure.func_wrap("get-random-bytes", move |mut store, (len,): (u64,)| {
+        let ctx = get(store.data_mut());
+        let bytes = random_bytes(&mut ctx.random, len)?;
+        ctx.record(
+            "wasi:random/random.get-random-bytes",
+            &[len],
+            vec![],
+            Some(&bytes),
+        );
+        Ok((bytes,))
+    })?;
+    secure.func_wrap("get-random-u64", move |mut store, (): ()| {
+        let ctx = get(store.data_mut());
+        let value = ctx.random.next_u64();
+        ctx.record(
+            "wasi:random/random.get-random-u64",
+            &[],
+            vec![value as i64],
+            None,
+        );
+        Ok((value,))
+    })?;
+    let mut insecure = linker.instance(&format!("wasi:random/insecure@{WASI_VERSION}"))?;
+    insecure.func_wrap(
+        "get-insecure-random-bytes",
+        move |mut store, (len,): (u64,)| {
+            let ctx = get(store.data_mut());
+            let bytes = random_bytes(&mut ctx.insecure, len)?;
+            ctx.record(
+                "wasi:random/insecure.get-insecure-random-bytes",
+                &[len],
+                vec![],
+                Some(&bytes),
+            );
+            Ok((bytes,))
+        },
+    )?;
+    insecure.func_wrap("get-insecure-random-u64", move |mut store, (): ()| {
+        let ctx = get(store.data_mut());
+        let value = ctx.insecure.next_u64();
+        ctx.record(
+            "wasi:random/insecure.get-insecure-random-u64",
+            &[],
+            vec![value as i64],
+            None,
+        );
+        Ok((value,))
+    })?;
+    let mut seed = linker.instance(&format!("wasi:random/insecure-seed@{WASI_VERSION}"))?;
+    seed.func_wrap("insecure-seed", move |mut store, (): ()| {
+        let ctx = get(store.data_mut());
+        let (low, high) = (ctx.insecure_seed as u64, (ctx.insecure_seed >> 64) as u64);
+        ctx.record(
+            "wasi:random/insecure-seed.insecure-seed",
+            &[],
+            vec![low as i64, high as i64],
+            None,
+        );
+        Ok(((low, high),))
+    })?;
+    Ok(())
 }

@@ -283,14 +283,84 @@ fn clock_busy_wait() {
         assert_eq!(out.exit, Ok(0), "{out:?}");
         assert_eq!(out.stdout, "reads 1000\n");
     }
-    // Without ticks the loop never ends: fuel stops it, the same way each time.
+    // Without ticks the clock never reaches 1 ms: the guest gives up after
+    // its read budget, identically everywhere.
+    let (p1, p2) = run_everywhere("clock_busy_wait", &DeterminismConfig::new());
+    for out in [&p1, &p2] {
+        assert_eq!(out.stdout, "gave up after 100000 reads\n");
+    }
+    // And with too little fuel for that, fuel stops it the same way each time.
     let (p1, _) = program("clock_busy_wait");
     let module = module(p1);
     for backend in P1_BACKENDS {
-        let out = same_in_three_stores("busy wait without ticks", || {
-            run_p1_with_fuel(&module, &DeterminismConfig::new(), backend, 2_000_000)
+        let out = same_in_three_stores("busy wait without fuel", || {
+            run_p1_with_fuel(&module, &DeterminismConfig::new(), backend, 200_000)
         });
         let trap = out.exit.expect_err("fuel must stop the loop");
         assert!(trap.contains("fuel"), "{trap}");
     }
+}
+
+#[test]
+fn p2_timers() {
+    // The script language of `p2_timers`, which the property tests in
+    // `proptests/` generate; here one fixed script with hand-computed output.
+    let script = "now\nsleep 5\nnow\npoll d:10 d:3 i:100\nnow\nready d:0\nready i:1000\nwall\nres\nrandom 2\n";
+    // AdvanceOnSleep: the poll advances to its earliest deadline (5 + 3) and
+    // only that timer is ready; preview1 (`poll_oneoff`) agrees.
+    let config = DeterminismConfig::new().stdin(script);
+    let expected = [
+        "now 0",
+        "slept",
+        "now 5",
+        "poll 1",
+        "now 8",
+        "ready true",
+        "ready false",
+        "wall 0 8",
+        "res 1 1",
+        "random 9b6f",
+    ];
+    let (p1, p2) = run_everywhere("p2_timers", &config);
+    for out in [&p1, &p2] {
+        assert_eq!(out.exit, Ok(0), "{out:?}");
+        assert_eq!(lines(out), expected);
+    }
+    // Tick(1 ns): every read advances time. Preview2 deadlines are not reads;
+    // `poll_oneoff` reads the clock once per relative timer for its deadline
+    // and once per timer to check it.
+    let tick = config.clock_policy(ClockPolicy::Tick(Duration::from_nanos(1)));
+    let (p1, p2) = run_everywhere("p2_timers", &tick);
+    assert_eq!(p2.exit, Ok(0), "{p2:?}");
+    assert_eq!(
+        lines(&p2),
+        [
+            "now 0",
+            "slept",
+            "now 6",
+            "poll 1",
+            "now 10",
+            "ready true",
+            "ready false",
+            "wall 0 11",
+            "res 1 1",
+            "random 9b6f",
+        ]
+    );
+    assert_eq!(p1.exit, Ok(0), "{p1:?}");
+    assert_eq!(
+        lines(&p1),
+        [
+            "now 0",
+            "slept",
+            "now 6",
+            "poll 1",
+            "now 14",
+            "ready true",
+            "ready false",
+            "wall 0 18",
+            "res 1 1",
+            "random 9b6f",
+        ]
+    );
 }

@@ -12,7 +12,7 @@
 //!   *earliest* deadline among the timers in the list, and exactly the timers
 //!   due by then are ready. `block` is `poll` of one. The non-blocking
 //!   `pollable.ready` never advances time.
-//! - Under [`ClockPolicy::Frozen`](crate::ClockPolicy::Frozen) every timer is
+//! - Under [`ClockPolicy::Frozen`] every timer is
 //!   ready at once and time does not move (a frozen clock cannot reach a
 //!   future deadline, and a guest must not hang).
 
@@ -25,7 +25,9 @@ use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi::WasiView;
 use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 
-/// The `wasi:clocks` interface that stock wasmtime-wasi 46 defines.
+/// The WASI 0.2 release whose interfaces stock wasmtime-wasi 46 defines.
+pub const WASI_VERSION: &str = "0.2.12";
+/// The interface these overrides replace.
 pub const MONOTONIC_CLOCK_INTERFACE: &str = "wasi:clocks/monotonic-clock@0.2.12";
 
 /// Replaces the `wasi:clocks/monotonic-clock` interface in `linker` with one
@@ -71,6 +73,11 @@ pub fn add_timers_to_linker<T: WasiView + 'static>(
         move |mut store, (duration,): (u64,)| -> wasmtime::Result<(Resource<DynPollable>,)> {
             let clock = clock(store.data_mut()).clone();
             let deadline = clock.peek().saturating_add(duration);
+            clock.record(
+                "wasi:clocks/monotonic-clock.subscribe-duration",
+                &[duration],
+                deadline,
+            );
             Ok((push_timer(store.data_mut(), clock, deadline)?,))
         },
     )?;
@@ -78,6 +85,11 @@ pub fn add_timers_to_linker<T: WasiView + 'static>(
         "subscribe-instant",
         move |mut store, (when,): (u64,)| -> wasmtime::Result<(Resource<DynPollable>,)> {
             let clock = clock(store.data_mut()).clone();
+            clock.record(
+                "wasi:clocks/monotonic-clock.subscribe-instant",
+                &[when],
+                when,
+            );
             Ok((push_timer(store.data_mut(), clock, when)?,))
         },
     )?;
@@ -122,7 +134,8 @@ impl Pollable for VirtualTimer {
 struct TimerWait<'a> {
     clock: &'a VirtualClock,
     deadline: u64,
-    registration: Option<u64>,
+    /// Registration id and the monotonic time when it registered.
+    registration: Option<(u64, u64)>,
 }
 
 impl Future for TimerWait<'_> {
@@ -142,14 +155,21 @@ impl Future for TimerWait<'_> {
                 let id = state.next_waiter;
                 state.next_waiter += 1;
                 state.waiting.insert(id, deadline);
+                let registered_at = state.now;
                 drop(state);
-                self.registration = Some(id);
+                self.registration = Some((id, registered_at));
                 cx.waker().wake_by_ref();
                 Poll::Pending
             }
-            Some(_) => {
-                if state.waiting.values().min() == Some(&deadline) {
+            Some((_, registered_at)) => {
+                // Only while time has not moved since this wait registered:
+                // once the earliest timer of the `poll` has advanced time
+                // (and, being ready, unregistered), the others must not
+                // advance it again; they are ready only if due.
+                if state.now == registered_at && state.waiting.values().min() == Some(&deadline) {
                     state.now = deadline;
+                    drop(state);
+                    self.clock.record("timer-fired", &[deadline], deadline);
                     Poll::Ready(())
                 } else {
                     Poll::Pending
@@ -161,7 +181,7 @@ impl Future for TimerWait<'_> {
 
 impl Drop for TimerWait<'_> {
     fn drop(&mut self) {
-        if let Some(id) = self.registration {
+        if let Some((id, _)) = self.registration {
             self.clock.lock().waiting.remove(&id);
         }
     }

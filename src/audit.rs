@@ -1,0 +1,247 @@
+//! Audit: run a program several times — fresh Stores, a fresh Engine,
+//! optionally other backends and execution strategies — and report either
+//! "deterministic" with the digest, or the first divergence.
+//!
+//! Within one backend and strategy every run must give the same
+//! [`Fingerprint`] (status, stdout, stderr, memories, globals, fuel, host-call
+//! trace). Strategies are compared the same way (Cranelift against the Pulley
+//! interpreter: our stand-in for another platform). Backends are compared on
+//! what a user observes — status, stdout, stderr — because their stdio
+//! `fdstat` rights differ by design and guests keep those in memory.
+//! Poisoned runs (stack overflow, host resource exhaustion) are reported, not
+//! compared.
+//!
+//! # Example
+//!
+//! ```
+//! use deterministic_wasi_ctx::audit::{self, AuditConfig};
+//!
+//! let wasm = wat::parse_str(r#"(module
+//!     (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+//!     (memory (export "memory") 1)
+//!     (func (export "_start") (drop (call $r (i32.const 0) (i32.const 8)))))"#)?;
+//! let report = audit::audit(&wasm, &AuditConfig::default())?;
+//! assert!(report.divergence.is_none());
+//! assert_eq!(report.outcome.host_calls, 1);
+//! # Ok::<(), wasmtime::Error>(())
+//! ```
+
+mod outcome;
+mod run;
+
+pub use outcome::{Difference, Fingerprint, Outcome, Status, first_difference, hex};
+pub use run::{Backend, Compiled, RunSpec, Strategy};
+
+use crate::DeterminismConfig;
+use std::fmt;
+
+/// How to audit. `default()` gives 3 runs on wasmtime-wasi with Cranelift,
+/// 10^9 fuel, the default [`DeterminismConfig`], 10,000 calls kept per run.
+#[derive(Clone, Debug)]
+pub struct AuditConfig {
+    /// Runs per backend and strategy (at least 2; the last uses a fresh Engine).
+    pub runs: usize,
+    /// Backends for core modules (components always use wasmtime-wasi).
+    pub backends: Vec<Backend>,
+    /// Execution strategies.
+    pub strategies: Vec<Strategy>,
+    /// What each run is given.
+    pub spec: RunSpec,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            runs: 3,
+            backends: vec![Backend::WasmtimeWasi],
+            strategies: vec![Strategy::Cranelift],
+            spec: RunSpec {
+                config: DeterminismConfig::new(),
+                fuel: 1_000_000_000,
+                max_events: 10_000,
+                stock: false,
+            },
+        }
+    }
+}
+
+/// Which run a result came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunLabel {
+    /// Backend name.
+    pub backend: &'static str,
+    /// Strategy name.
+    pub strategy: &'static str,
+    /// Index among the runs of this backend and strategy.
+    pub index: usize,
+    /// Whether the run used an Engine of its own.
+    pub fresh_engine: bool,
+    /// Whether the run happened in a child process.
+    pub child_process: bool,
+}
+
+impl fmt::Display for RunLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "run {} ({}/{}", self.index, self.backend, self.strategy)?;
+        if self.fresh_engine {
+            f.write_str(", fresh engine")?;
+        }
+        if self.child_process {
+            f.write_str(", child process")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Two runs that differ, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// The run compared against.
+    pub expected: RunLabel,
+    /// The run that differs.
+    pub actual: RunLabel,
+    /// The first difference.
+    pub difference: Difference,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} vs {}: {}",
+            self.expected, self.actual, self.difference
+        )
+    }
+}
+
+/// The result of an audit.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The first run's outcome (the reference).
+    pub outcome: Outcome,
+    /// Every run's label and fingerprint, in the order they ran.
+    pub runs: Vec<(RunLabel, Fingerprint)>,
+    /// The first divergence, if any.
+    pub divergence: Option<Divergence>,
+}
+
+impl Report {
+    /// The reference digest.
+    pub fn digest(&self) -> [u8; 32] {
+        self.runs[0].1.digest
+    }
+
+    /// Adds a run made elsewhere (a child process) and compares it with the
+    /// reference run of the same backend and strategy.
+    pub fn add_run(&mut self, label: RunLabel, fingerprint: Fingerprint) {
+        if self.divergence.is_none()
+            && let Some((reference, expected)) = self
+                .runs
+                .iter()
+                .find(|(l, _)| l.backend == label.backend && l.strategy == label.strategy)
+            && !is_poisoned(expected)
+            && !is_poisoned(&fingerprint)
+            && let Some(difference) = first_difference(expected, &fingerprint, None)
+        {
+            self.divergence = Some(Divergence {
+                expected: reference.clone(),
+                actual: label.clone(),
+                difference,
+            });
+        }
+        self.runs.push((label, fingerprint));
+    }
+}
+
+fn is_poisoned(fingerprint: &Fingerprint) -> bool {
+    fingerprint.status().starts_with("poisoned")
+}
+
+/// Fields compared across backends.
+const OBSERVABLE: [&str; 3] = ["status", "stdout", "stderr"];
+
+/// Audits `wasm` (a core module or component, binary) as `config` says.
+/// Compiles once per Engine and reuses the compiled program across Stores.
+///
+/// # Errors
+///
+/// If the program does not compile, imports something the context does not
+/// provide, or an engine cannot be built. Traps and exits are outcomes, not
+/// errors.
+pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
+    let runs = config.runs.max(2);
+    let is_component = wasmparser::Parser::is_component(wasm);
+    let backends: Vec<Backend> = if is_component {
+        vec![Backend::WasmtimeWasi]
+    } else {
+        config.backends.clone()
+    };
+    let mut all: Vec<(RunLabel, Fingerprint)> = Vec::new();
+    let mut reference: Option<Outcome> = None;
+    let mut divergence = None;
+    let mut note =
+        |label: RunLabel, fingerprint: Fingerprint, all: &mut Vec<(RunLabel, Fingerprint)>| {
+            if divergence.is_none() {
+                divergence = compare_with_earlier(all, &label, &fingerprint);
+            }
+            all.push((label, fingerprint));
+        };
+    for &strategy in &config.strategies {
+        let engine = strategy.engine()?;
+        let compiled = Compiled::new(&engine, wasm)?;
+        for &backend in &backends {
+            compiled.check_links(&engine, backend)?;
+        }
+        for &backend in &backends {
+            for index in 0..runs {
+                let fresh_engine = index == runs - 1;
+                let outcome = if fresh_engine {
+                    let engine = strategy.engine()?;
+                    Compiled::new(&engine, wasm)?.run(&engine, backend, &config.spec)
+                } else {
+                    compiled.run(&engine, backend, &config.spec)
+                };
+                let label = RunLabel {
+                    backend: backend.name(),
+                    strategy: strategy.name(),
+                    index,
+                    fresh_engine,
+                    child_process: false,
+                };
+                note(label, Fingerprint::of(&outcome), &mut all);
+                reference.get_or_insert(outcome);
+            }
+        }
+    }
+    Ok(Report {
+        outcome: reference.expect("at least one strategy and backend run"),
+        runs: all,
+        divergence,
+    })
+}
+
+/// Compares a new run with the first earlier run it must match: the first
+/// run of the same backend (any strategy: strategies must agree fully), or
+/// failing that the very first run (observable fields only, across backends).
+fn compare_with_earlier(
+    earlier: &[(RunLabel, Fingerprint)],
+    label: &RunLabel,
+    fingerprint: &Fingerprint,
+) -> Option<Divergence> {
+    let (reference, expected, only) = match earlier.iter().find(|(l, _)| l.backend == label.backend)
+    {
+        Some((l, f)) => (l, f, None),
+        None => {
+            let (l, f) = earlier.first()?;
+            (l, f, Some(&OBSERVABLE[..]))
+        }
+    };
+    if is_poisoned(expected) || is_poisoned(fingerprint) {
+        return None;
+    }
+    first_difference(expected, fingerprint, only).map(|difference| Divergence {
+        expected: reference.clone(),
+        actual: label.clone(),
+        difference,
+    })
+}

@@ -1,0 +1,297 @@
+//! What a run produced, its digest, and how two runs are compared.
+
+use crate::trace::HostCall;
+use std::fmt;
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// It returned (status 0) or exited with this status.
+    Exited(i32),
+    /// It trapped: the trap's kind (`OutOfFuel`, `UnreachableCodeReached`,
+    /// or a host error's message) and how many host calls came before it.
+    Trapped {
+        /// The kind, without host-specific backtrace text.
+        kind: String,
+        /// Host calls made before the trap.
+        after_calls: u64,
+    },
+    /// It hit a limit whose position depends on the host (native stack
+    /// overflow, host resource exhaustion). Not a guest result: two poisoned
+    /// runs are not compared further.
+    Poisoned(String),
+}
+
+impl Status {
+    /// Classifies a run's result; `calls` is the number of host calls made.
+    pub fn of(result: wasmtime::Result<()>, calls: u64) -> Status {
+        let error = match result {
+            Ok(()) => return Status::Exited(0),
+            Err(error) => error,
+        };
+        if let Some(status) = crate::trace::exit_status(&error) {
+            return Status::Exited(status);
+        }
+        if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
+            return match trap {
+                wasmtime::Trap::StackOverflow => Status::Poisoned("stack overflow".into()),
+                other => Status::Trapped {
+                    kind: format!("{other:?}"),
+                    after_calls: calls,
+                },
+            };
+        }
+        let message = error.root_cause().to_string();
+        if message.contains("out of memory") || message.contains("resource limit") {
+            return Status::Poisoned(message);
+        }
+        Status::Trapped {
+            kind: message,
+            after_calls: calls,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Exited(code) => write!(f, "exit {code}"),
+            Status::Trapped { kind, after_calls } => {
+                write!(f, "trap {kind} after {after_calls} calls")
+            }
+            Status::Poisoned(why) => write!(f, "poisoned ({why})"),
+        }
+    }
+}
+
+/// Everything observable about one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// How it ended.
+    pub status: Status,
+    /// Bytes written to stdout.
+    pub stdout: Vec<u8>,
+    /// Bytes written to stderr.
+    pub stderr: Vec<u8>,
+    /// Each exported memory at the end (core modules): name, size in bytes
+    /// and BLAKE3 of its contents.
+    pub memories: Vec<(String, usize, [u8; 32])>,
+    /// Final value of each exported global (core modules), rendered with its type.
+    pub globals: Vec<(String, String)>,
+    /// Fuel the run consumed.
+    pub fuel_consumed: u64,
+    /// Host calls made.
+    pub host_calls: u64,
+    /// Digest of the whole host-call trace.
+    pub trace_digest: [u8; 32],
+    /// The first calls of the trace, in full.
+    pub events: Vec<HostCall>,
+}
+
+impl Outcome {
+    /// The outcome's observable fields as `(name, value)` pairs, in a fixed
+    /// order; memories appear as their length and BLAKE3 digest.
+    pub fn fields(&self) -> Vec<(String, String)> {
+        let mut fields = vec![
+            ("status".to_string(), self.status.to_string()),
+            ("stdout".to_string(), hex(&self.stdout)),
+            ("stderr".to_string(), hex(&self.stderr)),
+        ];
+        for (name, len, digest) in &self.memories {
+            fields.push((
+                format!("memory {name}"),
+                format!("{len} bytes, blake3 {}", hex(digest)),
+            ));
+        }
+        for (name, value) in &self.globals {
+            fields.push((format!("global {name}"), value.clone()));
+        }
+        fields.push(("fuel consumed".into(), self.fuel_consumed.to_string()));
+        fields.push(("host calls".into(), self.host_calls.to_string()));
+        fields.push(("trace digest".into(), hex(&self.trace_digest)));
+        fields
+    }
+
+    /// One digest over every field (BLAKE3 of the `fields()` encoding:
+    /// for each pair, name and value each as u32 length + bytes).
+    pub fn digest(&self) -> [u8; 32] {
+        Fingerprint::of(self).digest
+    }
+
+    /// Whether the run is poisoned (see [`Status::Poisoned`]).
+    pub fn is_poisoned(&self) -> bool {
+        matches!(self.status, Status::Poisoned(_))
+    }
+}
+
+/// The comparable form of an [`Outcome`]: its fields, its kept calls as text
+/// and its digest. Runs in child processes report this form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// `Outcome::fields()`.
+    pub fields: Vec<(String, String)>,
+    /// The kept calls, strace-style.
+    pub events: Vec<String>,
+    /// Digest over `fields`.
+    pub digest: [u8; 32],
+}
+
+impl Fingerprint {
+    /// The fingerprint of `outcome`.
+    pub fn of(outcome: &Outcome) -> Fingerprint {
+        let fields = outcome.fields();
+        Fingerprint {
+            digest: digest_fields(&fields),
+            events: outcome.events.iter().map(ToString::to_string).collect(),
+            fields,
+        }
+    }
+
+    /// Rebuilds a fingerprint from its parts, recomputing the digest.
+    pub fn from_parts(fields: Vec<(String, String)>, events: Vec<String>) -> Fingerprint {
+        Fingerprint {
+            digest: digest_fields(&fields),
+            events,
+            fields,
+        }
+    }
+
+    /// The status field.
+    pub fn status(&self) -> &str {
+        self.field("status").unwrap_or("")
+    }
+
+    /// A field by name.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn digest_fields(fields: &[(String, String)]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    for (name, value) in fields {
+        for part in [name, value] {
+            hasher.update(&(part.len() as u32).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
+    *hasher.finalize().as_bytes()
+}
+
+/// Where two runs first differ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Difference {
+    /// Host call `index` (0-based) differs; `None` means that run made no
+    /// such call.
+    Call {
+        /// Index in the trace.
+        index: usize,
+        /// The first run's call.
+        expected: Option<String>,
+        /// The second run's call.
+        actual: Option<String>,
+    },
+    /// An outcome field differs (the calls kept in full were identical).
+    Field {
+        /// The field's name (see [`Outcome::fields`]).
+        name: String,
+        /// The first run's value.
+        expected: String,
+        /// The second run's value.
+        actual: String,
+    },
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let or_none = |c: &Option<String>| c.clone().unwrap_or_else(|| "(no call)".into());
+        match self {
+            Difference::Call {
+                index,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "call #{index}: expected `{}`, got `{}`",
+                or_none(expected),
+                or_none(actual)
+            ),
+            Difference::Field {
+                name,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "{name}: expected {}, got {}",
+                shorten(expected),
+                shorten(actual)
+            ),
+        }
+    }
+}
+
+fn shorten(value: &str) -> String {
+    if value.len() > 80 {
+        format!("{}... ({} chars)", &value[..80], value.len())
+    } else {
+        value.to_string()
+    }
+}
+
+/// The first difference between two fingerprints: the first differing kept
+/// call, else the first differing field; `None` when the digests agree.
+///
+/// `only` limits the comparison to the named fields (used across backends,
+/// whose memories legitimately differ); calls are then not compared.
+pub fn first_difference(
+    a: &Fingerprint,
+    b: &Fingerprint,
+    only: Option<&[&str]>,
+) -> Option<Difference> {
+    if only.is_none() {
+        if a.digest == b.digest {
+            return None;
+        }
+        let n = a.events.len().max(b.events.len());
+        if let Some(index) = (0..n).find(|&i| a.events.get(i) != b.events.get(i)) {
+            return Some(Difference::Call {
+                index,
+                expected: a.events.get(index).cloned(),
+                actual: b.events.get(index).cloned(),
+            });
+        }
+    }
+    let names: Vec<&String> = a.fields.iter().map(|(n, _)| n).collect();
+    for name in names {
+        if only.is_some_and(|only| !only.contains(&name.as_str())) {
+            continue;
+        }
+        let (x, y) = (a.field(name), b.field(name));
+        if x != y {
+            return Some(Difference::Field {
+                name: name.clone(),
+                expected: x.unwrap_or("(missing)").to_string(),
+                actual: y.unwrap_or("(missing)").to_string(),
+            });
+        }
+    }
+    if only.is_none() {
+        // Same fields by name in `a`; `b` has an extra one.
+        if let Some((name, value)) = b.fields.iter().find(|(n, _)| a.field(n).is_none()) {
+            return Some(Difference::Field {
+                name: name.clone(),
+                expected: "(missing)".into(),
+                actual: value.clone(),
+            });
+        }
+    }
+    None
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,407 @@
+//! One run of a program: a fresh Store, the deterministic (or stock) context,
+//! fuel, a trace, and everything observable at the end.
+
+use super::outcome::{Outcome, Status};
+use crate::p1::DeterministicP1Ctx;
+use crate::p2::DeterministicP2Ctx;
+use crate::trace::{self, Recorder};
+use crate::{DeterminismConfig, engine};
+use wasmtime::component::{Component, Linker as ComponentLinker, ResourceTable};
+use wasmtime::{Engine, Linker, Module, Store, StoreLimits, Val};
+use wasmtime_wasi::p2::bindings::sync::Command;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtxView, WasiView};
+
+/// Which preview1 implementation runs a core module (components always run
+/// on wasmtime-wasi preview2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// `wasmtime-wasi` preview1 with this crate's overrides.
+    WasmtimeWasi,
+    /// `wasi-common` with this crate's clocks and scheduler.
+    #[cfg(feature = "wasi-common")]
+    WasiCommon,
+}
+
+impl Backend {
+    /// The name used in reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::WasmtimeWasi => "wasmtime-wasi",
+            #[cfg(feature = "wasi-common")]
+            Backend::WasiCommon => "wasi-common",
+        }
+    }
+}
+
+/// How the guest is executed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    /// Native code from Cranelift.
+    Cranelift,
+    /// The Pulley interpreter (portable bytecode compiled by Cranelift).
+    Pulley,
+}
+
+impl Strategy {
+    /// The name used in reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Cranelift => "cranelift",
+            Strategy::Pulley => "pulley",
+        }
+    }
+
+    /// A deterministic engine for this strategy.
+    ///
+    /// # Errors
+    ///
+    /// If wasmtime cannot build the engine on this host.
+    pub fn engine(self) -> wasmtime::Result<Engine> {
+        let mut config = engine::deterministic_config();
+        if self == Strategy::Pulley {
+            config.target("pulley64")?;
+        }
+        Engine::new(&config)
+    }
+}
+
+/// What to run a program with.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+    /// The determinism model (output capture is always turned on).
+    pub config: DeterminismConfig,
+    /// Fuel given to each run.
+    pub fuel: u64,
+    /// Calls kept in full per run (the digest always covers all of them).
+    pub max_events: usize,
+    /// Run under *stock* wasmtime-wasi instead: a deliberately
+    /// nondeterministic fixture, to show what a divergence looks like.
+    pub stock: bool,
+}
+
+/// A program compiled for one engine.
+#[derive(Clone)]
+pub enum Compiled {
+    /// A preview1 core module.
+    Module(Module),
+    /// A preview2 component.
+    Component(Component),
+}
+
+impl Compiled {
+    /// Compiles `wasm` (binary) for `engine`, as a component if it is one.
+    ///
+    /// # Errors
+    ///
+    /// If the bytes are not a valid module or component.
+    pub fn new(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self> {
+        if wasmparser::Parser::is_component(wasm) {
+            Ok(Compiled::Component(Component::new(engine, wasm)?))
+        } else {
+            Ok(Compiled::Module(Module::new(engine, wasm)?))
+        }
+    }
+
+    /// Checks that every import is provided by `backend` (or by preview2,
+    /// for a component), without running anything.
+    ///
+    /// # Errors
+    ///
+    /// Names the first import that has no definition.
+    pub fn check_links(&self, engine: &Engine, backend: Backend) -> wasmtime::Result<()> {
+        match self {
+            Compiled::Module(module) => match backend {
+                Backend::WasmtimeWasi => {
+                    let mut linker: Linker<Host<DeterministicP1Ctx>> = Linker::new(engine);
+                    crate::p1::add_to_linker_sync(&mut linker, |h| &mut h.ctx)?;
+                    linker.instantiate_pre(module).map(drop)
+                }
+                #[cfg(feature = "wasi-common")]
+                Backend::WasiCommon => {
+                    let mut linker: Linker<Host<wasi_common::WasiCtx>> = Linker::new(engine);
+                    wasi_common::sync::add_to_linker(&mut linker, |h| &mut h.ctx)?;
+                    linker.instantiate_pre(module).map(drop)
+                }
+            },
+            Compiled::Component(component) => {
+                let mut linker: ComponentLinker<Host<DeterministicP2Ctx>> =
+                    ComponentLinker::new(engine);
+                crate::p2::add_to_linker_sync(&mut linker, |h| &mut h.ctx)?;
+                linker.instantiate_pre(component).map(drop)
+            }
+        }
+    }
+
+    /// Runs once in a fresh Store.
+    pub fn run(&self, engine: &Engine, backend: Backend, spec: &RunSpec) -> Outcome {
+        match self {
+            Compiled::Module(module) => run_module(engine, module, backend, spec),
+            Compiled::Component(component) => run_component(engine, component, spec),
+        }
+    }
+}
+
+struct Host<C> {
+    ctx: C,
+    limits: StoreLimits,
+}
+
+fn store<C: 'static>(engine: &Engine, ctx: C, fuel: u64) -> Store<Host<C>> {
+    let mut store = Store::new(
+        engine,
+        Host {
+            ctx,
+            limits: engine::store_limits(),
+        },
+    );
+    store.limiter(|h| &mut h.limits);
+    // Fuel is enabled by the deterministic config; a store without it would
+    // not start at all, which `set_fuel` reports.
+    let _ = store.set_fuel(fuel);
+    store
+}
+
+fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec) -> Outcome {
+    let recorder = Recorder::new(spec.max_events);
+    let config = spec.config.clone().capture_output(true);
+    if spec.stock {
+        let stdout = MemoryOutputPipe::new(16 << 20);
+        let stderr = MemoryOutputPipe::new(16 << 20);
+        let ctx = wasmtime_wasi::WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .build_p1();
+        let mut linker = Linker::new(engine);
+        let linked =
+            wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h: &mut Host<_>| &mut h.ctx);
+        let mut store = store(engine, ctx, spec.fuel);
+        let out = linked.and_then(|()| start(&linker, &mut store, module, &recorder));
+        return finish(
+            out,
+            &mut store,
+            spec.fuel,
+            &recorder,
+            stdout.contents().to_vec(),
+            stderr.contents().to_vec(),
+        );
+    }
+    match backend {
+        Backend::WasmtimeWasi => {
+            let ctx = config.build_p1();
+            let output = ctx.output().clone();
+            let mut linker: Linker<Host<DeterministicP1Ctx>> = Linker::new(engine);
+            let linked = crate::p1::add_to_linker_sync(&mut linker, |h| &mut h.ctx);
+            let mut store = store(engine, ctx, spec.fuel);
+            let out = linked.and_then(|()| start(&linker, &mut store, module, &recorder));
+            finish(
+                out,
+                &mut store,
+                spec.fuel,
+                &recorder,
+                output.stdout(),
+                output.stderr(),
+            )
+        }
+        #[cfg(feature = "wasi-common")]
+        Backend::WasiCommon => {
+            let built = config.build_wasi_common();
+            let output = built.output.clone();
+            let mut linker: Linker<Host<wasi_common::WasiCtx>> = Linker::new(engine);
+            let linked = wasi_common::sync::add_to_linker(&mut linker, |h| &mut h.ctx);
+            let mut store = store(engine, built.wasi, spec.fuel);
+            let out = linked.and_then(|()| start(&linker, &mut store, module, &recorder));
+            finish(
+                out,
+                &mut store,
+                spec.fuel,
+                &recorder,
+                output.stdout(),
+                output.stderr(),
+            )
+        }
+    }
+}
+
+/// Instantiates with tracing and calls `_start` if there is one.
+fn start<T: 'static>(
+    linker: &Linker<T>,
+    store: &mut Store<T>,
+    module: &Module,
+    recorder: &Recorder,
+) -> wasmtime::Result<(wasmtime::Result<()>, wasmtime::Instance)> {
+    let instance = trace::instantiate_traced(linker, store, module, recorder)?;
+    let result = match instance.get_func(&mut *store, "_start") {
+        Some(func) => func
+            .typed::<(), ()>(&*store)
+            .and_then(|f| f.call(&mut *store, ())),
+        None => Ok(()),
+    };
+    Ok((result, instance))
+}
+
+fn finish<T>(
+    started: wasmtime::Result<(wasmtime::Result<()>, wasmtime::Instance)>,
+    store: &mut Store<T>,
+    fuel: u64,
+    recorder: &Recorder,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+) -> Outcome {
+    let trace = recorder.trace();
+    let (result, instance) = match started {
+        Ok((result, instance)) => (result, Some(instance)),
+        Err(error) => (Err(error), None),
+    };
+    let mut memories = Vec::new();
+    let mut globals = Vec::new();
+    if let Some(instance) = instance {
+        let exports: Vec<_> = instance
+            .exports(&mut *store)
+            .map(|e| (e.name().to_string(), e.into_extern()))
+            .collect();
+        for (name, export) in exports {
+            match export {
+                wasmtime::Extern::Memory(m) => {
+                    let data = m.data(&*store);
+                    memories.push((name, data.len(), *blake3::hash(data).as_bytes()));
+                }
+                wasmtime::Extern::Global(g) => globals.push((name, render(&g.get(&mut *store)))),
+                _ => {}
+            }
+        }
+    }
+    Outcome {
+        status: Status::of(result, trace.calls()),
+        stdout,
+        stderr,
+        memories,
+        globals,
+        fuel_consumed: fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
+        host_calls: trace.calls(),
+        trace_digest: trace.digest(),
+        events: trace.events().to_vec(),
+    }
+}
+
+fn render(value: &Val) -> String {
+    match value {
+        Val::I32(v) => format!("i32:{v}"),
+        Val::I64(v) => format!("i64:{v}"),
+        Val::F32(bits) => format!("f32:{bits:#010x}"),
+        Val::F64(bits) => format!("f64:{bits:#018x}"),
+        Val::V128(v) => format!("v128:{:#034x}", v.as_u128()),
+        other => format!(
+            "ref:{}",
+            if other.ref_().is_some_and(|r| r.is_null()) {
+                "null"
+            } else {
+                "non-null"
+            }
+        ),
+    }
+}
+
+impl WasiView for Host<DeterministicP2Ctx> {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        self.ctx.ctx()
+    }
+}
+
+struct StockP2 {
+    ctx: wasmtime_wasi::WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Host<StockP2> {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx.ctx,
+            table: &mut self.ctx.table,
+        }
+    }
+}
+
+fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outcome {
+    let recorder = Recorder::new(spec.max_events);
+    if spec.stock {
+        let stdout = MemoryOutputPipe::new(16 << 20);
+        let stderr = MemoryOutputPipe::new(16 << 20);
+        let ctx = wasmtime_wasi::WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .build();
+        let mut linker: ComponentLinker<Host<StockP2>> = ComponentLinker::new(engine);
+        let linked = wasmtime_wasi::p2::add_to_linker_sync(&mut linker);
+        let mut store = store(
+            engine,
+            StockP2 {
+                ctx,
+                table: ResourceTable::new(),
+            },
+            spec.fuel,
+        );
+        let result = linked.and_then(|()| call_run(&linker, &mut store, component));
+        return finish_component(
+            result,
+            &mut store,
+            spec.fuel,
+            &recorder,
+            stdout.contents().to_vec(),
+            stderr.contents().to_vec(),
+        );
+    }
+    let ctx = spec
+        .config
+        .clone()
+        .capture_output(true)
+        .build_p2_traced(&recorder);
+    let output = ctx.output().clone();
+    let mut linker: ComponentLinker<Host<DeterministicP2Ctx>> = ComponentLinker::new(engine);
+    let linked = crate::p2::add_to_linker_sync(&mut linker, |h| &mut h.ctx);
+    let mut store = store(engine, ctx, spec.fuel);
+    let result = linked.and_then(|()| call_run(&linker, &mut store, component));
+    finish_component(
+        result,
+        &mut store,
+        spec.fuel,
+        &recorder,
+        output.stdout(),
+        output.stderr(),
+    )
+}
+
+fn call_run<T: WasiView + 'static>(
+    linker: &ComponentLinker<T>,
+    store: &mut Store<T>,
+    component: &Component,
+) -> wasmtime::Result<()> {
+    let command = Command::instantiate(&mut *store, component, linker)?;
+    match command.wasi_cli_run().call_run(&mut *store)? {
+        Ok(()) => Ok(()),
+        // `run` returning `err` is exit status 1, as wasmtime's CLI treats it.
+        Err(()) => Err(wasmtime_wasi::I32Exit(1).into()),
+    }
+}
+
+fn finish_component<T>(
+    result: wasmtime::Result<()>,
+    store: &mut Store<T>,
+    fuel: u64,
+    recorder: &Recorder,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+) -> Outcome {
+    let trace = recorder.trace();
+    Outcome {
+        status: Status::of(result, trace.calls()),
+        stdout,
+        stderr,
+        memories: Vec::new(),
+        globals: Vec::new(),
+        fuel_consumed: fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
+        host_calls: trace.calls(),
+        trace_digest: trace.digest(),
+        events: trace.events().to_vec(),
+    }
+}

@@ -1,0 +1,254 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use deterministic_wasi_ctx::audit::{AuditConfig, Backend, RunSpec, Strategy};
+use deterministic_wasi_ctx::{ClockPolicy, DeterminismConfig};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Audit WebAssembly programs for determinism under a deterministic WASI context.
+#[derive(Parser, Debug)]
+#[command(name = "deterministic-wasi-ctx", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run each program several times and report DETERMINISTIC or the first divergence.
+    Audit {
+        /// `.wasm` modules or components, `.wat` files, or directories of them.
+        /// None: the bundled corpus and test programs.
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        options: Options,
+        /// Also run once in a child process of this binary.
+        #[arg(long)]
+        processes: bool,
+        /// One JSON object per file on stdout instead of text lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a program once and print its host calls, one line per call.
+    Trace {
+        /// The program.
+        path: PathBuf,
+        #[command(flatten)]
+        options: Options,
+    },
+    /// Internal: one run for `audit --processes`; prints a fingerprint as JSON.
+    #[command(name = "__child", hide = true)]
+    Child {
+        path: PathBuf,
+        #[command(flatten)]
+        options: Options,
+        #[arg(long, value_enum)]
+        run_backend: BackendArg,
+        #[arg(long, value_enum)]
+        run_strategy: StrategyArg,
+    },
+}
+
+/// Options shared by every subcommand.
+#[derive(Args, Debug, Clone)]
+pub struct Options {
+    /// Runs per backend and strategy (at least 2).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(2..=1000))]
+    pub runs: u64,
+    /// The preview1 implementation; `all` also checks that both agree.
+    #[arg(long, value_enum, default_value_t = BackendChoice::WasmtimeWasi)]
+    pub backend: BackendChoice,
+    /// Execution strategy; `all` also checks that Cranelift and Pulley agree.
+    #[arg(long, value_enum, default_value_t = StrategyChoice::Cranelift)]
+    pub strategy: StrategyChoice,
+    /// Fuel per run.
+    #[arg(long, default_value_t = 1_000_000_000)]
+    pub fuel: u64,
+    /// Seed of every random stream.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Clock policy: frozen, advance-on-sleep, or tick:<duration> (e.g. tick:1us, tick:5ms, tick:100ns).
+    #[arg(long, default_value = "advance-on-sleep")]
+    pub clock: String,
+    /// A guest argument (repeatable; the first is the program name).
+    #[arg(long = "arg", value_name = "X")]
+    pub args: Vec<String>,
+    /// A guest environment variable K=V (repeatable).
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// A file whose bytes are the guest's stdin.
+    #[arg(long)]
+    pub stdin: Option<PathBuf>,
+    /// TEST FIXTURE: run under stock, non-deterministic wasmtime-wasi, to see
+    /// what the auditor reports for a context that leaks the host.
+    #[arg(long)]
+    pub no_determinism: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendChoice {
+    WasmtimeWasi,
+    WasiCommon,
+    All,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrategyChoice {
+    Cranelift,
+    Pulley,
+    All,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendArg {
+    WasmtimeWasi,
+    WasiCommon,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrategyArg {
+    Cranelift,
+    Pulley,
+}
+
+impl From<BackendArg> for Backend {
+    fn from(b: BackendArg) -> Backend {
+        match b {
+            BackendArg::WasmtimeWasi => Backend::WasmtimeWasi,
+            BackendArg::WasiCommon => Backend::WasiCommon,
+        }
+    }
+}
+
+impl From<StrategyArg> for Strategy {
+    fn from(s: StrategyArg) -> Strategy {
+        match s {
+            StrategyArg::Cranelift => Strategy::Cranelift,
+            StrategyArg::Pulley => Strategy::Pulley,
+        }
+    }
+}
+
+pub fn backend_arg(b: Backend) -> &'static str {
+    b.name()
+}
+
+fn parse_clock(s: &str) -> Result<ClockPolicy, String> {
+    match s {
+        "frozen" => Ok(ClockPolicy::Frozen),
+        "advance-on-sleep" => Ok(ClockPolicy::AdvanceOnSleep),
+        _ => match s.strip_prefix("tick:") {
+            Some(d) => parse_duration(d).map(ClockPolicy::Tick),
+            None => Err(format!(
+                "`{s}` is not a clock policy: use frozen, advance-on-sleep or tick:<duration>"
+            )),
+        },
+    }
+}
+
+/// `<n><unit>` with unit ns, us, ms or s.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 1us, 5ms, 100ns or 2s"))?;
+    match unit {
+        "ns" => Ok(Duration::from_nanos(n)),
+        "us" => Ok(Duration::from_micros(n)),
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        _ => Err(format!("`{s}`: the unit must be ns, us, ms or s")),
+    }
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{s}` is not K=V"))
+}
+
+impl Options {
+    /// Passes these options on to a child process of this binary.
+    pub fn forward(&self, command: &mut std::process::Command) {
+        command
+            .arg(format!("--runs={}", self.runs))
+            .arg(format!("--fuel={}", self.fuel))
+            .arg(format!("--seed={}", self.seed))
+            .arg(format!("--clock={}", self.clock));
+        for arg in &self.args {
+            command.arg(format!("--arg={arg}"));
+        }
+        for (k, v) in &self.env {
+            command.arg(format!("--env={k}={v}"));
+        }
+        if let Some(stdin) = &self.stdin {
+            command.arg("--stdin").arg(stdin);
+        }
+        if self.no_determinism {
+            command.arg("--no-determinism");
+        }
+    }
+
+    /// The audit configuration these options describe.
+    pub fn audit_config(&self) -> Result<AuditConfig, String> {
+        let stdin = match &self.stdin {
+            Some(path) => {
+                std::fs::read(path).map_err(|e| format!("--stdin {}: {e}", path.display()))?
+            }
+            None => Vec::new(),
+        };
+        if self
+            .args
+            .iter()
+            .chain(self.env.iter().flat_map(|(k, v)| [k, v]))
+            .any(|s| s.contains('\0'))
+        {
+            return Err("arguments and environment variables cannot contain NUL bytes".into());
+        }
+        let config = DeterminismConfig::new()
+            .seed(self.seed)
+            .clock_policy(parse_clock(&self.clock).map_err(|why| format!("--clock: {why}"))?)
+            .args(self.args.clone())
+            .env(self.env.clone())
+            .stdin(stdin);
+        let backends = match self.backend {
+            BackendChoice::WasmtimeWasi => vec![Backend::WasmtimeWasi],
+            BackendChoice::WasiCommon => vec![Backend::WasiCommon],
+            BackendChoice::All => vec![Backend::WasmtimeWasi, Backend::WasiCommon],
+        };
+        let strategies = match self.strategy {
+            StrategyChoice::Cranelift => vec![Strategy::Cranelift],
+            StrategyChoice::Pulley => vec![Strategy::Pulley],
+            StrategyChoice::All => vec![Strategy::Cranelift, Strategy::Pulley],
+        };
+        Ok(AuditConfig {
+            runs: self.runs as usize,
+            backends,
+            strategies,
+            spec: RunSpec {
+                config,
+                fuel: self.fuel,
+                max_events: 10_000,
+                stock: self.no_determinism,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_policies_parse() {
+        assert_eq!(parse_clock("frozen"), Ok(ClockPolicy::Frozen));
+        assert_eq!(
+            parse_clock("tick:5ms"),
+            Ok(ClockPolicy::Tick(Duration::from_millis(5)))
+        );
+        assert!(parse_clock("tick:5").is_err());
+        assert!(parse_clock("sometimes").is_err());
+    }
+}

@@ -1,0 +1,81 @@
+//! Which files to audit, and loading them.
+
+use std::path::{Path, PathBuf};
+
+/// The bundled corpus of audit programs.
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join("audit")
+}
+
+/// The files named by `paths` (directories expanded, sorted), or with no
+/// paths the bundled corpus and every test program. Missing paths are
+/// reported in `Err` together with the files that were found.
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, (Vec<PathBuf>, Vec<String>)> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    if paths.is_empty() {
+        expand(&corpus_dir(), &mut files, &mut errors);
+        for (_, p1, p2) in test_programs::PROGRAMS {
+            files.push(PathBuf::from(p1));
+            files.push(PathBuf::from(p2));
+        }
+    }
+    for path in paths {
+        if path.is_dir() {
+            expand(path, &mut files, &mut errors);
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            errors.push(format!("{}: no such file or directory", path.display()));
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err((files, errors))
+    }
+}
+
+/// Every `.wasm` and `.wat` file under `dir`, recursively, sorted.
+fn expand(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(format!("{}: {e}", dir.display()));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            expand(&path, files, errors);
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("wasm" | "wat")
+        ) {
+            files.push(path);
+        }
+    }
+}
+
+/// The binary WebAssembly in `path` (`.wat` text is translated).
+pub fn load(path: &Path) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes);
+    }
+    if path.extension().is_some_and(|e| e == "wat") {
+        return wat::parse_bytes(&bytes)
+            .map(|b| b.into_owned())
+            .map_err(|e| {
+                format!(
+                    "invalid text format: {}",
+                    e.to_string().lines().next().unwrap_or("")
+                )
+            });
+    }
+    Err("not a WebAssembly binary (no \\0asm header) and not a .wat file".into())
+}

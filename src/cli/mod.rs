@@ -1,0 +1,195 @@
+//! The command-line auditor (built with the `cli` feature).
+
+mod args;
+mod files;
+mod report;
+
+use args::{Cli, Command, Options};
+use clap::Parser;
+use deterministic_wasi_ctx::audit::{self, Compiled, Fingerprint, RunLabel, Strategy};
+use std::path::Path;
+use std::time::Instant;
+
+/// Exit statuses.
+const DETERMINISTIC: i32 = 0;
+const DIVERGED: i32 = 1;
+const USAGE_OR_LOAD_ERROR: i32 = 2;
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                USAGE_OR_LOAD_ERROR
+            } else {
+                0
+            };
+        }
+    };
+    match cli.command {
+        Command::Audit {
+            paths,
+            options,
+            processes,
+            json,
+        } => audit_command(&paths, &options, processes, json),
+        Command::Trace { path, options } => trace_command(&path, &options),
+        Command::Child {
+            path,
+            options,
+            run_backend,
+            run_strategy,
+        } => child_command(&path, &options, run_backend.into(), run_strategy.into()),
+    }
+}
+
+fn audit_command(
+    paths: &[std::path::PathBuf],
+    options: &Options,
+    processes: bool,
+    json: bool,
+) -> i32 {
+    let config = match options.audit_config() {
+        Ok(config) => config,
+        Err(why) => {
+            eprintln!("error: {why}");
+            return USAGE_OR_LOAD_ERROR;
+        }
+    };
+    let (files, mut status) = match files::collect(paths) {
+        Ok(files) => (files, DETERMINISTIC),
+        Err((files, errors)) => {
+            for error in errors {
+                eprintln!("error: {error}");
+            }
+            (files, USAGE_OR_LOAD_ERROR)
+        }
+    };
+    for path in files {
+        let started = Instant::now();
+        let _progress = report::Progress::start(&path);
+        let result = files::load(&path).and_then(|wasm| {
+            let mut report = audit::audit(&wasm, &config).map_err(|e| format!("{e:#}"))?;
+            if processes {
+                let (label, fingerprint) = run_child(&path, options, &config)?;
+                report.add_run(label, fingerprint);
+            }
+            Ok(report)
+        });
+        drop(_progress);
+        match result {
+            Ok(report) => {
+                if report.divergence.is_some() {
+                    status = status.max(DIVERGED);
+                }
+                report::print(&path, &report, started.elapsed(), json);
+            }
+            Err(why) => {
+                eprintln!("error: {}: {why}", path.display());
+                status = USAGE_OR_LOAD_ERROR;
+            }
+        }
+    }
+    status
+}
+
+/// Runs the first backend and strategy once in a child process of this binary.
+fn run_child(
+    path: &Path,
+    options: &Options,
+    config: &audit::AuditConfig,
+) -> Result<(RunLabel, Fingerprint), String> {
+    let backend = config.backends[0];
+    let strategy = config.strategies[0];
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
+    let mut command = std::process::Command::new(exe);
+    command.arg("__child").arg(path);
+    options.forward(&mut command);
+    command
+        .arg("--run-backend")
+        .arg(args::backend_arg(backend))
+        .arg("--run-strategy")
+        .arg(strategy.name());
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot start a child process: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "the child process failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let fingerprint = report::parse_fingerprint(&output.stdout)?;
+    let label = RunLabel {
+        backend: backend.name(),
+        strategy: strategy.name(),
+        index: config.runs,
+        fresh_engine: true,
+        child_process: true,
+    };
+    Ok((label, fingerprint))
+}
+
+fn child_command(
+    path: &Path,
+    options: &Options,
+    backend: audit::Backend,
+    strategy: Strategy,
+) -> i32 {
+    let outcome = options.audit_config().and_then(|config| {
+        let wasm = files::load(path)?;
+        let engine = strategy.engine().map_err(|e| format!("{e:#}"))?;
+        let compiled = Compiled::new(&engine, &wasm).map_err(|e| format!("{e:#}"))?;
+        Ok(compiled.run(&engine, backend, &config.spec))
+    });
+    match outcome {
+        Ok(outcome) => {
+            println!("{}", report::fingerprint_json(&Fingerprint::of(&outcome)));
+            DETERMINISTIC
+        }
+        Err(why) => {
+            eprintln!("error: {}: {why}", path.display());
+            USAGE_OR_LOAD_ERROR
+        }
+    }
+}
+
+fn trace_command(path: &Path, options: &Options) -> i32 {
+    let result = options.audit_config().and_then(|mut config| {
+        config.spec.max_events = 1_000_000;
+        let wasm = files::load(path)?;
+        let strategy = config.strategies[0];
+        let engine = strategy.engine().map_err(|e| format!("{e:#}"))?;
+        let compiled = Compiled::new(&engine, &wasm).map_err(|e| format!("{e:#}"))?;
+        compiled
+            .check_links(&engine, config.backends[0])
+            .map_err(|e| format!("{e:#}"))?;
+        Ok(compiled.run(&engine, config.backends[0], &config.spec))
+    });
+    match result {
+        Ok(outcome) => {
+            for call in &outcome.events {
+                println!("{call}");
+            }
+            if outcome.host_calls > outcome.events.len() as u64 {
+                println!(
+                    "... {} more calls",
+                    outcome.host_calls - outcome.events.len() as u64
+                );
+            }
+            println!(
+                "= {}, {} calls, trace {}",
+                outcome.status,
+                outcome.host_calls,
+                audit::hex(&outcome.trace_digest)
+            );
+            DETERMINISTIC
+        }
+        Err(why) => {
+            eprintln!("error: {}: {why}", path.display());
+            USAGE_OR_LOAD_ERROR
+        }
+    }
+}

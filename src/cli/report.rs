@@ -1,0 +1,146 @@
+//! Printing audit results, and the child-process fingerprint format.
+
+use deterministic_wasi_ctx::audit::{Difference, Fingerprint, Report, Status, hex};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Prints `auditing PATH (Ns)` to stderr every few seconds while a file takes
+/// long; stops when dropped. Never writes to stdout.
+pub struct Progress {
+    done: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    pub fn start(path: &Path) -> Progress {
+        let (done, wait) = mpsc::channel::<()>();
+        let path = path.display().to_string();
+        let thread = std::thread::spawn(move || {
+            let mut waited = 0;
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                wait.recv_timeout(Duration::from_secs(3))
+            {
+                waited += 3;
+                eprintln!("auditing {path} ({waited}s)...");
+            }
+        });
+        Progress {
+            done: Some(done),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        drop(self.done.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One line (or one JSON object) for a file.
+pub fn print(path: &Path, report: &Report, elapsed: Duration, json: bool) {
+    let outcome = &report.outcome;
+    if json {
+        let (exit_code, trap) = match &outcome.status {
+            Status::Exited(code) => (json!(code), Value::Null),
+            Status::Trapped { kind, after_calls } => (
+                Value::Null,
+                json!({ "kind": kind, "after_calls": after_calls }),
+            ),
+            Status::Poisoned(why) => (Value::Null, json!({ "kind": "poisoned", "reason": why })),
+        };
+        let divergence = match &report.divergence {
+            None => Value::Null,
+            Some(d) => {
+                let mut object = json!({
+                    "expected_run": d.expected.to_string(),
+                    "actual_run": d.actual.to_string(),
+                    "description": d.difference.to_string(),
+                });
+                match &d.difference {
+                    Difference::Call {
+                        index,
+                        expected,
+                        actual,
+                    } => {
+                        object["call_index"] = json!(index);
+                        object["expected"] = json!(expected);
+                        object["actual"] = json!(actual);
+                    }
+                    Difference::Field {
+                        name,
+                        expected,
+                        actual,
+                    } => {
+                        object["field"] = json!(name);
+                        object["expected"] = json!(expected);
+                        object["actual"] = json!(actual);
+                    }
+                }
+                object
+            }
+        };
+        let line = json!({
+            "path": path.display().to_string(),
+            "deterministic": report.divergence.is_none(),
+            "runs": report.runs.len(),
+            "digest": hex(&report.digest()),
+            "exit_code": exit_code,
+            "trap": trap,
+            "host_calls": outcome.host_calls,
+            "fuel_consumed": outcome.fuel_consumed,
+            "stdout": hex(&outcome.stdout),
+            "stderr": hex(&outcome.stderr),
+            "output_encoding": "hex",
+            "seconds": elapsed.as_secs_f64(),
+            "divergence": divergence,
+        });
+        println!("{line}");
+        return;
+    }
+    match &report.divergence {
+        None => println!(
+            "{}: DETERMINISTIC {} {} calls {:.2}s ({}, {} runs)",
+            path.display(),
+            hex(&report.digest()),
+            outcome.host_calls,
+            elapsed.as_secs_f64(),
+            outcome.status,
+            report.runs.len()
+        ),
+        Some(divergence) => println!("{}: DIVERGED {divergence}", path.display()),
+    }
+}
+
+/// The child process's output: `{"fields": [[name, value], ...], "events": [...]}`.
+pub fn fingerprint_json(fingerprint: &Fingerprint) -> Value {
+    json!({ "fields": fingerprint.fields, "events": fingerprint.events })
+}
+
+/// Parses [`fingerprint_json`] output.
+pub fn parse_fingerprint(bytes: &[u8]) -> Result<Fingerprint, String> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("unreadable child output: {e}"))?;
+    let fields = value["fields"]
+        .as_array()
+        .ok_or("child output has no fields")?
+        .iter()
+        .map(|pair| {
+            let name = pair[0].as_str().ok_or("bad field name")?;
+            let value = pair[1].as_str().ok_or("bad field value")?;
+            Ok((name.to_string(), value.to_string()))
+        })
+        .collect::<Result<Vec<_>, &str>>()?;
+    let events = value["events"]
+        .as_array()
+        .ok_or("child output has no events")?
+        .iter()
+        .map(|e| e.as_str().map(String::from).ok_or("bad event"))
+        .collect::<Result<Vec<_>, &str>>()?;
+    Ok(Fingerprint::from_parts(fields, events))
+}

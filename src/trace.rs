@@ -1,0 +1,283 @@
+//! Trace: every host call a guest makes, as a streaming digest and
+//! (optionally, bounded) as a list.
+//!
+//! For preview1 modules, [`instantiate_traced`] wraps every import from
+//! `wasi_snapshot_preview1` / `wasi_unstable` so each call is recorded with its
+//! name, arguments, result (returned values, `proc_exit` status or trap) and
+//! the bytes it wrote into guest memory. Where a function's outputs are known
+//! from its signature (clocks, random, poll, reads, writes, stat calls, ...),
+//! exactly those regions are recorded; for the rest (`args_get`, path calls,
+//! ...) a digest of the whole memory after the call stands in, so no write
+//! escapes the trace either way. For preview2 components the
+//! [`Recorder`] is attached to the clocks, random streams and timers (see
+//! [`DeterminismConfig::build_p2_traced`](crate::DeterminismConfig::build_p2_traced)), which are
+//! the interfaces that carry nondeterminism; stdout and stderr are part of the
+//! run's outcome.
+//!
+//! # Digest encoding
+//!
+//! The digest is BLAKE3 over the concatenation of each call's canonical
+//! encoding, in call order:
+//!
+//! ```text
+//! call    := name_len:u8 name args_len:u8 arg* result writes_len:u32 write*
+//! arg     := i64 (little-endian; i32 arguments sign-extended)
+//! result  := 0x00 n:u8 i64*     -- returned values
+//!          | 0x01 status:i32    -- proc_exit / exit
+//!          | 0x02               -- trapped
+//! write   := 0x00 offset:u32 len:u32 bytes
+//!          | 0x01 memory_digest:[u8; 32]
+//! ```
+//!
+//! Recording costs one hash update per call and, in digest-only mode, O(1)
+//! memory whatever the trace length.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// What one host call returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallResult {
+    /// It returned these values (an errno for most preview1 functions).
+    Returned(Vec<i64>),
+    /// It ended the program with this status (`proc_exit`).
+    Exit(i32),
+    /// It trapped.
+    Trapped,
+}
+
+/// Bytes a host call wrote into guest memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// These bytes at this offset.
+    Bytes {
+        /// Offset in the exported memory.
+        offset: u32,
+        /// What is there after the call.
+        bytes: Vec<u8>,
+    },
+    /// BLAKE3 of the whole memory after a call whose outputs are not known
+    /// from its signature.
+    MemoryDigest([u8; 32]),
+}
+
+/// One recorded host call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostCall {
+    /// Function name (`clock_time_get`, `wasi:clocks/wall-clock.now`, ...).
+    pub name: String,
+    /// Arguments, widened to `i64`.
+    pub args: Vec<i64>,
+    /// What it returned.
+    pub result: CallResult,
+    /// What it wrote into guest memory.
+    pub writes: Vec<Write>,
+}
+
+impl HostCall {
+    fn encode(&self, hasher: &mut blake3::Hasher) {
+        let name = self.name.as_bytes();
+        hasher.update(&[name.len().min(255) as u8]);
+        hasher.update(&name[..name.len().min(255)]);
+        hasher.update(&[self.args.len().min(255) as u8]);
+        for arg in self.args.iter().take(255) {
+            hasher.update(&arg.to_le_bytes());
+        }
+        match &self.result {
+            CallResult::Returned(values) => {
+                hasher.update(&[0, values.len().min(255) as u8]);
+                for v in values.iter().take(255) {
+                    hasher.update(&v.to_le_bytes());
+                }
+            }
+            CallResult::Exit(status) => {
+                hasher.update(&[1]);
+                hasher.update(&status.to_le_bytes());
+            }
+            CallResult::Trapped => {
+                hasher.update(&[2]);
+            }
+        }
+        hasher.update(&(self.writes.len() as u32).to_le_bytes());
+        for write in &self.writes {
+            match write {
+                Write::Bytes { offset, bytes } => {
+                    hasher.update(&[0]);
+                    hasher.update(&offset.to_le_bytes());
+                    hasher.update(&(bytes.len() as u32).to_le_bytes());
+                    hasher.update(bytes);
+                }
+                Write::MemoryDigest(digest) => {
+                    hasher.update(&[1]);
+                    hasher.update(digest);
+                }
+            }
+        }
+    }
+}
+
+/// strace-style: `clock_time_get(id=1, precision=1) -> 0, wrote 8 bytes @0x1000: 00 ca 9a 3b ...`.
+impl fmt::Display for HostCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = param_names(&self.name);
+        write!(f, "{}(", self.name)?;
+        for (i, arg) in self.args.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            match names.get(i) {
+                Some(name) => write!(f, "{name}={}", render_arg(name, *arg))?,
+                None => write!(f, "{arg}")?,
+            }
+        }
+        f.write_str(") -> ")?;
+        match &self.result {
+            CallResult::Returned(values) if values.len() == 1 => write!(f, "{}", values[0])?,
+            CallResult::Returned(values) => write!(f, "{values:?}")?,
+            CallResult::Exit(status) => write!(f, "exit({status})")?,
+            CallResult::Trapped => f.write_str("trap")?,
+        }
+        for write in &self.writes {
+            match write {
+                Write::Bytes { offset, bytes } => {
+                    write!(f, ", wrote {} bytes @{offset:#x}:", bytes.len())?;
+                    for b in bytes.iter().take(16) {
+                        write!(f, " {b:02x}")?;
+                    }
+                    if bytes.len() > 16 {
+                        f.write_str(" ...")?;
+                    }
+                }
+                Write::MemoryDigest(d) => write!(f, ", memory now {}", hex(&d[..8]))?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn render_arg(name: &str, value: i64) -> String {
+    match name {
+        "id" => match value {
+            0 => "realtime".into(),
+            1 => "monotonic".into(),
+            2 => "process_cputime".into(),
+            3 => "thread_cputime".into(),
+            other => other.to_string(),
+        },
+        n if n.ends_with("ptr") || n == "buf" || n == "iovs" || n == "in" || n == "out" => {
+            format!("{:#x}", value as u32)
+        }
+        _ => value.to_string(),
+    }
+}
+
+/// Parameter names of the preview1 functions, for display.
+fn param_names(name: &str) -> &'static [&'static str] {
+    match name {
+        "clock_time_get" => &["id", "precision", "time_ptr"],
+        "clock_res_get" => &["id", "res_ptr"],
+        "random_get" => &["buf", "len"],
+        "poll_oneoff" => &["in", "out", "nsubscriptions", "nevents_ptr"],
+        "fd_write" | "fd_read" => &["fd", "iovs", "iovs_len", "n_ptr"],
+        "fd_pwrite" | "fd_pread" => &["fd", "iovs", "iovs_len", "offset", "n_ptr"],
+        "args_sizes_get" | "environ_sizes_get" => &["count_ptr", "size_ptr"],
+        "args_get" | "environ_get" => &["argv_ptr", "buf"],
+        "proc_exit" => &["status"],
+        "fd_fdstat_get" | "fd_filestat_get" | "fd_prestat_get" => &["fd", "out"],
+        "fd_seek" => &["fd", "offset", "whence", "out"],
+        "fd_tell" => &["fd", "out"],
+        "fd_close" | "fd_sync" | "fd_datasync" => &["fd"],
+        _ => &[],
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The trace of one run: a streaming digest, a call count, and the first
+/// `max_events` calls.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    hasher: blake3::Hasher,
+    calls: u64,
+    events: Vec<HostCall>,
+    max_events: usize,
+}
+
+impl Trace {
+    /// An empty trace keeping at most `max_events` calls in full (0: digest only).
+    pub fn new(max_events: usize) -> Self {
+        Trace {
+            hasher: blake3::Hasher::new(),
+            calls: 0,
+            events: Vec::new(),
+            max_events,
+        }
+    }
+
+    /// Records one call.
+    pub fn record(&mut self, call: HostCall) {
+        call.encode(&mut self.hasher);
+        self.calls += 1;
+        if self.events.len() < self.max_events {
+            self.events.push(call);
+        }
+    }
+
+    /// Calls recorded so far.
+    pub fn calls(&self) -> u64 {
+        self.calls
+    }
+
+    /// The calls kept in full (the first `max_events`).
+    pub fn events(&self) -> &[HostCall] {
+        &self.events
+    }
+
+    /// BLAKE3 of the canonical encoding of every call so far.
+    pub fn digest(&self) -> [u8; 32] {
+        *self.hasher.finalize().as_bytes()
+    }
+}
+
+/// A shared handle to a [`Trace`], cheap to clone into host functions.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::trace::{CallResult, HostCall, Recorder};
+///
+/// let recorder = Recorder::new(10);
+/// recorder.record(HostCall {
+///     name: "sched_yield".into(),
+///     args: vec![],
+///     result: CallResult::Returned(vec![0]),
+///     writes: vec![],
+/// });
+/// assert_eq!(recorder.trace().calls(), 1);
+/// assert_eq!(recorder.trace().events()[0].to_string(), "sched_yield() -> 0");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Recorder(Arc<Mutex<Trace>>);
+
+impl Recorder {
+    /// A recorder keeping at most `max_events` calls in full (0: digest only).
+    pub fn new(max_events: usize) -> Self {
+        Recorder(Arc::new(Mutex::new(Trace::new(max_events))))
+    }
+
+    /// Records one call.
+    pub fn record(&self, call: HostCall) {
+        self.trace().record(call);
+    }
+
+    /// The trace (locked while the guard lives).
+    pub fn trace(&self) -> MutexGuard<'_, Trace> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+mod p1;
+pub(crate) use p1::exit_status;
+pub use p1::instantiate_traced;

@@ -1,0 +1,184 @@
+//! The auditor: it passes every bundled program on both backends and both
+//! strategies, and it *catches* nondeterminism (stock wasmtime-wasi).
+
+use deterministic_wasi_ctx::audit::{self, AuditConfig, Backend, Difference, Status, Strategy};
+use std::path::{Path, PathBuf};
+
+fn corpus() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("corpus/audit")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wat"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn wasm(path: &Path) -> Vec<u8> {
+    wat::parse_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn everything() -> AuditConfig {
+    AuditConfig {
+        backends: vec![Backend::WasmtimeWasi, Backend::WasiCommon],
+        strategies: vec![Strategy::Cranelift, Strategy::Pulley],
+        ..AuditConfig::default()
+    }
+}
+
+#[test]
+fn corpus_is_deterministic_on_both_backends_and_strategies() {
+    let config = everything();
+    for path in corpus() {
+        let report = audit::audit(&wasm(&path), &config).expect("audit");
+        assert_eq!(report.divergence, None, "{}", path.display());
+        // 2 strategies x 2 backends x 3 runs
+        assert_eq!(report.runs.len(), 12, "{}", path.display());
+    }
+}
+
+#[test]
+fn test_programs_are_deterministic_on_both_backends_and_strategies() {
+    let config = AuditConfig {
+        runs: 2,
+        ..everything()
+    };
+    for (name, p1, p2) in test_programs::PROGRAMS {
+        for path in [p1, p2] {
+            let bytes = std::fs::read(path).expect("built by test-programs");
+            let report = audit::audit(&bytes, &config).expect("audit");
+            assert_eq!(report.divergence, None, "{name}: {path}");
+        }
+    }
+}
+
+fn stock() -> AuditConfig {
+    let mut config = AuditConfig::default();
+    config.spec.stock = true;
+    config
+}
+
+/// The fixture that proves the auditor can fail: stock wasmtime-wasi reads
+/// host entropy, and the first random_get is the first difference.
+#[test]
+fn stock_random_is_diverged_at_the_first_random_get() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/random_bytes.wat");
+    let report = audit::audit(&wasm(&path), &stock()).expect("audit");
+    let divergence = report.divergence.expect("stock randomness must diverge");
+    match divergence.difference {
+        Difference::Call {
+            index,
+            expected: Some(expected),
+            actual: Some(actual),
+        } => {
+            // Two independent 1-byte draws collide 1 time in 256: then the
+            // second or third call is the first to differ.
+            assert!(index <= 2, "diverged late: {index}");
+            assert!(expected.starts_with("random_get("), "{expected}");
+            assert_ne!(expected, actual);
+        }
+        other => panic!("expected a call difference, got {other:?}"),
+    }
+}
+
+#[test]
+fn stock_clock_is_diverged_at_the_first_clock_read() {
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
+        (memory (export "memory") 1)
+        (func (export "_start") (drop (call $now (i32.const 1) (i64.const 1) (i32.const 0)))))"#;
+    let report = audit::audit(&wat::parse_str(wat).unwrap(), &stock()).expect("audit");
+    match report
+        .divergence
+        .expect("host clocks must diverge")
+        .difference
+    {
+        Difference::Call {
+            index: 0,
+            expected: Some(e),
+            ..
+        } => {
+            assert!(e.starts_with("clock_time_get(id=monotonic"), "{e}")
+        }
+        other => panic!("expected call #0 to differ, got {other:?}"),
+    }
+}
+
+#[test]
+fn stock_component_is_diverged() {
+    let (_, _, p2) = test_programs::PROGRAMS
+        .iter()
+        .find(|(n, _, _)| *n == "random_bytes")
+        .expect("random_bytes");
+    let report = audit::audit(&std::fs::read(p2).unwrap(), &stock()).expect("audit");
+    let divergence = report.divergence.expect("stock insecure-seed must diverge");
+    assert!(
+        matches!(&divergence.difference, Difference::Field { name, .. } if name == "stdout"),
+        "{divergence}"
+    );
+}
+
+#[test]
+fn infinite_loop_is_stopped_by_fuel_identically() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/fuel_loop.wat");
+    let mut config = everything();
+    config.spec.fuel = 5_000_000;
+    let report = audit::audit(&wasm(&path), &config).expect("audit");
+    assert_eq!(report.divergence, None);
+    assert_eq!(
+        report.outcome.status,
+        Status::Trapped {
+            kind: "OutOfFuel".into(),
+            after_calls: 1
+        }
+    );
+    assert_eq!(report.outcome.fuel_consumed, 5_000_000);
+    let digests: std::collections::BTreeSet<_> =
+        report.runs.iter().map(|(_, f)| f.digest).collect();
+    assert_eq!(
+        digests.len(),
+        1,
+        "every run, backend and strategy has one digest"
+    );
+}
+
+#[test]
+fn stack_overflow_is_poisoned_not_compared() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/stack_overflow.wat");
+    let report = audit::audit(&wasm(&path), &AuditConfig::default()).expect("audit");
+    assert!(report.outcome.is_poisoned(), "{:?}", report.outcome.status);
+}
+
+#[test]
+fn unknown_imports_are_an_error_not_an_outcome() {
+    let wat = r#"(module (import "env" "host_time" (func)) (func (export "_start")))"#;
+    let error = audit::audit(&wat::parse_str(wat).unwrap(), &AuditConfig::default())
+        .expect_err("unknown import");
+    assert!(format!("{error:#}").contains("host_time"), "{error:#}");
+}
+
+#[test]
+fn a_changed_field_is_reported_by_name() {
+    // The same program under two seeds: the traces differ at call #0; with the
+    // calls hidden, the field comparison names stdout.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/random_bytes.wat");
+    let bytes = wasm(&path);
+    let run = |seed| {
+        let mut config = AuditConfig::default();
+        config.spec.config = config.spec.config.clone().seed(seed);
+        audit::audit(&bytes, &config).expect("audit").runs[0]
+            .1
+            .clone()
+    };
+    let (a, b) = (run(1), run(2));
+    assert!(matches!(
+        audit::first_difference(&a, &b, None),
+        Some(Difference::Call { index: 0, .. })
+    ));
+    let hidden = |f: &audit::Fingerprint| audit::Fingerprint::from_parts(f.fields.clone(), vec![]);
+    assert!(matches!(
+        audit::first_difference(&hidden(&a), &hidden(&b), None),
+        Some(Difference::Field { name, .. }) if name == "stdout"
+    ));
+}
