@@ -1,5 +1,6 @@
 //! Configuring a `wasmtime_wasi::WasiCtxBuilder` (shared by preview1 and preview2).
 
+use crate::stdio::CapturedOutput;
 use crate::{DeterminismConfig, VirtualClock, random};
 use wasmtime_wasi::WasiCtxBuilder;
 
@@ -40,6 +41,24 @@ impl DeterminismConfig {
             .allow_ip_name_lookup(false)
             .args(self.get_args())
             .envs(self.get_env())
+    }
+}
+
+impl DeterminismConfig {
+    /// A deterministic builder on `clock` with this configuration's stdio
+    /// installed, and the handle to its captured output.
+    pub(crate) fn wasmtime_builder(
+        &self,
+        clock: &VirtualClock,
+    ) -> (WasiCtxBuilder, CapturedOutput) {
+        let mut builder = WasiCtxBuilder::new();
+        self.apply_to_builder(&mut builder, clock);
+        let output = CapturedOutput::install_wasmtime(
+            &mut builder,
+            self.get_stdin(),
+            self.output_capacity(),
+        );
+        (builder, output)
     }
 }
 

@@ -53,13 +53,7 @@ impl DeterminismConfig {
     /// [`add_to_linker_sync`].
     pub fn build_p1(&self) -> DeterministicP1Ctx {
         let clock = self.virtual_clock();
-        let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
-        self.apply_to_builder(&mut builder, &clock);
-        let output = CapturedOutput::install_wasmtime(
-            &mut builder,
-            self.get_stdin(),
-            self.output_capacity(),
-        );
+        let (mut builder, output) = self.wasmtime_builder(&clock);
         DeterministicP1Ctx {
             wasi: builder.build_p1(),
             clock,

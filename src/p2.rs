@@ -98,13 +98,7 @@ impl DeterminismConfig {
         if let Some(recorder) = recorder {
             clock = clock.recorded_by(recorder.clone());
         }
-        let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
-        self.apply_to_builder(&mut builder, &clock);
-        let output = CapturedOutput::install_wasmtime(
-            &mut builder,
-            self.get_stdin(),
-            self.output_capacity(),
-        );
+        let (mut builder, output) = self.wasmtime_builder(&clock);
         let seed = self.get_seed();
         DeterministicP2Ctx {
             ctx: builder.build(),

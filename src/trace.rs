@@ -20,7 +20,7 @@
 //! encoding, in call order:
 //!
 //! ```text
-//! call    := name_len:u8 name args_len:u8 arg* result writes_len:u32 write*
+//! call    := name_len:u8 name args_len:u8 arg* result write* 0xff
 //! arg     := i64 (little-endian; i32 arguments sign-extended)
 //! result  := 0x00 n:u8 i64*     -- returned values
 //!          | 0x01 status:i32    -- proc_exit / exit
@@ -28,6 +28,9 @@
 //! write   := 0x00 offset:u32 len:u32 bytes
 //!          | 0x01 memory_digest:[u8; 32]
 //! ```
+//!
+//! (integers little-endian; names and argument lists longer than 255 are cut
+//! at 255).
 //!
 //! Recording costs one hash update per call and, in digest-only mode, O(1)
 //! memory whatever the trace length.
@@ -75,43 +78,98 @@ pub struct HostCall {
 }
 
 impl HostCall {
-    fn encode(&self, hasher: &mut blake3::Hasher) {
-        let name = self.name.as_bytes();
-        hasher.update(&[name.len().min(255) as u8]);
-        hasher.update(&name[..name.len().min(255)]);
-        hasher.update(&[self.args.len().min(255) as u8]);
-        for arg in self.args.iter().take(255) {
-            hasher.update(&arg.to_le_bytes());
+    /// The call's writes, borrowed.
+    fn write_refs(&self) -> impl Iterator<Item = WriteRef<'_>> {
+        self.writes.iter().map(|w| match w {
+            Write::Bytes { offset, bytes } => WriteRef::Bytes {
+                offset: *offset,
+                bytes,
+            },
+            Write::MemoryDigest(d) => WriteRef::MemoryDigest(*d),
+        })
+    }
+}
+
+/// A write, borrowing its bytes from guest memory (see [`Write`]).
+#[derive(Clone, Copy, Debug)]
+pub enum WriteRef<'a> {
+    /// Bytes at an offset.
+    Bytes {
+        /// Offset in the exported memory.
+        offset: u32,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// Digest of the whole memory.
+    MemoryDigest([u8; 32]),
+}
+
+impl WriteRef<'_> {
+    fn to_write(self) -> Write {
+        match self {
+            WriteRef::Bytes { offset, bytes } => Write::Bytes {
+                offset,
+                bytes: bytes.to_vec(),
+            },
+            WriteRef::MemoryDigest(d) => Write::MemoryDigest(d),
         }
-        match &self.result {
-            CallResult::Returned(values) => {
-                hasher.update(&[0, values.len().min(255) as u8]);
-                for v in values.iter().take(255) {
-                    hasher.update(&v.to_le_bytes());
-                }
-            }
-            CallResult::Exit(status) => {
-                hasher.update(&[1]);
-                hasher.update(&status.to_le_bytes());
-            }
-            CallResult::Trapped => {
-                hasher.update(&[2]);
+    }
+}
+
+/// Appends the canonical encoding of one call's head (name, arguments,
+/// result) to `out`.
+fn encode_head(out: &mut Vec<u8>, name: &str, args: &[i64], result: Returned<'_>) {
+    let name = &name.as_bytes()[..name.len().min(255)];
+    out.push(name.len() as u8);
+    out.extend_from_slice(name);
+    let args = &args[..args.len().min(255)];
+    out.push(args.len() as u8);
+    for arg in args {
+        out.extend_from_slice(&arg.to_le_bytes());
+    }
+    match result {
+        Returned::Values(values) => {
+            let values = &values[..values.len().min(255)];
+            out.extend_from_slice(&[0, values.len() as u8]);
+            for v in values {
+                out.extend_from_slice(&v.to_le_bytes());
             }
         }
-        hasher.update(&(self.writes.len() as u32).to_le_bytes());
-        for write in &self.writes {
-            match write {
-                Write::Bytes { offset, bytes } => {
-                    hasher.update(&[0]);
-                    hasher.update(&offset.to_le_bytes());
-                    hasher.update(&(bytes.len() as u32).to_le_bytes());
-                    hasher.update(bytes);
-                }
-                Write::MemoryDigest(digest) => {
-                    hasher.update(&[1]);
-                    hasher.update(digest);
-                }
-            }
+        Returned::Exit(status) => {
+            out.push(1);
+            out.extend_from_slice(&status.to_le_bytes());
+        }
+        Returned::Trapped => out.push(2),
+    }
+}
+
+/// A [`CallResult`], borrowing its values.
+#[derive(Clone, Copy, Debug)]
+pub enum Returned<'a> {
+    /// Returned these values.
+    Values(&'a [i64]),
+    /// Exited with this status.
+    Exit(i32),
+    /// Trapped.
+    Trapped,
+}
+
+impl Returned<'_> {
+    fn to_owned_result(self) -> CallResult {
+        match self {
+            Returned::Values(v) => CallResult::Returned(v.to_vec()),
+            Returned::Exit(s) => CallResult::Exit(s),
+            Returned::Trapped => CallResult::Trapped,
+        }
+    }
+}
+
+impl CallResult {
+    fn as_returned(&self) -> Returned<'_> {
+        match self {
+            CallResult::Returned(v) => Returned::Values(v),
+            CallResult::Exit(s) => Returned::Exit(*s),
+            CallResult::Trapped => Returned::Trapped,
         }
     }
 }
@@ -200,16 +258,23 @@ fn hex(bytes: &[u8]) -> String {
 #[derive(Clone, Debug)]
 pub struct Trace {
     hasher: blake3::Hasher,
+    /// Encoded bytes not yet hashed (hashed in blocks of [`HASH_BLOCK`]).
+    pending: Vec<u8>,
     calls: u64,
     events: Vec<HostCall>,
     max_events: usize,
 }
+
+/// Encoded calls are hashed in blocks of this many bytes: BLAKE3 is much
+/// faster on a few KiB than on each call's few dozen bytes.
+const HASH_BLOCK: usize = 16 << 10;
 
 impl Trace {
     /// An empty trace keeping at most `max_events` calls in full (0: digest only).
     pub fn new(max_events: usize) -> Self {
         Trace {
             hasher: blake3::Hasher::new(),
+            pending: Vec::with_capacity(HASH_BLOCK + 256),
             calls: 0,
             events: Vec::new(),
             max_events,
@@ -218,11 +283,67 @@ impl Trace {
 
     /// Records one call.
     pub fn record(&mut self, call: HostCall) {
-        call.encode(&mut self.hasher);
-        self.calls += 1;
-        if self.events.len() < self.max_events {
-            self.events.push(call);
+        self.record_parts(&call.name, &call.args, call.result.as_returned(), |emit| {
+            call.write_refs().for_each(emit)
+        });
+    }
+
+    /// Records one call from borrowed parts. `writes` reports each write to
+    /// the callback it is given. Allocates nothing unless the call is kept in
+    /// full (the first `max_events` calls).
+    pub fn record_parts(
+        &mut self,
+        name: &str,
+        args: &[i64],
+        result: Returned<'_>,
+        writes: impl FnOnce(&mut dyn FnMut(WriteRef<'_>)),
+    ) {
+        encode_head(&mut self.pending, name, args, result);
+        let keep = self.events.len() < self.max_events;
+        let mut kept = Vec::new();
+        let pending = &mut self.pending;
+        let hasher = &mut self.hasher;
+        writes(&mut |write| {
+            match write {
+                WriteRef::Bytes { offset, bytes } => {
+                    pending.push(0);
+                    pending.extend_from_slice(&offset.to_le_bytes());
+                    pending.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+                    if bytes.len() > HASH_BLOCK {
+                        hasher.update(pending);
+                        pending.clear();
+                        hasher.update(bytes);
+                    } else {
+                        pending.extend_from_slice(bytes);
+                    }
+                }
+                WriteRef::MemoryDigest(digest) => {
+                    pending.push(1);
+                    pending.extend_from_slice(&digest);
+                }
+            }
+            if keep {
+                kept.push(write.to_write());
+            }
+        });
+        self.pending.push(0xff);
+        if self.pending.len() >= HASH_BLOCK {
+            self.flush();
         }
+        self.calls += 1;
+        if keep {
+            self.events.push(HostCall {
+                name: name.to_string(),
+                args: args.to_vec(),
+                result: result.to_owned_result(),
+                writes: kept,
+            });
+        }
+    }
+
+    fn flush(&mut self) {
+        self.hasher.update(&self.pending);
+        self.pending.clear();
     }
 
     /// Calls recorded so far.
@@ -237,7 +358,9 @@ impl Trace {
 
     /// BLAKE3 of the canonical encoding of every call so far.
     pub fn digest(&self) -> [u8; 32] {
-        *self.hasher.finalize().as_bytes()
+        let mut hasher = self.hasher.clone();
+        hasher.update(&self.pending);
+        *hasher.finalize().as_bytes()
     }
 }
 

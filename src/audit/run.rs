@@ -190,37 +190,52 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
         Backend::WasmtimeWasi => {
             let ctx = config.build_p1();
             let output = ctx.output().clone();
-            let mut linker: Linker<Host<DeterministicP1Ctx>> = Linker::new(engine);
-            let linked = crate::p1::add_to_linker_sync(&mut linker, |h| &mut h.ctx);
-            let mut store = store(engine, ctx, spec.fuel);
-            let out = linked.and_then(|()| start(&linker, &mut store, module, &recorder));
-            finish(
-                out,
-                &mut store,
-                spec.fuel,
-                &recorder,
-                output.stdout(),
-                output.stderr(),
-            )
+            let link = |l: &mut Linker<Host<DeterministicP1Ctx>>| {
+                crate::p1::add_to_linker_sync(l, |h| &mut h.ctx)
+            };
+            run_linked(engine, module, ctx, link, spec, &recorder, &output)
         }
         #[cfg(feature = "wasi-common")]
         Backend::WasiCommon => {
             let built = config.build_wasi_common();
-            let output = built.output.clone();
-            let mut linker: Linker<Host<wasi_common::WasiCtx>> = Linker::new(engine);
-            let linked = wasi_common::sync::add_to_linker(&mut linker, |h| &mut h.ctx);
-            let mut store = store(engine, built.wasi, spec.fuel);
-            let out = linked.and_then(|()| start(&linker, &mut store, module, &recorder));
-            finish(
-                out,
-                &mut store,
-                spec.fuel,
+            let link = |l: &mut Linker<Host<wasi_common::WasiCtx>>| {
+                wasi_common::sync::add_to_linker(l, |h| &mut h.ctx)
+            };
+            run_linked(
+                engine,
+                module,
+                built.wasi,
+                link,
+                spec,
                 &recorder,
-                output.stdout(),
-                output.stderr(),
+                &built.output,
             )
         }
     }
+}
+
+/// Links `ctx` with `link`, runs `module` traced, and collects the outcome.
+fn run_linked<C: 'static>(
+    engine: &Engine,
+    module: &Module,
+    ctx: C,
+    link: impl FnOnce(&mut Linker<Host<C>>) -> wasmtime::Result<()>,
+    spec: &RunSpec,
+    recorder: &Recorder,
+    output: &crate::CapturedOutput,
+) -> Outcome {
+    let mut linker = Linker::new(engine);
+    let linked = link(&mut linker);
+    let mut store = store(engine, ctx, spec.fuel);
+    let out = linked.and_then(|()| start(&linker, &mut store, module, recorder));
+    finish(
+        out,
+        &mut store,
+        spec.fuel,
+        recorder,
+        output.stdout(),
+        output.stderr(),
+    )
 }
 
 /// Instantiates with tracing and calls `_start` if there is one.

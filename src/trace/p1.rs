@@ -1,8 +1,9 @@
 //! Tracing preview1 imports by wrapping the linker's definitions.
 
-use super::{CallResult, HostCall, Recorder, Write};
-use std::sync::Mutex;
-use wasmtime::{Caller, Extern, Func, FuncType, Instance, Linker, Module, Store, Val, ValType};
+use super::{Recorder, Returned, WriteRef};
+use std::mem::MaybeUninit;
+use std::sync::{Mutex, OnceLock};
+use wasmtime::{Caller, Extern, Func, FuncType, Instance, Linker, Module, Store, ValRaw, ValType};
 
 /// The module names whose functions are traced.
 const WASI_MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
@@ -66,45 +67,92 @@ pub fn instantiate_traced<T: 'static>(
     Instance::new(store, module, &imports)
 }
 
+/// The most parameters a traced function may have (preview1's largest,
+/// `path_open`, has 9).
+const MAX_PARAMS: usize = 16;
+
 fn wrap<T: 'static>(store: &mut Store<T>, inner: Func, name: &str, recorder: Recorder) -> Func {
     let ty = inner.ty(&*store);
+    let integers = |mut types: Box<dyn Iterator<Item = ValType>>| {
+        types.all(|t| matches!(t, ValType::I32 | ValType::I64))
+    };
+    let plain = ty.params().len() <= MAX_PARAMS
+        && integers(Box::new(ty.params()))
+        && integers(Box::new(ty.results()));
+    if !plain {
+        // Not a preview1 signature: pass it through untraced.
+        return inner;
+    }
     let name = name.to_string();
-    let proxy: Mutex<Option<Func>> = Mutex::new(None);
-    Func::new(
-        &mut *store,
-        ty.clone(),
-        move |mut caller: Caller<'_, T>, params, results| {
-            let memory = memory_of(&mut caller);
-            let target = match memory {
-                Some(memory) => proxy_for(&mut caller, &proxy, memory, inner, &ty)?,
-                // No memory to give: the inner function reports that itself.
-                None => inner,
-            };
-            let outcome = target.call(&mut caller, params, results);
-            let args: Vec<i64> = params.iter().map(widen).collect();
-            let result = match &outcome {
-                Ok(()) => CallResult::Returned(results.iter().map(widen).collect()),
-                Err(e) => match exit_status(e) {
-                    Some(status) => CallResult::Exit(status),
-                    None => CallResult::Trapped,
-                },
-            };
-            let writes = match (&outcome, memory) {
-                (Ok(()), Some(memory)) => {
-                    let data = memory.data(&caller);
-                    writes_of(&name, &args, results_errno(&result), data)
+    let func_ty = ty.clone();
+    let params: Vec<ValType> = ty.params().collect();
+    let results: Vec<ValType> = ty.results().collect();
+    // Per Store and import: the guest's memory and the function to call.
+    let target: OnceLock<(Option<wasmtime::Memory>, Func)> = OnceLock::new();
+    let raw_int = |raw: &ValRaw, t: &ValType| match t {
+        ValType::I32 => i64::from(raw.get_i32()),
+        _ => raw.get_i64(),
+    };
+    let host = move |mut caller: Caller<'_, T>, space: &mut [MaybeUninit<ValRaw>]| {
+        let (memory, callee) = match target.get() {
+            Some(found) => *found,
+            None => {
+                let memory = memory_of(&mut caller);
+                let callee = match memory {
+                    Some(memory) => proxy_for(&mut caller, memory, inner, &ty)?,
+                    // No memory to give: the inner function reports that itself.
+                    None => inner,
+                };
+                *target.get_or_init(|| (memory, callee))
+            }
+        };
+        let mut args = [0i64; MAX_PARAMS];
+        for (i, t) in params.iter().enumerate() {
+            // SAFETY: wasmtime initialises the parameter slots.
+            args[i] = raw_int(unsafe { space[i].assume_init_ref() }, t);
+        }
+        let args = &args[..params.len()];
+        // SAFETY: `space` holds the parameters of `ty`, which is also the
+        // callee's type, and has room for its results.
+        let outcome = unsafe {
+            callee.call_unchecked(
+                &mut caller,
+                space as *mut [MaybeUninit<ValRaw>] as *mut [ValRaw],
+            )
+        };
+        let mut values = [0i64; 4];
+        let result = match &outcome {
+            Ok(()) => {
+                for (i, t) in results.iter().enumerate().take(values.len()) {
+                    // SAFETY: on success the callee wrote its results.
+                    values[i] = raw_int(unsafe { space[i].assume_init_ref() }, t);
                 }
-                _ => Vec::new(),
-            };
-            recorder.record(HostCall {
-                name: name.clone(),
-                args,
-                result,
-                writes,
-            });
-            outcome
-        },
-    )
+                Returned::Values(&values[..results.len().min(values.len())])
+            }
+            Err(e) => match exit_status(e) {
+                Some(status) => Returned::Exit(status),
+                None => Returned::Trapped,
+            },
+        };
+        let errno = match result {
+            Returned::Values(v) => v.first().copied(),
+            _ => None,
+        };
+        let mut trace = recorder.trace();
+        match (&outcome, memory) {
+            (Ok(()), Some(memory)) => {
+                let data = memory.data(&caller);
+                trace.record_parts(&name, args, result, |emit| {
+                    writes_of(&name, args, errno, data, emit)
+                });
+            }
+            _ => trace.record_parts(&name, args, result, |_| {}),
+        }
+        outcome
+    };
+    // SAFETY: `host` reads exactly the parameters of `ty` (all integers, as
+    // checked above) and leaves the callee's results, of the same type, in place.
+    unsafe { Func::new_unchecked(&mut *store, func_ty, host) }
 }
 
 /// The function to call in place of `inner` so that it sees the guest's
@@ -117,15 +165,10 @@ fn wrap<T: 'static>(store: &mut Store<T>, inner: Func, name: &str, recorder: Rec
 /// call. One proxy is instantiated per import and Store, on first use.
 fn proxy_for<T: 'static>(
     caller: &mut Caller<'_, T>,
-    cache: &Mutex<Option<Func>>,
     memory: wasmtime::Memory,
     inner: Func,
     ty: &FuncType,
 ) -> wasmtime::Result<Func> {
-    let mut cached = cache.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(func) = *cached {
-        return Ok(func);
-    }
     let memory_ty = memory.ty(&*caller);
     if memory_ty.is_64() || memory_ty.is_shared() {
         // The proxy declares a plain 32-bit memory; others call directly.
@@ -133,11 +176,9 @@ fn proxy_for<T: 'static>(
     }
     let module = proxy_module(caller.engine(), ty)?;
     let instance = Instance::new(&mut *caller, &module, &[memory.into(), inner.into()])?;
-    let func = instance
+    instance
         .get_func(&mut *caller, "call")
-        .ok_or_else(|| wasmtime::format_err!("proxy module exports `call`"))?;
-    *cached = Some(func);
-    Ok(func)
+        .ok_or_else(|| wasmtime::format_err!("proxy module exports `call`"))
 }
 
 /// The compiled proxy for `ty`, cached per engine (the most recent 64).
@@ -207,85 +248,65 @@ fn memory_of<T>(caller: &mut Caller<'_, T>) -> Option<wasmtime::Memory> {
     }
 }
 
-fn widen(value: &Val) -> i64 {
-    match value {
-        Val::I32(v) => i64::from(*v),
-        Val::I64(v) => *v,
-        Val::F32(bits) => i64::from(*bits),
-        Val::F64(bits) => *bits as i64,
-        _ => 0,
+/// Reports to `emit` the regions `name` wrote, given its arguments, its
+/// errno and the memory after the call. Outputs are written only on success
+/// (errno 0); a function whose outputs are not known from its signature gets
+/// a whole-memory digest.
+fn writes_of(
+    name: &str,
+    args: &[i64],
+    errno: Option<i64>,
+    memory: &[u8],
+    emit: &mut dyn FnMut(WriteRef<'_>),
+) {
+    if errno != Some(0) {
+        return;
     }
-}
-
-fn results_errno(result: &CallResult) -> Option<i64> {
-    match result {
-        CallResult::Returned(values) => values.first().copied(),
-        _ => None,
-    }
-}
-
-/// The regions `name` wrote, given its arguments, its errno and the memory
-/// after the call. Outputs are written only on success (errno 0); a function
-/// whose outputs are not known from its signature gets a whole-memory digest.
-fn writes_of(name: &str, args: &[i64], errno: Option<i64>, memory: &[u8]) -> Vec<Write> {
     let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
-    let region = |offset: u32, len: u32| -> Write {
-        let start = offset as usize;
-        let end = start.saturating_add(len as usize).min(memory.len());
-        Write::Bytes {
-            offset,
-            bytes: memory
-                .get(start..end)
-                .map(<[u8]>::to_vec)
-                .unwrap_or_default(),
-        }
-    };
     let u32_at = |at: u32| -> u32 {
         let at = at as usize;
         memory
-            .get(at..at + 4)
+            .get(at..at.saturating_add(4))
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .unwrap_or(0)
     };
-    if errno != Some(0) {
-        // Only `proc_exit` returns nothing; everything else writes outputs on
-        // success only.
-        return Vec::new();
-    }
-    let iovec_buffers = |iovs: u32, count: u32| -> Vec<Write> {
-        (0..count.min(1024))
-            .map(|i| region(u32_at(iovs + 8 * i), u32_at(iovs + 8 * i + 4)))
-            .collect()
+    let mut region = |offset: u32, len: u32| {
+        let start = offset as usize;
+        let end = start.saturating_add(len as usize).min(memory.len());
+        emit(WriteRef::Bytes {
+            offset,
+            bytes: memory.get(start..end).unwrap_or_default(),
+        })
+    };
+    let iovecs = |iovs: u32, count: u32| {
+        (0..count.min(1024)).map(move |i| (u32_at(iovs + 8 * i), u32_at(iovs + 8 * i + 4)))
     };
     match name {
-        "clock_time_get" => vec![region(arg(2), 8)],
-        "clock_res_get" => vec![region(arg(1), 8)],
-        "random_get" => vec![region(arg(0), arg(1))],
+        "clock_time_get" => region(arg(2), 8),
+        "clock_res_get" => region(arg(1), 8),
+        "random_get" => region(arg(0), arg(1)),
         "poll_oneoff" => {
             let nevents = u32_at(arg(3)).min(arg(2));
-            vec![
-                region(arg(3), 4),
-                region(arg(1), nevents.saturating_mul(32)),
-            ]
+            region(arg(3), 4);
+            region(arg(1), nevents.saturating_mul(32));
         }
-        "fd_write" => vec![region(arg(3), 4)],
-        "fd_pwrite" => vec![region(arg(4), 4)],
-        "fd_read" => {
-            let mut w = iovec_buffers(arg(1), arg(2));
-            w.push(region(arg(3), 4));
-            w
+        "fd_write" => region(arg(3), 4),
+        "fd_pwrite" => region(arg(4), 4),
+        "fd_read" | "fd_pread" => {
+            for (ptr, len) in iovecs(arg(1), arg(2)) {
+                region(ptr, len);
+            }
+            region(arg(if name == "fd_read" { 3 } else { 4 }), 4);
         }
-        "fd_pread" => {
-            let mut w = iovec_buffers(arg(1), arg(2));
-            w.push(region(arg(4), 4));
-            w
+        "args_sizes_get" | "environ_sizes_get" => {
+            region(arg(0), 4);
+            region(arg(1), 4);
         }
-        "args_sizes_get" | "environ_sizes_get" => vec![region(arg(0), 4), region(arg(1), 4)],
-        "fd_fdstat_get" => vec![region(arg(1), 24)],
-        "fd_filestat_get" => vec![region(arg(1), 64)],
-        "fd_prestat_get" => vec![region(arg(1), 8)],
-        "fd_seek" => vec![region(arg(3), 8)],
-        "fd_tell" => vec![region(arg(1), 8)],
+        "fd_fdstat_get" => region(arg(1), 24),
+        "fd_filestat_get" => region(arg(1), 64),
+        "fd_prestat_get" => region(arg(1), 8),
+        "fd_seek" => region(arg(3), 8),
+        "fd_tell" => region(arg(1), 8),
         "sched_yield"
         | "proc_exit"
         | "proc_raise"
@@ -299,7 +320,7 @@ fn writes_of(name: &str, args: &[i64], errno: Option<i64>, memory: &[u8]) -> Vec
         | "fd_filestat_set_size"
         | "fd_filestat_set_times"
         | "fd_renumber"
-        | "sock_shutdown" => Vec::new(),
-        _ => vec![Write::MemoryDigest(*blake3::hash(memory).as_bytes())],
+        | "sock_shutdown" => {}
+        _ => emit(WriteRef::MemoryDigest(*blake3::hash(memory).as_bytes())),
     }
 }
