@@ -97,14 +97,32 @@ fn calls(c: &mut Criterion) {
     group.finish();
 }
 
+/// Context build + Store + instantiation, with each side's linker built once
+/// beforehand (as an embedder does).
 fn build_and_instantiate(c: &mut Criterion) {
     let engine = engine::deterministic_engine().expect("engine");
     let module = Module::new(&engine, GUEST).expect("module");
     let mut group = c.benchmark_group("build_and_instantiate");
+    let mut det_linker = Linker::new(&engine);
+    p1::add_to_linker_sync(&mut det_linker, |t| t).expect("link");
+    let det_pre = det_linker.instantiate_pre(&module).expect("pre");
     group.bench_function("deterministic", |b| {
-        b.iter(|| deterministic(&engine, &module).instance)
+        b.iter(|| {
+            let mut store = Store::new(&engine, DeterminismConfig::new().build_p1());
+            store.set_fuel(u64::MAX).expect("fuel");
+            det_pre.instantiate(&mut store).expect("instantiate")
+        })
     });
-    group.bench_function("stock", |b| b.iter(|| stock(&engine, &module).instance));
+    let mut stock_linker = Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut stock_linker, |t: &mut WasiP1Ctx| t).expect("link");
+    let stock_pre = stock_linker.instantiate_pre(&module).expect("pre");
+    group.bench_function("stock", |b| {
+        b.iter(|| {
+            let mut store = Store::new(&engine, wasmtime_wasi::WasiCtxBuilder::new().build_p1());
+            store.set_fuel(u64::MAX).expect("fuel");
+            stock_pre.instantiate(&mut store).expect("instantiate")
+        })
+    });
     group.finish();
 }
 

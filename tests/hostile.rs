@@ -327,3 +327,36 @@ fn sched_yield_returns_success() {
         assert_eq!(u32_at(&out.memory, 0), 5);
     }
 }
+
+/// The preview2 functions this crate replaces, given extreme inputs through
+/// the `p2_timers` guest: saturation instead of overflow, a clean trap for an
+/// oversized random request, and no host panic.
+#[test]
+fn preview2_overrides_take_extreme_inputs() {
+    let component = component(test_programs::P2_P2_TIMERS);
+    let run = |stdin: &str| {
+        same_in_three_stores(stdin, || {
+            run_p2(
+                &component,
+                &DeterminismConfig::new().stdin(stdin.to_string()),
+            )
+        })
+    };
+    let out = run("sleep 18446744073709551615\nnow\nsleep 5\nnow\n");
+    assert_eq!(out.exit, Ok(0), "{out:?}");
+    assert!(
+        out.stdout.contains(&format!("now {}", u64::MAX)),
+        "{}",
+        out.stdout
+    );
+    let out = run("poll i:18446744073709551615 d:18446744073709551615\nnow\n");
+    assert_eq!(out.exit, Ok(0), "{out:?}");
+    assert!(
+        out.stdout.contains(&format!("now {}", u64::MAX)),
+        "{}",
+        out.stdout
+    );
+    let out = run("insecure 100000000000\n");
+    let trap = out.exit.expect_err("an oversized request traps");
+    assert!(trap.contains("more than the limit"), "{trap}");
+}
