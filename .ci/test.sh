@@ -18,3 +18,27 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "tests"
 cargo test --workspace --all-features --locked
+
+step "fuzz: build every cargo-fuzz target, run each briefly from its seed corpus"
+# Bounded: FUZZ_SECONDS per target (default 20). Without a sanitizer: the
+# ASan build of wasmtime is much slower to build and run on this 2-core
+# machine (see fuzz/README.md); OSS-Fuzz runs the ASan build continuously.
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+fuzz_seconds=${FUZZ_SECONDS:-20}
+# The guest programs need the wasm targets; build them with the default
+# toolchain when nightly lacks them (see test-programs/build.rs).
+if ! rustup +nightly target list --installed | grep -q wasm32-wasip2; then
+  export DWC_GUESTS_TOOLCHAIN=stable
+fi
+cargo +nightly fuzz build -O --sanitizer none
+for target in $(cargo +nightly fuzz list); do
+  scratch=$(mktemp -d)
+  cp corpus/"$target"/* "$scratch"/
+  # A crash, leak, timeout or panic makes libFuzzer exit non-zero; the
+  # scratch copy keeps the committed corpus unchanged.
+  cargo +nightly fuzz run -O --sanitizer none "$target" "$scratch" -- \
+    -max_total_time="$fuzz_seconds" -timeout=30 -rss_limit_mb=4096 -dict=fuzz/wasi.dict \
+    -print_final_stats=1
+  rm -rf "$scratch"
+done

@@ -32,7 +32,21 @@ fn main() {
     programs.sort();
 
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    // `DWC_GUESTS_TOOLCHAIN=<toolchain>` builds the guests with another
+    // rustup toolchain: for host builds on a toolchain without the wasm
+    // targets (`DWC_GUESTS_TOOLCHAIN=stable cargo +nightly fuzz build`).
+    println!("cargo:rerun-if-env-changed=DWC_GUESTS_TOOLCHAIN");
+    let mut cmd = match env::var("DWC_GUESTS_TOOLCHAIN") {
+        Ok(toolchain) => {
+            let mut cmd = Command::new("rustup");
+            cmd.args(["run", &toolchain, "cargo"]);
+            for var in ["RUSTUP_TOOLCHAIN", "RUSTC", "RUSTDOC"] {
+                cmd.env_remove(var);
+            }
+            cmd
+        }
+        Err(_) => Command::new(cargo),
+    };
     cmd.arg("build")
         .arg("--release")
         .arg("--locked")
@@ -90,6 +104,15 @@ fn main() {
     }
     table.push_str("];\n");
     code.push_str(&table);
+    // Bytes embedded for the fuzz targets, which OSS-Fuzz runs on a machine
+    // without this build tree (only what they need).
+    let p2_timers = target_dir.join("wasm32-wasip2/release/p2_timers.wasm");
+    writeln!(
+        code,
+        "/// The `p2_timers` component's bytes (embedded).\npub const P2_P2_TIMERS_BYTES: &[u8] = include_bytes!({:?});",
+        p2_timers.display().to_string()
+    )
+    .unwrap();
     code.push_str(
         "/// Calls `$m!(name)` for every guest program, so a host test suite can\n\
          /// require one test per program.\n#[macro_export]\nmacro_rules! foreach_program {\n    ($m:ident) => {\n",

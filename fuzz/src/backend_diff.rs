@@ -1,0 +1,57 @@
+//! `backend_diff`: `p1_script` inputs on wasi-common and on wasmtime-wasi
+//! must give the same observable results: every decoded script result
+//! (random stream, clock values, sleeps, poll events, errnos), the exit
+//! status and stdout/stderr. (Their stdio `fdstat` rights differ by design;
+//! scripts do not read them.)
+
+use crate::p1_script::{self, ScriptInput};
+use arbitrary::Unstructured;
+use deterministic_wasi_ctx::audit::Backend;
+
+/// One execution.
+pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
+    let input = p1_script::input(u)?;
+    check(&input);
+    Ok(())
+}
+
+/// Compares the two backends on `input` (panics on a difference).
+pub fn check(input: &ScriptInput) {
+    let (a, ra) = p1_script::run_on(input, Backend::WasmtimeWasi);
+    let (b, rb) = p1_script::run_on(input, Backend::WasiCommon);
+    let compiled = input.script.compile();
+    let ops: Vec<_> = compiled.ops().cloned().collect();
+    // Both backends trap at a clock call with an invalid id, with different
+    // messages (see `ScriptInput::expected_end`): compare up to it.
+    let (a_end, ran) = input.expected_end(&compiled, Backend::WasmtimeWasi);
+    let (b_end, _) = input.expected_end(&compiled, Backend::WasiCommon);
+    let (ra, rb) = (&ra[..ran], &rb[..ran]);
+    let known = ran < ops.len()
+        && p1_script::same_end(&a.status, &a_end)
+        && p1_script::same_end(&b.status, &b_end);
+    let difference = if a.status != b.status && !known {
+        Some(format!(
+            "status: wasmtime-wasi {:?}, wasi-common {:?}",
+            a.status, b.status
+        ))
+    } else if let Some(i) = (0..ra.len()).find(|&i| ra[i] != rb[i]) {
+        Some(format!(
+            "op #{i} {:?}: wasmtime-wasi {:?}, wasi-common {:?}",
+            ops[i], ra[i], rb[i]
+        ))
+    } else if !known && (a.stdout != b.stdout || a.stderr != b.stderr) {
+        Some(format!(
+            "output: wasmtime-wasi {:?}/{:?}, wasi-common {:?}/{:?}",
+            a.stdout, a.stderr, b.stdout, b.stderr
+        ))
+    } else {
+        None
+    };
+    crate::record(1);
+    if let Some(difference) = difference {
+        panic!(
+            "backend_diff: {difference}\ninput: {input:?}\nmodule:\n{}",
+            input.script.compile().wat()
+        );
+    }
+}

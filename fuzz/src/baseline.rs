@@ -1,0 +1,52 @@
+//! `baseline`: the same wasm-smith modules as `p1_smith`, compiled and run
+//! once in a *stock* wasmtime-wasi preview1 Store on an engine with the same
+//! (deterministic) configuration. Only for throughput comparison: it checks
+//! nothing beyond "the host does not panic".
+
+use crate::{ContextInput, Flavor};
+use arbitrary::Unstructured;
+use deterministic_wasi_ctx::audit::Strategy;
+use std::sync::OnceLock;
+use wasmtime::{Linker, Module, Store, StoreLimits};
+use wasmtime_wasi::p1::WasiP1Ctx;
+
+struct Host {
+    wasi: WasiP1Ctx,
+    limits: StoreLimits,
+}
+
+fn linker() -> &'static Linker<Host> {
+    static LINKER: OnceLock<Linker<Host>> = OnceLock::new();
+    LINKER.get_or_init(|| {
+        let mut linker = Linker::new(crate::shared_engine(Strategy::Cranelift));
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h: &mut Host| &mut h.wasi)
+            .expect("link stock p1");
+        linker
+    })
+}
+
+/// One execution.
+pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
+    // Consume the input as `p1_smith` does, so both see the same modules.
+    let _backend = crate::backend(u)?;
+    let _context: ContextInput = u.arbitrary()?;
+    let wasm = crate::smith_module(u, Flavor::Cranelift)?;
+    let engine = crate::shared_engine(Strategy::Cranelift);
+    let module = Module::new(engine, &wasm).expect("wasm-smith module compiles");
+    let wasi = wasmtime_wasi::WasiCtxBuilder::new().build_p1();
+    let mut store = Store::new(
+        engine,
+        Host {
+            wasi,
+            limits: deterministic_wasi_ctx::engine::store_limits(),
+        },
+    );
+    store.limiter(|h| &mut h.limits);
+    store.set_fuel(crate::FUEL).expect("fuel is on");
+    if let Ok(instance) = linker().instantiate(&mut store, &module)
+        && let Ok(start) = instance.get_typed_func::<(), ()>(&mut store, "_start")
+    {
+        let _ = start.call(&mut store, ());
+    }
+    Ok(())
+}

@@ -1,0 +1,483 @@
+//! Fuzz targets for `deterministic-wasi-ctx`.
+//!
+//! Each target is a library function `run(&mut Unstructured)` in its own
+//! module; `fuzz_targets/<name>.rs` is a thin libFuzzer shim around it, and
+//! `tests/targets.rs` drives the same functions on stable Rust (seeded smoke
+//! runs and a replay of `corpus/<name>/`). `Err(_)` from `run` means "this
+//! input exercised nothing" (it ran out of bytes): not a failure. A real bug
+//! panics, with the input's Debug form and the module's text in the message.
+//!
+//! Set `DWC_FUZZ_DUMP=<dir>` to write every generated module there (as
+//! `<blake3>.wasm` and `.wat`) and `DWC_FUZZ_STATS=1` to print, every 1024
+//! executions, how many made at least one host call.
+
+pub mod backend_diff;
+pub mod baseline;
+pub mod p1_script;
+pub mod p1_smith;
+pub mod p2_script;
+pub mod strategy_diff;
+
+use arbitrary::{Arbitrary, Unstructured};
+use deterministic_wasi_ctx::audit::{
+    AuditConfig, Backend, Fingerprint, Report, RunSpec, Strategy, audit,
+};
+use deterministic_wasi_ctx::{ClockPolicy, DeterminismConfig};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use wasm_encoder::{EntityType, ImportSection, Module, TypeSection, ValType};
+
+/// Fuel per run: small, so generated infinite loops end quickly.
+pub const FUEL: u64 = 100_000;
+
+/// The `wasi_snapshot_preview1` functions (witx) and their core parameter
+/// types (`i` = i32, `I` = i64). All return an i32 errno except `proc_exit`.
+pub const P1_FUNCTIONS: &[(&str, &str)] = &[
+    ("args_get", "ii"),
+    ("args_sizes_get", "ii"),
+    ("environ_get", "ii"),
+    ("environ_sizes_get", "ii"),
+    ("clock_res_get", "ii"),
+    ("clock_time_get", "iIi"),
+    ("fd_advise", "iIIi"),
+    ("fd_allocate", "iII"),
+    ("fd_close", "i"),
+    ("fd_datasync", "i"),
+    ("fd_fdstat_get", "ii"),
+    ("fd_fdstat_set_flags", "ii"),
+    ("fd_fdstat_set_rights", "iII"),
+    ("fd_filestat_get", "ii"),
+    ("fd_filestat_set_size", "iI"),
+    ("fd_filestat_set_times", "iIIi"),
+    ("fd_pread", "iiiIi"),
+    ("fd_prestat_get", "ii"),
+    ("fd_prestat_dir_name", "iii"),
+    ("fd_pwrite", "iiiIi"),
+    ("fd_read", "iiii"),
+    ("fd_readdir", "iiiIi"),
+    ("fd_renumber", "ii"),
+    ("fd_seek", "iIii"),
+    ("fd_sync", "i"),
+    ("fd_tell", "ii"),
+    ("fd_write", "iiii"),
+    ("path_create_directory", "iii"),
+    ("path_filestat_get", "iiiii"),
+    ("path_filestat_set_times", "iiiiIIi"),
+    ("path_link", "iiiiiii"),
+    ("path_open", "iiiiiIIii"),
+    ("path_readlink", "iiiiii"),
+    ("path_remove_directory", "iii"),
+    ("path_rename", "iiiiii"),
+    ("path_symlink", "iiiii"),
+    ("path_unlink_file", "iii"),
+    ("poll_oneoff", "iiii"),
+    ("proc_exit", "i"),
+    ("proc_raise", "i"),
+    ("sched_yield", ""),
+    ("random_get", "ii"),
+    ("sock_accept", "iii"),
+    ("sock_recv", "iiiiii"),
+    ("sock_send", "iiiii"),
+    ("sock_shutdown", "ii"),
+];
+
+/// The `wasi_unstable` (preview0) functions offered too (same signatures).
+pub const P0_FUNCTIONS: &[&str] = &[
+    "args_sizes_get",
+    "clock_res_get",
+    "clock_time_get",
+    "environ_sizes_get",
+    "fd_fdstat_get",
+    "fd_write",
+    "fd_read",
+    "poll_oneoff",
+    "proc_exit",
+    "random_get",
+    "sched_yield",
+];
+
+fn signature(params: &str) -> Vec<ValType> {
+    params
+        .chars()
+        .map(|c| if c == 'I' { ValType::I64 } else { ValType::I32 })
+        .collect()
+}
+
+/// A module importing every preview1 function (and [`P0_FUNCTIONS`] from
+/// `wasi_unstable`): wasm-smith's `available_imports`.
+pub fn wasi_imports() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        let mut types = TypeSection::new();
+        let mut imports = ImportSection::new();
+        let p0 = P1_FUNCTIONS
+            .iter()
+            .filter(|(name, _)| P0_FUNCTIONS.contains(name));
+        let all = P1_FUNCTIONS
+            .iter()
+            .map(|f| ("wasi_snapshot_preview1", f))
+            .chain(p0.map(|f| ("wasi_unstable", f)));
+        for (index, (module, (name, params))) in all.enumerate() {
+            let results: &[ValType] = if *name == "proc_exit" {
+                &[]
+            } else {
+                &[ValType::I32]
+            };
+            types
+                .ty()
+                .function(signature(params), results.iter().copied());
+            imports.import(module, name, EntityType::Function(index as u32));
+        }
+        let mut module = Module::new();
+        module.section(&types).section(&imports);
+        module.finish()
+    })
+}
+
+/// The exports every generated module must have: `memory` and `_start`.
+pub fn wasi_exports() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "_start")))"#)
+            .expect("valid exports module")
+    })
+}
+
+/// Which execution strategies a generated module must be valid for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// Cranelift only.
+    Cranelift,
+    /// Cranelift and the Pulley interpreter.
+    Pulley,
+}
+
+/// The wasm-smith configuration: WASI imports and exports, proposals the
+/// deterministic engine accepts, small memories (every run hashes them),
+/// and small functions. Some knobs come from the input.
+pub fn smith_config(
+    u: &mut Unstructured,
+    _flavor: Flavor,
+) -> arbitrary::Result<wasm_smith::Config> {
+    let mut config = wasm_smith::Config {
+        available_imports: Some(wasi_imports().to_vec()),
+        exports: Some(wasi_exports().to_vec()),
+        max_imports: 100,
+        max_memories: 1,
+        min_memories: 1,
+        max_memory32_bytes: 4 << 16,
+        memory_max_size_required: true,
+        memory64_enabled: false,
+        threads_enabled: false,
+        shared_everything_threads_enabled: false,
+        gc_enabled: false,
+        exceptions_enabled: false,
+        custom_page_sizes_enabled: false,
+        custom_descriptors_enabled: false,
+        wide_arithmetic_enabled: false,
+        max_tables: 2,
+        max_table_elements: 1_000,
+        max_funcs: 100,
+        max_instructions: 100,
+        max_data_segments: 8,
+        max_element_segments: 8,
+        max_elements: 100,
+        max_globals: 10,
+        max_types: 20,
+        max_tags: 0,
+        allow_start_export: false,
+        ..wasm_smith::Config::default()
+    };
+    // A quarter of the inputs use every enabled instruction. The rest leave
+    // out SIMD, floats and traps, so that `call` is a much larger share of
+    // what wasm-smith picks and fewer runs trap before a host call; half of
+    // all inputs also leave out numeric instructions (values then come from
+    // locals, globals, loads and host-call results).
+    use wasm_smith::InstructionKind as K;
+    let mode = u.int_in_range(0u8..=3)?;
+    if mode > 0 {
+        config.simd_enabled = false;
+        config.relaxed_simd_enabled = false;
+        config.disallow_traps = true;
+        let mut kinds = vec![K::Variable, K::Parametric, K::Control, K::MemoryInt];
+        if mode == 1 {
+            kinds.push(K::NumericInt);
+        }
+        config.allowed_instructions = wasm_smith::InstructionKinds::new(&kinds);
+    }
+    Ok(config)
+}
+
+/// A wasm-smith module for `flavor`, from the rest of the input.
+pub fn smith_module(u: &mut Unstructured, flavor: Flavor) -> arbitrary::Result<Vec<u8>> {
+    let config = smith_config(u, flavor)?;
+    let module = wasm_smith::Module::new(config, u)?;
+    Ok(module.to_bytes())
+}
+
+/// The module's text, for failure messages (or why it cannot be printed).
+pub fn wat_of(wasm: &[u8]) -> String {
+    wasmprinter::print_bytes(wasm).unwrap_or_else(|e| format!("(unprintable: {e})"))
+}
+
+/// Writes `wasm` (and its text) to `$DWC_FUZZ_DUMP`, if set.
+pub fn dump(wasm: &[u8]) {
+    if let Some(dir) = std::env::var_os("DWC_FUZZ_DUMP") {
+        let dir = std::path::PathBuf::from(dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let name = deterministic_wasi_ctx::audit::hex(&blake3::hash(wasm).as_bytes()[..8]);
+        let _ = std::fs::write(dir.join(format!("{name}.wasm")), wasm);
+        let _ = std::fs::write(dir.join(format!("{name}.wat")), wat_of(wasm));
+    }
+}
+
+/// A preview1 backend chosen by the input.
+pub fn backend(u: &mut Unstructured) -> arbitrary::Result<Backend> {
+    Ok(if u.arbitrary::<bool>()? {
+        Backend::WasiCommon
+    } else {
+        Backend::WasmtimeWasi
+    })
+}
+
+/// The clock policy and context settings, chosen by the input.
+#[derive(Clone, Debug, Arbitrary)]
+pub struct ContextInput {
+    /// Seed of the random streams.
+    pub seed: u64,
+    /// Clock policy.
+    pub policy: PolicyInput,
+    /// Wall clock start, in nanoseconds after the epoch.
+    pub wall_start_nanos: u64,
+    /// Monotonic clock start.
+    pub monotonic_start: u64,
+}
+
+/// A clock policy.
+#[derive(Clone, Copy, Debug, Arbitrary)]
+pub enum PolicyInput {
+    /// `ClockPolicy::Frozen`.
+    Frozen,
+    /// `ClockPolicy::AdvanceOnSleep`.
+    AdvanceOnSleep,
+    /// `ClockPolicy::Tick(step ns)`.
+    Tick(u32),
+}
+
+impl ContextInput {
+    /// The policy.
+    pub fn policy(&self) -> ClockPolicy {
+        match self.policy {
+            PolicyInput::Frozen => ClockPolicy::Frozen,
+            PolicyInput::AdvanceOnSleep => ClockPolicy::AdvanceOnSleep,
+            PolicyInput::Tick(ns) => ClockPolicy::Tick(Duration::from_nanos(u64::from(ns))),
+        }
+    }
+
+    /// The model's view of these settings.
+    pub fn model(&self) -> proptests::model::ModelConfig {
+        proptests::model::ModelConfig {
+            seed: self.seed,
+            wall_start: Duration::from_nanos(self.wall_start_nanos),
+            monotonic_start: self.monotonic_start,
+            policy: self.policy(),
+        }
+    }
+
+    /// The real configuration.
+    pub fn config(&self) -> DeterminismConfig {
+        self.model().to_config()
+    }
+}
+
+/// A run spec with [`FUEL`].
+pub fn spec(config: DeterminismConfig) -> RunSpec {
+    RunSpec {
+        config,
+        fuel: FUEL,
+        max_events: 1_000,
+        stock: false,
+    }
+}
+
+/// Executions and executions with at least one host call, per process.
+pub static EXECUTIONS: AtomicU64 = AtomicU64::new(0);
+/// See [`EXECUTIONS`].
+pub static WITH_HOST_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one execution.
+pub fn record(host_calls: u64) {
+    let n = EXECUTIONS.fetch_add(1, Ordering::Relaxed) + 1;
+    let with = WITH_HOST_CALLS.fetch_add(u64::from(host_calls > 0), Ordering::Relaxed)
+        + u64::from(host_calls > 0);
+    if n.is_multiple_of(1024) && std::env::var_os("DWC_FUZZ_STATS").is_some() {
+        eprintln!(
+            "dwc-stats: {with}/{n} executions made >= 1 host call ({:.1}%)",
+            100.0 * with as f64 / n as f64
+        );
+    }
+}
+
+/// Audits `wasm` as `config` says and panics with context on an error (an
+/// invalid or unlinkable module is a generator bug) or a divergence.
+pub fn check_audit(
+    target: &str,
+    wasm: &[u8],
+    config: &AuditConfig,
+    input: &dyn std::fmt::Debug,
+) -> Report {
+    dump(wasm);
+    let report = match audit(wasm, config) {
+        Ok(report) => report,
+        Err(error) => panic!(
+            "{target}: audit failed (generator produced an unusable module): {error:?}\ninput: {input:?}\nmodule:\n{}",
+            wat_of(wasm)
+        ),
+    };
+    if let Some(divergence) = &report.divergence {
+        panic!(
+            "{target}: divergence: {divergence}\nruns:\n{}\ninput: {input:?}\nmodule:\n{}",
+            describe_runs(&report.runs),
+            wat_of(wasm)
+        );
+    }
+    record(report.outcome.host_calls);
+    report
+}
+
+/// The fast form of [`check_audit`] for one backend on Cranelift, used by
+/// `p1_smith`: the module is compiled once on the shared Engine and run in
+/// two fresh Stores there, then loaded (deserialized, not recompiled) into a
+/// fresh Engine and run a third time. All three fingerprints must agree
+/// (poisoned runs excepted). Recompiling on a fresh Engine is what
+/// [`check_audit`] does (`strategy_diff` uses it); doing it here would
+/// double the cost of every execution.
+pub fn check_fast(
+    target: &str,
+    wasm: &[u8],
+    backend: Backend,
+    spec: &RunSpec,
+    input: &dyn std::fmt::Debug,
+) -> deterministic_wasi_ctx::audit::Outcome {
+    use deterministic_wasi_ctx::audit::{Compiled, first_difference};
+    dump(wasm);
+    let fail = |what: String| -> ! {
+        panic!(
+            "{target}: {what}\nbackend: {}\ninput: {input:?}\nmodule:\n{}",
+            backend.name(),
+            wat_of(wasm)
+        )
+    };
+    let engine = shared_engine(Strategy::Cranelift);
+    let compiled = Compiled::new(engine, wasm)
+        .unwrap_or_else(|e| fail(format!("does not compile (generator bug): {e:?}")));
+    if let Err(e) = compiled.check_links(engine, backend) {
+        fail(format!("does not link (generator bug): {e:?}"));
+    }
+    let Compiled::Module(module) = &compiled else {
+        fail("not a core module".into());
+    };
+    let serialized = module
+        .serialize()
+        .unwrap_or_else(|e| fail(format!("serialize: {e:?}")));
+    let mut outcomes = vec![
+        compiled.run(engine, backend, spec),
+        compiled.run(engine, backend, spec),
+    ];
+    let fresh = Strategy::Cranelift.engine().expect("engine");
+    // SAFETY: produced by `Module::serialize` in this process for an engine
+    // with the same configuration.
+    let module = unsafe { wasmtime::Module::deserialize(&fresh, &serialized) }
+        .unwrap_or_else(|e| fail(format!("deserialize into a fresh engine: {e:?}")));
+    outcomes.push(Compiled::Module(module).run(&fresh, backend, spec));
+    let reference = Fingerprint::of(&outcomes[0]);
+    for (index, outcome) in outcomes.iter().enumerate().skip(1) {
+        if outcome.is_poisoned() || outcomes[0].is_poisoned() {
+            continue;
+        }
+        let fingerprint = Fingerprint::of(outcome);
+        if let Some(difference) = first_difference(&reference, &fingerprint, None) {
+            fail(format!(
+                "run {index}{} differs from run 0: {difference}\nrun 0: {:?}\nrun {index}: {:?}",
+                if index == 2 { " (fresh engine)" } else { "" },
+                reference.fields,
+                fingerprint.fields
+            ));
+        }
+    }
+    let outcome = outcomes.swap_remove(0);
+    record(outcome.host_calls);
+    outcome
+}
+
+fn describe_runs(runs: &[(deterministic_wasi_ctx::audit::RunLabel, Fingerprint)]) -> String {
+    runs.iter()
+        .map(|(label, f)| format!("  {label}: {:?}\n", f.fields))
+        .collect()
+}
+
+/// Deterministic pseudo-random input buffers (splitmix64), for smoke tests.
+pub fn seeded_inputs(seed: u64, count: usize, len: usize) -> Vec<Vec<u8>> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    (0..count)
+        .map(|_| (0..len).map(|_| next() as u8).collect())
+        .collect()
+}
+
+/// Runs `target` on `count` seeded buffers of `len` bytes; returns how many
+/// were not rejected (ran to the end).
+pub fn test_n_times(
+    count: usize,
+    seed: u64,
+    len: usize,
+    target: impl Fn(&mut Unstructured) -> arbitrary::Result<()>,
+) -> usize {
+    seeded_inputs(seed, count, len)
+        .iter()
+        .filter(|data| target(&mut Unstructured::new(data)).is_ok())
+        .count()
+}
+
+/// Feeds every file of `corpus/<name>/` to `target`; returns how many files
+/// there were.
+pub fn replay_corpus(
+    name: &str,
+    target: impl Fn(&mut Unstructured) -> arbitrary::Result<()>,
+) -> usize {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus")
+        .join(name);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    for file in &files {
+        let data = std::fs::read(file).expect("read corpus file");
+        eprintln!("replaying {}", file.display());
+        let _ = target(&mut Unstructured::new(&data));
+    }
+    files.len()
+}
+
+/// Engines shared by the runs of one process, per strategy.
+pub fn shared_engine(strategy: Strategy) -> &'static wasmtime::Engine {
+    static CRANELIFT: OnceLock<wasmtime::Engine> = OnceLock::new();
+    static PULLEY: OnceLock<wasmtime::Engine> = OnceLock::new();
+    let cell = match strategy {
+        Strategy::Cranelift => &CRANELIFT,
+        Strategy::Pulley => &PULLEY,
+    };
+    cell.get_or_init(|| strategy.engine().expect("engine"))
+}
+
+pub mod runner;

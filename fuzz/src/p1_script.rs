@@ -1,0 +1,226 @@
+//! `p1_script`: a generated [`Script`] (valid pointers) run on the backend
+//! the input picks, under a clock policy, seed and clock starts the input
+//! picks. Checks:
+//!
+//! - the audit: two Stores and a fresh Engine give identical fingerprints;
+//! - the run finishes with the script's own exit status (never a trap);
+//! - clocks never go backwards: successful monotonic (and realtime) reads
+//!   are non-decreasing across the script;
+//! - every result matches the independent model of `proptests::model`
+//!   (`P1Model`: the policy timeline, `poll_oneoff` rules 1-5, the secure
+//!   stream), so each sleep moves virtual time by exactly the expected
+//!   amount; the model is left at the first read of a CPU-time clock (ids 2
+//!   and 3, outside it), and skips `args`/`environ`/`fd_write`/`proc_exit`
+//!   (which do not touch time or randomness);
+//! - all random bytes, concatenated, equal the reference stream
+//!   (`Pcg64Mcg::seed_from_u64(seed)`, one low byte per `next_u64`).
+
+use crate::ContextInput;
+use crate::runner::{self, Run};
+use arbitrary::{Arbitrary, Unstructured};
+use deterministic_wasi_ctx::audit::{AuditConfig, Backend, Status, Strategy};
+use deterministic_wasi_ctx::script::{CompiledScript, Op, OpResult, Output, Script};
+use proptests::model::{P1Model, secure_rng, stream_bytes};
+
+/// A structured input: context settings, backend and the script.
+#[derive(Clone, Debug, Arbitrary)]
+pub struct ScriptInput {
+    /// Seed, clock policy and starts.
+    pub context: ContextInput,
+    /// `true`: wasi-common, else wasmtime-wasi.
+    pub wasi_common: bool,
+    /// The calls.
+    pub script: Script,
+}
+
+impl ScriptInput {
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        if self.wasi_common {
+            Backend::WasiCommon
+        } else {
+            Backend::WasmtimeWasi
+        }
+    }
+
+    /// The exit status the script should end with, and how many of its
+    /// operations run.
+    ///
+    /// Both backends trap on a `clock_time_get` / `clock_res_get` whose id
+    /// is not a `clockid` (> 3), with different messages (upstream wiggle
+    /// enum decoding, not this crate's code); the script ends there.
+    pub fn expected_end(&self, compiled: &CompiledScript, backend: Backend) -> (Status, usize) {
+        let ops: Vec<&Op> = compiled.ops().collect();
+        if let Some(i) = ops.iter().position(|op| bad_clock_id(op)) {
+            return (
+                Status::Trapped {
+                    kind: bad_enum_trap(backend).to_string(),
+                    after_calls: 0,
+                },
+                i,
+            );
+        }
+        match ops.last() {
+            Some(Op::ProcExit { code }) => (exit_status(*code), ops.len()),
+            _ => (Status::Exited(0), ops.len()),
+        }
+    }
+}
+
+/// The trap message of an out-of-range `clockid` on `backend` (wasi-common
+/// also says "out of range integral type conversion attempted" for some
+/// ids: [`same_end`] accepts both).
+pub fn bad_enum_trap(_backend: Backend) -> &'static str {
+    "Invalid enum value Clockid"
+}
+
+/// Whether `actual` is the end `expected` (traps on an invalid clock id may
+/// carry either upstream message).
+pub fn same_end(actual: &Status, expected: &Status) -> bool {
+    let bad_enum = |s: &Status| {
+        matches!(s, Status::Trapped { kind, after_calls: 0 }
+            if kind == "Invalid enum value Clockid"
+                || kind == "out of range integral type conversion attempted")
+    };
+    actual == expected || (bad_enum(actual) && bad_enum(expected))
+}
+
+/// A clock call whose id is not a `clockid`.
+pub fn bad_clock_id(op: &Op) -> bool {
+    matches!(op, Op::ClockTimeGet { id, .. } | Op::ClockResGet { id } if *id > 3)
+}
+
+/// The status `proc_exit(code)` gives: wasmtime-wasi and wasi-common both
+/// refuse codes of 126 and above with a trap.
+fn exit_status(code: u32) -> Status {
+    if code < 126 {
+        Status::Exited(code as i32)
+    } else {
+        Status::Trapped {
+            kind: "exit with invalid exit status outside of [0..126)".to_string(),
+            after_calls: 0,
+        }
+    }
+}
+
+/// Reads the input; `Err` when it runs out of bytes or holds no operation.
+pub fn input(u: &mut Unstructured) -> arbitrary::Result<ScriptInput> {
+    let input: ScriptInput = u.arbitrary()?;
+    if input.script.ops.is_empty() {
+        return Err(arbitrary::Error::NotEnoughData);
+    }
+    Ok(input)
+}
+
+/// One execution.
+pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
+    let input = input(u)?;
+    check(&input);
+    Ok(())
+}
+
+/// All checks for one input (panics on a finding).
+pub fn check(input: &ScriptInput) {
+    let compiled = input.script.compile();
+    let wasm = compiled.wasm();
+    let config = AuditConfig {
+        runs: 2,
+        backends: vec![input.backend()],
+        strategies: vec![Strategy::Cranelift],
+        spec: crate::spec(input.context.config()),
+    };
+    crate::check_audit("p1_script", &wasm, &config, input);
+    let module = runner::compile(&wasm);
+    let run = runner::run(
+        input.backend(),
+        &input.context.config(),
+        &module,
+        crate::FUEL,
+    );
+    let fail = |what: String| -> ! {
+        panic!(
+            "p1_script: {what}\nbackend: {}\ninput: {input:?}\nrun status: {:?}\nmodule:\n{}",
+            input.backend().name(),
+            run.status,
+            compiled.wat()
+        )
+    };
+    let (expected, ran) = input.expected_end(&compiled, input.backend());
+    if !same_end(&run.status, &expected) {
+        fail(format!("status {:?}, expected {expected:?}", run.status));
+    }
+    let mut results = compiled.results(&run.memory);
+    results.truncate(ran);
+    let ops: Vec<Op> = compiled.ops().take(ran).cloned().collect();
+    if let Err(what) = check_results(input, &ops, &results) {
+        fail(what);
+    }
+}
+
+/// The model checks on decoded results (see the module docs).
+pub fn check_results(input: &ScriptInput, ops: &[Op], results: &[OpResult]) -> Result<(), String> {
+    let mut model = Some(P1Model::new(&input.context.model()));
+    let mut last = [None::<u64>; 2];
+    let mut random = Vec::new();
+    for (i, (op, result)) in ops.iter().zip(results).enumerate() {
+        if let (
+            Op::ClockTimeGet {
+                id: id @ (0 | 1), ..
+            },
+            0,
+            Output::Time(t),
+        ) = (op, result.errno, &result.output)
+        {
+            let id = *id as usize;
+            if let Some(previous) = last[id]
+                && *t < previous
+            {
+                return Err(format!(
+                    "op #{i}: clock {id} went backwards: {previous} then {t}"
+                ));
+            }
+            last[id] = Some(*t);
+        }
+        if let (Op::RandomGet { .. }, 0, Output::Bytes(bytes)) = (op, result.errno, &result.output)
+        {
+            random.extend_from_slice(bytes);
+        }
+        let in_model = match op {
+            Op::ClockTimeGet { id, .. } | Op::ClockResGet { id } => {
+                if *id > 1 {
+                    // CPU-time clocks and unknown ids: outside the model.
+                    model = None;
+                }
+                *id <= 1
+            }
+            Op::Args | Op::Environ | Op::FdWrite { .. } | Op::ProcExit { .. } => false,
+            _ => true,
+        };
+        if in_model && let Some(model) = model.as_mut() {
+            let expected = model.apply(op);
+            if &expected != result {
+                return Err(format!(
+                    "op #{i} {op:?}: model says {expected:?}, got {result:?}"
+                ));
+            }
+        }
+    }
+    let reference = stream_bytes(&mut secure_rng(input.context.seed), random.len());
+    if random != reference {
+        return Err(format!(
+            "random bytes differ from the reference stream: got {}, expected {}",
+            proptests::model::hex(&random),
+            proptests::model::hex(&reference)
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `input` on `backend` once and decodes its results (for `backend_diff`).
+pub fn run_on(input: &ScriptInput, backend: Backend) -> (Run, Vec<OpResult>) {
+    let compiled = input.script.compile();
+    let module = runner::compile(&compiled.wasm());
+    let run = runner::run(backend, &input.context.config(), &module, crate::FUEL);
+    let results = compiled.results(&run.memory);
+    (run, results)
+}

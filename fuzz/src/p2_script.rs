@@ -1,0 +1,189 @@
+//! `p2_script`: operation scripts (now, wall, res, sleep, poll, ready,
+//! random, u64, insecure, insecure-u64, insecure-seed) driven into the
+//! `p2_timers` preview2 component on stdin, through the audit's
+//! [`Compiled`] runner. Two Stores on the shared Engine and one Store on a
+//! fresh Engine (the component deserialized into it: recompiling a whole
+//! Rust component per execution would cost ~100x the execution) must give
+//! identical fingerprints, end with status 0, and print what the
+//! independent model (`proptests::model::P2Model`) says.
+
+use crate::ContextInput;
+use arbitrary::{Arbitrary, Unstructured};
+use deterministic_wasi_ctx::audit::{
+    Backend, Compiled, Fingerprint, Outcome, Status, Strategy, first_difference,
+};
+use proptests::model::P2Model;
+use proptests::timers::{Timer, TimerOp, script_text};
+use std::sync::OnceLock;
+use wasmtime::component::Component;
+
+/// One timer.
+#[derive(Clone, Copy, Debug, Arbitrary)]
+pub enum TimerInput {
+    /// `d:<ns>`.
+    Duration(u64),
+    /// `i:<ns>`.
+    Instant(u64),
+}
+
+/// One script line.
+#[derive(Clone, Debug, Arbitrary)]
+pub enum OpInput {
+    /// `now`.
+    Now,
+    /// `wall`.
+    Wall,
+    /// `res`.
+    Res,
+    /// `sleep <ns>`.
+    Sleep(u64),
+    /// `poll <timers>` (1 to 8 timers).
+    Poll(TimerInput, Vec<TimerInput>),
+    /// `ready <timer>`.
+    Ready(TimerInput),
+    /// `random <n % 1025>`.
+    Random(u16),
+    /// `u64`.
+    U64,
+    /// `insecure <n % 1025>`.
+    Insecure(u16),
+    /// `insecure-u64`.
+    InsecureU64,
+    /// `insecure-seed`.
+    InsecureSeed,
+}
+
+/// A structured input.
+#[derive(Clone, Debug, Arbitrary)]
+pub struct P2Input {
+    /// Seed, clock policy and starts.
+    pub context: ContextInput,
+    /// The script.
+    pub ops: Vec<OpInput>,
+}
+
+fn timer(t: TimerInput) -> Timer {
+    match t {
+        TimerInput::Duration(d) => Timer::Duration(d),
+        TimerInput::Instant(i) => Timer::Instant(i),
+    }
+}
+
+impl P2Input {
+    /// The script's operations.
+    pub fn ops(&self) -> Vec<TimerOp> {
+        self.ops
+            .iter()
+            .map(|op| match op {
+                OpInput::Now => TimerOp::Now,
+                OpInput::Wall => TimerOp::Wall,
+                OpInput::Res => TimerOp::Res,
+                OpInput::Sleep(d) => TimerOp::Sleep(*d),
+                OpInput::Poll(first, rest) => TimerOp::Poll(
+                    std::iter::once(first)
+                        .chain(rest.iter().take(7))
+                        .map(|&t| timer(t))
+                        .collect(),
+                ),
+                OpInput::Ready(t) => TimerOp::Ready(timer(*t)),
+                OpInput::Random(n) => TimerOp::Random(u32::from(*n) % 1025),
+                OpInput::U64 => TimerOp::U64,
+                OpInput::Insecure(n) => TimerOp::Insecure(u32::from(*n) % 1025),
+                OpInput::InsecureU64 => TimerOp::InsecureU64,
+                OpInput::InsecureSeed => TimerOp::InsecureSeed,
+            })
+            .collect()
+    }
+}
+
+struct Shared {
+    compiled: Compiled,
+    serialized: Vec<u8>,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let engine = crate::shared_engine(Strategy::Cranelift);
+        let compiled =
+            Compiled::new(engine, test_programs::P2_P2_TIMERS_BYTES).expect("p2_timers compiles");
+        compiled
+            .check_links(engine, Backend::WasmtimeWasi)
+            .expect("p2_timers links");
+        let Compiled::Component(component) = &compiled else {
+            panic!("p2_timers is a component");
+        };
+        let serialized = component.serialize().expect("serialize p2_timers");
+        Shared {
+            compiled,
+            serialized,
+        }
+    })
+}
+
+/// One execution.
+pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
+    let input: P2Input = u.arbitrary()?;
+    if input.ops.is_empty() {
+        return Err(arbitrary::Error::NotEnoughData);
+    }
+    check(&input);
+    Ok(())
+}
+
+/// All checks for one input (panics on a finding).
+pub fn check(input: &P2Input) {
+    let ops = input.ops();
+    let stdin = script_text(&ops);
+    let mut spec = crate::spec(input.context.config().stdin(stdin.as_bytes()));
+    // The component's own start-up costs fuel; sleeps and polls cost none.
+    spec.fuel = 1_000_000_000;
+    let shared = shared();
+    let engine = crate::shared_engine(Strategy::Cranelift);
+    let mut outcomes: Vec<Outcome> = (0..2)
+        .map(|_| shared.compiled.run(engine, Backend::WasmtimeWasi, &spec))
+        .collect();
+    let fresh = Strategy::Cranelift.engine().expect("engine");
+    // SAFETY: the bytes were produced by `Component::serialize` in this
+    // process, for an engine with the same configuration.
+    let component = unsafe { Component::deserialize(&fresh, &shared.serialized) }
+        .expect("deserialize p2_timers into a fresh engine");
+    outcomes.push(Compiled::Component(component).run(&fresh, Backend::WasmtimeWasi, &spec));
+    let fail =
+        |what: String| -> ! { panic!("p2_script: {what}\ninput: {input:?}\nstdin:\n{stdin}") };
+    let reference = Fingerprint::of(&outcomes[0]);
+    for (index, outcome) in outcomes.iter().enumerate().skip(1) {
+        if outcome.is_poisoned() || outcomes[0].is_poisoned() {
+            continue;
+        }
+        if let Some(difference) = first_difference(&reference, &Fingerprint::of(outcome), None) {
+            fail(format!("run {index} differs from run 0: {difference}"));
+        }
+    }
+    let outcome = &outcomes[0];
+    crate::record(outcome.host_calls);
+    if outcome.is_poisoned() {
+        return;
+    }
+    if outcome.status != Status::Exited(0) {
+        fail(format!(
+            "status {}, stderr {}",
+            outcome.status,
+            String::from_utf8_lossy(&outcome.stderr)
+        ));
+    }
+    let expected = P2Model::new(&input.context.model()).run(&ops);
+    let stdout = String::from_utf8_lossy(&outcome.stdout);
+    if stdout != expected {
+        let line = stdout
+            .lines()
+            .zip(expected.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        fail(format!(
+            "stdout differs from the model at line {line}:\n got: {:?}\nwant: {:?}",
+            stdout.lines().nth(line),
+            expected.lines().nth(line)
+        ));
+    }
+}
