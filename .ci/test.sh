@@ -31,6 +31,9 @@ fuzz_seconds=${FUZZ_SECONDS:-20}
 if ! rustup +nightly target list --installed | grep -q wasm32-wasip2; then
   export DWC_GUESTS_TOOLCHAIN=stable
 fi
+# Cranelift and wasmtime's plumbing are built without coverage
+# instrumentation (fuzz/rustc-coverage-filter.sh; see fuzz/README.md).
+export RUSTC_WRAPPER=$PWD/fuzz/rustc-coverage-filter.sh
 cargo +nightly fuzz build -O --sanitizer none
 for target in $(cargo +nightly fuzz list); do
   scratch=$(mktemp -d)

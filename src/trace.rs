@@ -6,9 +6,11 @@
 //! name, arguments, result (returned values, `proc_exit` status or trap) and
 //! the bytes it wrote into guest memory. Where a function's outputs are known
 //! from its signature (clocks, random, poll, reads, writes, stat calls, ...),
-//! exactly those regions are recorded; for the rest (`args_get`, path calls,
-//! ...) a digest of the whole memory after the call stands in, so no write
-//! escapes the trace either way. For preview2 components the
+//! exactly those regions are recorded; `args_get` / `environ_get` record the
+//! pointer table (walked while each entry points at the next packed string)
+//! and the strings; for the rest (path, directory and socket calls that
+//! succeed) a digest of the whole memory after the call stands in, so no
+//! write escapes the trace either way. For preview2 components the
 //! [`Recorder`] is attached to the clocks, random streams and timers (see
 //! [`DeterminismConfig::build_p2_traced`](crate::DeterminismConfig::build_p2_traced)), which are
 //! the interfaces that carry nondeterminism; stdout and stderr are part of the

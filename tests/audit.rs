@@ -182,3 +182,49 @@ fn a_changed_field_is_reported_by_name() {
         Some(Difference::Field { name, .. }) if name == "stdout"
     ));
 }
+
+/// `args_get` / `environ_get` record exactly the pointer table and the
+/// strings (not a whole-memory digest), so a changed argument is the call's
+/// own difference and the trace line shows the bytes.
+#[test]
+fn args_get_records_the_pointer_table_and_the_strings() {
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "args_get" (func $args (param i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "environ_get" (func $env (param i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (func (export "_start")
+            (drop (call $args (i32.const 0) (i32.const 64)))
+            (drop (call $env (i32.const 128) (i32.const 256)))))"#;
+    let bytes = wat::parse_str(wat).unwrap();
+    let run = |arg: &str| {
+        let mut config = AuditConfig::default();
+        config.spec.config = config
+            .spec
+            .config
+            .clone()
+            .args(["prog", arg])
+            .env([("K", "v")]);
+        audit::audit(&bytes, &config).expect("audit").runs[0]
+            .1
+            .clone()
+    };
+    let (a, b) = (run("ab"), run("ac"));
+    // Table: 64 and 69 ("prog\0" is 5 bytes); strings "prog\0ab\0".
+    assert!(
+        a.events[0].contains("wrote 8 bytes @0x0: 40 00 00 00 45 00 00 00")
+            && a.events[0].contains("wrote 8 bytes @0x40: 70 72 6f 67 00 61 62 00"),
+        "{}",
+        a.events[0]
+    );
+    assert!(
+        a.events[1].contains("wrote 4 bytes @0x80: 00 01 00 00")
+            && a.events[1].contains("wrote 4 bytes @0x100: 4b 3d 76 00"),
+        "{}",
+        a.events[1]
+    );
+    assert!(!a.events.iter().any(|e| e.contains("memory now")));
+    assert!(matches!(
+        audit::first_difference(&a, &b, None),
+        Some(Difference::Call { index: 0, .. })
+    ));
+}

@@ -20,10 +20,12 @@ fn main() {
     };
     let start = std::time::Instant::now();
     let ran = test_n_times(count, seed, len, run);
+    let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
     println!(
-        "{target}: {ran}/{count} ran in {:.1?} ({} with host calls of {} recorded)",
+        "{target}: {ran}/{count} ran in {:.1?} ({} with host calls of {} recorded, {} host calls)",
         start.elapsed(),
-        WITH_HOST_CALLS.load(std::sync::atomic::Ordering::Relaxed),
-        EXECUTIONS.load(std::sync::atomic::Ordering::Relaxed)
+        load(&WITH_HOST_CALLS),
+        load(&EXECUTIONS),
+        load(&HOST_CALLS),
     );
 }

@@ -29,6 +29,11 @@ if ! rustup $TC target add wasm32-wasip1 wasm32-wasip2 >/dev/null 2>&1; then
   export DWC_GUESTS_TOOLCHAIN=${DWC_GUESTS_TOOLCHAIN:-stable}
 fi
 
+# Coverage feedback for the WASI host code, not for Cranelift compiling
+# each generated module (see fuzz/rustc-coverage-filter.sh). Source-based
+# coverage builds (SANITIZER=coverage) are unaffected: it strips only
+# libFuzzer's sancov flags.
+export RUSTC_WRAPPER=$PROJECT/fuzz/rustc-coverage-filter.sh
 cargo $TC fuzz build -O $SAN_FLAG --target-dir "$TARGET_DIR"
 
 BIN_DIR=$TARGET_DIR/x86_64-unknown-linux-gnu/release

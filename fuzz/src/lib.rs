@@ -13,6 +13,7 @@
 
 pub mod backend_diff;
 pub mod baseline;
+pub mod calls;
 pub mod p1_script;
 pub mod p1_smith;
 pub mod p2_script;
@@ -135,11 +136,12 @@ pub fn wasi_imports() -> &'static [u8] {
     })
 }
 
-/// The exports every generated module must have: `memory` and `_start`.
+/// The exports every generated module must have: `memory` (1 to 4 pages,
+/// so hashing it and growing it stay cheap) and `_start`.
 pub fn wasi_exports() -> &'static [u8] {
     static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
     BYTES.get_or_init(|| {
-        wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "_start")))"#)
+        wat::parse_str(r#"(module (memory (export "memory") 1 4) (func (export "_start")))"#)
             .expect("valid exports module")
     })
 }
@@ -209,11 +211,17 @@ pub fn smith_config(
     Ok(config)
 }
 
-/// A wasm-smith module for `flavor`, from the rest of the input.
+/// A wasm-smith module for `flavor`, from the rest of the input, with a
+/// prelude of WASI calls at the start of `_start` ([`calls::add_calls`]).
+/// The input's first byte says how many of the following bytes describe the
+/// prelude; wasm-smith gets the rest (so it cannot starve the prelude).
 pub fn smith_module(u: &mut Unstructured, flavor: Flavor) -> arbitrary::Result<Vec<u8>> {
+    let prelude_len = usize::from(u.arbitrary::<u8>()?).min(u.len());
+    let prelude = u.bytes(prelude_len)?;
     let config = smith_config(u, flavor)?;
-    let module = wasm_smith::Module::new(config, u)?;
-    Ok(module.to_bytes())
+    let module = wasm_smith::Module::new(config, u)?.to_bytes();
+    let (module, _calls) = calls::add_calls(&module, &mut Unstructured::new(prelude))?;
+    Ok(module)
 }
 
 /// The module's text, for failure messages (or why it cannot be printed).
@@ -306,15 +314,20 @@ pub static EXECUTIONS: AtomicU64 = AtomicU64::new(0);
 /// See [`EXECUTIONS`].
 pub static WITH_HOST_CALLS: AtomicU64 = AtomicU64::new(0);
 
+/// Host calls made by all executions, per process (see [`EXECUTIONS`]).
+pub static HOST_CALLS: AtomicU64 = AtomicU64::new(0);
+
 /// Counts one execution.
 pub fn record(host_calls: u64) {
     let n = EXECUTIONS.fetch_add(1, Ordering::Relaxed) + 1;
     let with = WITH_HOST_CALLS.fetch_add(u64::from(host_calls > 0), Ordering::Relaxed)
         + u64::from(host_calls > 0);
+    let calls = HOST_CALLS.fetch_add(host_calls, Ordering::Relaxed) + host_calls;
     if n.is_multiple_of(1024) && std::env::var_os("DWC_FUZZ_STATS").is_some() {
         eprintln!(
-            "dwc-stats: {with}/{n} executions made >= 1 host call ({:.1}%)",
-            100.0 * with as f64 / n as f64
+            "dwc-stats: {with}/{n} executions made >= 1 host call ({:.1}%), {:.1} calls per execution",
+            100.0 * with as f64 / n as f64,
+            calls as f64 / n as f64
         );
     }
 }

@@ -52,19 +52,48 @@ target_tests!(
 );
 target_tests!(baseline, baseline_smoke, baseline_corpus, 20, 2048);
 
-/// How many `p1_smith` executions make at least one host call (printed;
-/// fails only if none does).
+/// With the WASI-call prelude ([`calls::add_calls`]) nearly every
+/// `p1_smith` execution reaches a WASI function (without it: 10 of these
+/// 100 inputs). Instantiation traps (a data segment out of bounds, say) are
+/// the executions that make none.
 #[test]
 fn p1_smith_host_call_share() {
     let inputs = seeded_inputs(0xca11, 100, 4096);
-    let mut with = 0;
-    let mut ran = 0;
+    let (mut with, mut ran, mut calls) = (0, 0, 0);
     for data in &inputs {
         if let Ok(report) = p1_smith::run_report(&mut arbitrary::Unstructured::new(data)) {
             ran += 1;
             with += usize::from(report.host_calls > 0);
+            calls += report.host_calls;
         }
     }
-    eprintln!("p1_smith: {with}/{ran} executions made >= 1 host call");
-    assert!(with > 0);
+    eprintln!("p1_smith: {with}/{ran} executions made >= 1 host call, {calls} calls in all");
+    assert!(
+        with * 10 >= ran * 9,
+        "only {with}/{ran} executions called WASI"
+    );
+}
+
+/// The prelude is guarded by a flag in memory: a `_start` that re-enters
+/// itself (here five times, by `return_call`) runs it once.
+#[test]
+fn the_prelude_runs_once_when_start_recurses() {
+    use deterministic_wasi_ctx::audit::{self, AuditConfig};
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "sched_yield" (func (result i32)))
+        (memory (export "memory") 1)
+        (global $n (mut i32) (i32.const 0))
+        (func $start (export "_start")
+            (global.set $n (i32.add (global.get $n) (i32.const 1)))
+            (if (i32.lt_u (global.get $n) (i32.const 5)) (then (return_call $start)))))"#;
+    let bytes = [7u8; 256];
+    let (wasm, calls) = calls::add_calls(
+        &wat::parse_str(wat).unwrap(),
+        &mut arbitrary::Unstructured::new(&bytes),
+    )
+    .unwrap();
+    assert!(calls > 1, "{calls}");
+    let report = audit::audit(&wasm, &AuditConfig::default()).expect("audit");
+    assert!(report.divergence.is_none());
+    assert_eq!(report.outcome.host_calls, calls as u64);
 }

@@ -6,6 +6,8 @@ use crate::p1::DeterministicP1Ctx;
 use crate::p2::DeterministicP2Ctx;
 use crate::trace::{self, Recorder};
 use crate::{DeterminismConfig, engine};
+use std::any::{Any, TypeId};
+use std::sync::{Arc, Mutex};
 use wasmtime::component::{Component, Linker as ComponentLinker, ResourceTable};
 use wasmtime::{Engine, Linker, Module, Store, StoreLimits, Val};
 use wasmtime_wasi::p2::bindings::sync::Command;
@@ -112,17 +114,13 @@ impl Compiled {
     pub fn check_links(&self, engine: &Engine, backend: Backend) -> wasmtime::Result<()> {
         match self {
             Compiled::Module(module) => match backend {
-                Backend::WasmtimeWasi => {
-                    let mut linker: Linker<Host<DeterministicP1Ctx>> = Linker::new(engine);
-                    crate::p1::add_to_linker_sync(&mut linker, |h| &mut h.ctx)?;
-                    linker.instantiate_pre(module).map(drop)
-                }
+                Backend::WasmtimeWasi => linker_for(engine, link_p1)?
+                    .instantiate_pre(module)
+                    .map(drop),
                 #[cfg(feature = "wasi-common")]
-                Backend::WasiCommon => {
-                    let mut linker: Linker<Host<wasi_common::WasiCtx>> = Linker::new(engine);
-                    wasi_common::sync::add_to_linker(&mut linker, |h| &mut h.ctx)?;
-                    linker.instantiate_pre(module).map(drop)
-                }
+                Backend::WasiCommon => linker_for(engine, link_wasi_common)?
+                    .instantiate_pre(module)
+                    .map(drop),
             },
             Compiled::Component(component) => {
                 let mut linker: ComponentLinker<Host<DeterministicP2Ctx>> =
@@ -145,6 +143,44 @@ impl Compiled {
 struct Host<C> {
     ctx: C,
     limits: StoreLimits,
+}
+
+fn link_p1(linker: &mut Linker<Host<DeterministicP1Ctx>>) -> wasmtime::Result<()> {
+    crate::p1::add_to_linker_sync(linker, |h| &mut h.ctx)
+}
+
+#[cfg(feature = "wasi-common")]
+fn link_wasi_common(linker: &mut Linker<Host<wasi_common::WasiCtx>>) -> wasmtime::Result<()> {
+    wasi_common::sync::add_to_linker(linker, |h| &mut h.ctx)
+}
+
+/// The linker `link` builds for `engine`, built once per engine and host
+/// type (the 16 most recent are kept): an audit runs the same program in
+/// several Stores, and a fuzzer runs thousands, so defining a hundred host
+/// functions for each run would be a large share of its time.
+fn linker_for<C: Send + 'static>(
+    engine: &Engine,
+    link: fn(&mut Linker<Host<C>>) -> wasmtime::Result<()>,
+) -> wasmtime::Result<Arc<Linker<Host<C>>>> {
+    type Cached = (Engine, TypeId, Arc<dyn Any + Send + Sync>);
+    static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
+    let key = TypeId::of::<Host<C>>();
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, _, linker)) = cache
+        .iter()
+        .find(|(e, k, _)| Engine::same(e, engine) && *k == key)
+        && let Ok(linker) = linker.clone().downcast::<Linker<Host<C>>>()
+    {
+        return Ok(linker);
+    }
+    let mut linker = Linker::new(engine);
+    link(&mut linker)?;
+    let linker = Arc::new(linker);
+    if cache.len() == 16 {
+        cache.remove(0);
+    }
+    cache.push((engine.clone(), key, linker.clone()));
+    Ok(linker)
 }
 
 fn store<C: 'static>(engine: &Engine, ctx: C, fuel: u64) -> Store<Host<C>> {
@@ -190,22 +226,16 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
         Backend::WasmtimeWasi => {
             let ctx = config.build_p1();
             let output = ctx.output().clone();
-            let link = |l: &mut Linker<Host<DeterministicP1Ctx>>| {
-                crate::p1::add_to_linker_sync(l, |h| &mut h.ctx)
-            };
-            run_linked(engine, module, ctx, link, spec, &recorder, &output)
+            run_linked(engine, module, ctx, link_p1, spec, &recorder, &output)
         }
         #[cfg(feature = "wasi-common")]
         Backend::WasiCommon => {
             let built = config.build_wasi_common();
-            let link = |l: &mut Linker<Host<wasi_common::WasiCtx>>| {
-                wasi_common::sync::add_to_linker(l, |h| &mut h.ctx)
-            };
             run_linked(
                 engine,
                 module,
                 built.wasi,
-                link,
+                link_wasi_common,
                 spec,
                 &recorder,
                 &built.output,
@@ -215,19 +245,18 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
 }
 
 /// Links `ctx` with `link`, runs `module` traced, and collects the outcome.
-fn run_linked<C: 'static>(
+fn run_linked<C: Send + 'static>(
     engine: &Engine,
     module: &Module,
     ctx: C,
-    link: impl FnOnce(&mut Linker<Host<C>>) -> wasmtime::Result<()>,
+    link: fn(&mut Linker<Host<C>>) -> wasmtime::Result<()>,
     spec: &RunSpec,
     recorder: &Recorder,
     output: &crate::CapturedOutput,
 ) -> Outcome {
-    let mut linker = Linker::new(engine);
-    let linked = link(&mut linker);
+    let linker = linker_for(engine, link);
     let mut store = store(engine, ctx, spec.fuel);
-    let out = linked.and_then(|()| start(&linker, &mut store, module, recorder));
+    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder));
     finish(
         out,
         &mut store,

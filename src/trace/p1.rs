@@ -182,8 +182,15 @@ fn proxy_for<T: 'static>(
 }
 
 /// The compiled proxy for `ty`, cached per engine (the most recent 64).
+///
+/// An engine that has not compiled this proxy yet loads the code another
+/// engine with the same settings compiled (kept serialized, keyed by
+/// [`wasmtime::Engine::precompile_compatibility_hash`]) instead of running
+/// Cranelift again: audits and fuzzers create a fresh Engine for every
+/// program, and compiling a dozen proxies each time would dominate them.
 fn proxy_module(engine: &wasmtime::Engine, ty: &FuncType) -> wasmtime::Result<Module> {
     static CACHE: Mutex<Vec<(wasmtime::Engine, String, Module)>> = Mutex::new(Vec::new());
+    static SERIALIZED: Mutex<Vec<(u64, String, Vec<u8>)>> = Mutex::new(Vec::new());
     let wat = proxy_wat(ty);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, _, module)) = cache
@@ -192,7 +199,31 @@ fn proxy_module(engine: &wasmtime::Engine, ty: &FuncType) -> wasmtime::Result<Mo
     {
         return Ok(module.clone());
     }
-    let module = Module::new(engine, &wat)?;
+    let settings = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        hasher.finish()
+    };
+    let mut serialized = SERIALIZED.lock().unwrap_or_else(|e| e.into_inner());
+    let known = serialized
+        .iter()
+        .find(|(h, w, _)| *h == settings && *w == wat)
+        // SAFETY: these bytes were produced by `Module::serialize` in this
+        // process, for an engine with the same compatibility hash;
+        // `deserialize` still checks the header and fails on a mismatch.
+        .and_then(|(_, _, bytes)| unsafe { Module::deserialize(engine, bytes) }.ok());
+    let module = match known {
+        Some(module) => module,
+        None => {
+            let module = Module::new(engine, &wat)?;
+            if serialized.len() == 64 {
+                serialized.remove(0);
+            }
+            serialized.push((settings, wat.clone(), module.serialize()?));
+            module
+        }
+    };
     if cache.len() == 64 {
         cache.remove(0);
     }
@@ -297,6 +328,27 @@ fn writes_of(
                 region(ptr, len);
             }
             region(arg(if name == "fd_read" { 3 } else { 4 }), 4);
+        }
+        "args_get" | "environ_get" => {
+            // A table of pointers at arg(0), each to the next NUL-terminated
+            // string packed from arg(1): walk the table while it points
+            // where the next string starts.
+            let (table, buf) = (arg(0), arg(1));
+            let mut next = buf;
+            let mut count = 0u32;
+            while u32_at(table.wrapping_add(4 * count)) == next
+                && let Some(len) = memory
+                    .get(next as usize..)
+                    .and_then(|rest| rest.iter().position(|&b| b == 0))
+            {
+                next = next.wrapping_add(len as u32 + 1);
+                count += 1;
+                if table.saturating_add(4 * count) as usize > memory.len() {
+                    break;
+                }
+            }
+            region(table, 4 * count);
+            region(buf, next.wrapping_sub(buf));
         }
         "args_sizes_get" | "environ_sizes_get" => {
             region(arg(0), 4);

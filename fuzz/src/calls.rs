@@ -1,0 +1,268 @@
+//! A prelude of WASI calls for wasm-smith modules.
+//!
+//! wasm-smith rarely picks `call` to an import, and when it does the
+//! arguments are whatever is on the stack: most generated modules never
+//! reach a WASI function, and those that do mostly pass pointers far outside
+//! memory. [`add_calls`] prepends a prelude to the body of the module's
+//! `_start`, built from input bytes: a few `i32.store`s that lay out
+//! plausible iovecs, subscriptions and lengths in the first 4 KiB of memory,
+//! then calls to the module's own WASI imports with arguments biased towards
+//! small file descriptors and clock ids, aligned pointers into that area,
+//! short lengths and nanosecond timeouts (one in ten arguments is any value
+//! at all). Results are dropped; wasm-smith's own code runs after the
+//! prelude, on the memory the calls left behind. The prelude runs once per
+//! instance: a flag byte at [`FLAG`] guards it, since wasm-smith code may
+//! call `_start` again (recursion or `return_call`).
+//!
+//! The prelude only calls imports the module already has, and is placed at
+//! the start of an existing body, so no index in the module changes.
+//!
+//! # Example
+//!
+//! ```
+//! use arbitrary::Unstructured;
+//! use deterministic_wasi_ctx_fuzz::calls::add_calls;
+//!
+//! let wasm = wat::parse_str(r#"(module
+//!     (import "wasi_snapshot_preview1" "random_get" (func (param i32 i32) (result i32)))
+//!     (memory (export "memory") 1)
+//!     (func (export "_start")))"#).unwrap();
+//! let bytes = [1u8; 64];
+//! let (with_calls, added) = add_calls(&wasm, &mut Unstructured::new(&bytes)).unwrap();
+//! assert!(added > 0);
+//! wasmparser::validate(&with_calls).unwrap();
+//! ```
+
+use arbitrary::Unstructured;
+use wasm_encoder::reencode::{Error as ReencodeError, Reencode, utils};
+use wasm_encoder::{BlockType, CodeSection, Instruction, MemArg};
+use wasmparser::{ExternalKind, Parser, Payload, TypeRef, ValType};
+
+/// At most this many stores and calls in one prelude.
+pub const MAX_STORES: usize = 16;
+/// See [`MAX_STORES`].
+pub const MAX_CALLS: usize = 24;
+
+/// Prelude pointers and stores stay below this address (memory has at least
+/// one 64 KiB page: the required `memory` export says so).
+pub const AREA: u32 = 4096;
+/// The byte (just past the prelude area) that records that the prelude ran.
+pub const FLAG: u32 = AREA;
+
+/// A function import of the module, by function index.
+struct Import {
+    index: u32,
+    name: String,
+    params: Vec<ValType>,
+    results: usize,
+}
+
+/// What the prelude needs to know about a module.
+struct Shape {
+    imports: Vec<Import>,
+    imported_funcs: u32,
+    start: Option<u32>,
+    memory: Option<u32>,
+}
+
+fn shape(wasm: &[u8]) -> wasmparser::Result<Shape> {
+    let mut types = Vec::new();
+    let mut shape = Shape {
+        imports: Vec::new(),
+        imported_funcs: 0,
+        start: None,
+        memory: None,
+    };
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload? {
+            Payload::TypeSection(section) => {
+                for ty in section.into_iter_err_on_gc_types() {
+                    types.push(ty?);
+                }
+            }
+            Payload::ImportSection(section) => {
+                for import in section.into_imports() {
+                    let import = import?;
+                    if let TypeRef::Func(ty) | TypeRef::FuncExact(ty) = import.ty {
+                        let ty = &types[ty as usize];
+                        shape.imports.push(Import {
+                            index: shape.imported_funcs,
+                            name: import.name.to_string(),
+                            params: ty.params().to_vec(),
+                            results: ty.results().len(),
+                        });
+                        shape.imported_funcs += 1;
+                    }
+                }
+            }
+            Payload::ExportSection(section) => {
+                for export in section {
+                    let export = export?;
+                    match (export.name, export.kind) {
+                        ("_start", ExternalKind::Func) => shape.start = Some(export.index),
+                        ("memory", ExternalKind::Memory) => shape.memory = Some(export.index),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(shape)
+}
+
+/// An i32 argument or stored word: mostly small ids, aligned pointers into
+/// the prelude area and short lengths; one in ten is any value.
+fn word(u: &mut Unstructured) -> arbitrary::Result<i32> {
+    Ok(match u.int_in_range(0u8..=9)? {
+        0..=2 => u.int_in_range(0..=3)?,
+        3..=6 => 8 * u.int_in_range(0..=(AREA / 8 - 1) as i32)?,
+        7..=8 => u.int_in_range(0..=64)?,
+        _ => u.arbitrary()?,
+    })
+}
+
+/// An i64 argument: mostly a timeout or offset up to ten seconds in
+/// nanoseconds, sometimes small, one in ten any value.
+fn wide(u: &mut Unstructured) -> arbitrary::Result<i64> {
+    Ok(match u.int_in_range(0u8..=9)? {
+        0..=5 => u.int_in_range(0..=10_000_000_000)?,
+        6..=8 => u.int_in_range(0..=64)?,
+        _ => u.arbitrary()?,
+    })
+}
+
+/// Parameters that are enums (clock ids, `whence`, `advice`): a value
+/// outside the enum makes wiggle trap, which ends the run, so nine in ten
+/// are drawn from the valid range.
+const ENUM_PARAMS: &[(&str, usize, i32)] = &[
+    ("clock_time_get", 0, 3),
+    ("clock_res_get", 0, 3),
+    ("fd_seek", 2, 2),
+    ("fd_advise", 3, 5),
+];
+
+fn enum_range(name: &str, param: usize) -> Option<i32> {
+    ENUM_PARAMS
+        .iter()
+        .find(|(n, p, _)| *n == name && *p == param)
+        .map(|(_, _, max)| *max)
+}
+
+fn prelude(
+    shape: &Shape,
+    memory_index: u32,
+    u: &mut Unstructured,
+) -> arbitrary::Result<Vec<Instruction<'static>>> {
+    let memarg = |align| MemArg {
+        offset: 0,
+        align,
+        memory_index,
+    };
+    // if (memory[FLAG] == 0) { memory[FLAG] = 1; stores; calls }
+    let mut code = vec![
+        Instruction::I32Const(FLAG as i32),
+        Instruction::I32Load8U(memarg(0)),
+        Instruction::I32Eqz,
+        Instruction::If(BlockType::Empty),
+        Instruction::I32Const(FLAG as i32),
+        Instruction::I32Const(1),
+        Instruction::I32Store8(memarg(0)),
+    ];
+    let stores = u.int_in_range(0..=MAX_STORES)?;
+    for _ in 0..stores {
+        let address = 4 * u.int_in_range(0..=AREA / 4 - 1)?;
+        code.push(Instruction::I32Const(address as i32));
+        code.push(Instruction::I32Const(word(u)?));
+        code.push(Instruction::I32Store(memarg(2)));
+    }
+    let calls = if shape.imports.is_empty() {
+        0
+    } else {
+        u.int_in_range(1..=MAX_CALLS)?
+    };
+    for _ in 0..calls {
+        let import = u.choose(&shape.imports)?;
+        for (position, param) in import.params.iter().enumerate() {
+            code.push(match (param, enum_range(&import.name, position)) {
+                (ValType::I64, _) => Instruction::I64Const(wide(u)?),
+                (_, Some(max)) if u.ratio(9u8, 10)? => {
+                    Instruction::I32Const(u.int_in_range(0..=max)?)
+                }
+                _ => Instruction::I32Const(word(u)?),
+            });
+        }
+        code.push(Instruction::Call(import.index));
+        code.extend((0..import.results).map(|_| Instruction::Drop));
+    }
+    code.push(Instruction::End);
+    Ok(code)
+}
+
+/// Copies a module, prepending `code` to the body of defined function
+/// number `target`.
+struct Prepend {
+    target: u32,
+    next: u32,
+    code: Vec<Instruction<'static>>,
+}
+
+impl Reencode for Prepend {
+    type Error = std::convert::Infallible;
+
+    fn parse_function_body(
+        &mut self,
+        code: &mut CodeSection,
+        func: wasmparser::FunctionBody<'_>,
+    ) -> Result<(), ReencodeError<Self::Error>> {
+        let index = self.next;
+        self.next += 1;
+        if index != self.target {
+            return utils::parse_function_body(self, code, func);
+        }
+        let mut function = self.new_function_with_parsed_locals(&func)?;
+        for instruction in &self.code {
+            function.instruction(instruction);
+        }
+        let mut reader = func.get_operators_reader()?;
+        while !reader.eof() {
+            function.instruction(&self.parse_instruction(&mut reader)?);
+        }
+        code.function(&function);
+        Ok(())
+    }
+}
+
+/// Returns `wasm` with a prelude of WASI calls (drawn from `u`) at the
+/// start of `_start`, and how many calls it has. A module without a defined
+/// `_start` or without an exported `memory` comes back unchanged (0 calls);
+/// one without function imports gets only the stores.
+///
+/// # Errors
+///
+/// If `wasm` cannot be parsed (wasm-smith output always can), or `u` runs
+/// out of bytes.
+pub fn add_calls(wasm: &[u8], u: &mut Unstructured) -> arbitrary::Result<(Vec<u8>, usize)> {
+    let shape = shape(wasm).map_err(|_| arbitrary::Error::IncorrectFormat)?;
+    let (Some(start), Some(memory)) = (
+        shape.start.filter(|&s| s >= shape.imported_funcs),
+        shape.memory,
+    ) else {
+        return Ok((wasm.to_vec(), 0));
+    };
+    let code = prelude(&shape, memory, u)?;
+    let calls = code
+        .iter()
+        .filter(|i| matches!(i, Instruction::Call(_)))
+        .count();
+    let mut prepend = Prepend {
+        target: start - shape.imported_funcs,
+        next: 0,
+        code,
+    };
+    let mut module = wasm_encoder::Module::new();
+    prepend
+        .parse_core_module(&mut module, Parser::new(0), wasm)
+        .map_err(|_| arbitrary::Error::IncorrectFormat)?;
+    Ok((module.finish(), calls))
+}
