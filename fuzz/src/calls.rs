@@ -132,18 +132,40 @@ fn wide(u: &mut Unstructured) -> arbitrary::Result<i64> {
     })
 }
 
-/// Parameters that are enums (clock ids, `whence`, `advice`): a value
-/// outside the enum makes wiggle trap, which ends the run, so nine in ten
-/// are drawn from the valid range.
-const ENUM_PARAMS: &[(&str, usize, i32)] = &[
+/// Parameters that are enums or flags (clock ids, `whence`, `advice`,
+/// lookup/open/fd flags, rights, ...) with their largest valid value: a
+/// value outside the type makes wiggle trap, which ends the run at that
+/// call, so nine in ten are drawn from the valid range.
+const TYPED_PARAMS: &[(&str, usize, i64)] = &[
     ("clock_time_get", 0, 3),
     ("clock_res_get", 0, 3),
     ("fd_seek", 2, 2),
     ("fd_advise", 3, 5),
+    ("fd_fdstat_set_flags", 1, 31),
+    ("fd_fdstat_set_rights", 1, RIGHTS),
+    ("fd_fdstat_set_rights", 2, RIGHTS),
+    ("fd_filestat_set_times", 3, 15),
+    ("path_filestat_get", 1, 1),
+    ("path_filestat_set_times", 1, 1),
+    ("path_filestat_set_times", 6, 15),
+    ("path_link", 1, 1),
+    ("path_open", 1, 1),
+    ("path_open", 4, 15),
+    ("path_open", 5, RIGHTS),
+    ("path_open", 6, RIGHTS),
+    ("path_open", 7, 31),
+    ("proc_raise", 0, 30),
+    ("sock_accept", 1, 31),
+    ("sock_recv", 3, 3),
+    ("sock_send", 3, 0),
+    ("sock_shutdown", 1, 3),
 ];
 
-fn enum_range(name: &str, param: usize) -> Option<i32> {
-    ENUM_PARAMS
+/// Every preview1 `rights` bit.
+const RIGHTS: i64 = (1 << 30) - 1;
+
+fn valid_max(name: &str, param: usize) -> Option<i64> {
+    TYPED_PARAMS
         .iter()
         .find(|(n, p, _)| *n == name && *p == param)
         .map(|(_, _, max)| *max)
@@ -184,11 +206,14 @@ fn prelude(
     for _ in 0..calls {
         let import = u.choose(&shape.imports)?;
         for (position, param) in import.params.iter().enumerate() {
-            code.push(match (param, enum_range(&import.name, position)) {
-                (ValType::I64, _) => Instruction::I64Const(wide(u)?),
-                (_, Some(max)) if u.ratio(9u8, 10)? => {
-                    Instruction::I32Const(u.int_in_range(0..=max)?)
-                }
+            let valid = match valid_max(&import.name, position) {
+                Some(max) if u.ratio(9u8, 10)? => Some(u.int_in_range(0..=max)?),
+                _ => None,
+            };
+            code.push(match (param, valid) {
+                (ValType::I64, Some(value)) => Instruction::I64Const(value),
+                (_, Some(value)) => Instruction::I32Const(value as i32),
+                (ValType::I64, None) => Instruction::I64Const(wide(u)?),
                 _ => Instruction::I32Const(word(u)?),
             });
         }

@@ -213,10 +213,13 @@ pub fn smith_config(
 
 /// A wasm-smith module for `flavor`, from the rest of the input, with a
 /// prelude of WASI calls at the start of `_start` ([`calls::add_calls`]).
-/// The input's first byte says how many of the following bytes describe the
-/// prelude; wasm-smith gets the rest (so it cannot starve the prelude).
+/// The input's first byte says how many of the following bytes (4 per unit,
+/// up to 1,020: a full prelude takes about 300; at most half of what is
+/// left) describe the prelude; wasm-smith gets the rest, so neither can
+/// starve the other (wasm-smith spends a byte per offered import to decide
+/// whether to import it: with no bytes the module imports nothing).
 pub fn smith_module(u: &mut Unstructured, flavor: Flavor) -> arbitrary::Result<Vec<u8>> {
-    let prelude_len = usize::from(u.arbitrary::<u8>()?).min(u.len());
+    let prelude_len = (4 * usize::from(u.arbitrary::<u8>()?)).min(u.len() / 2);
     let prelude = u.bytes(prelude_len)?;
     let config = smith_config(u, flavor)?;
     let module = wasm_smith::Module::new(config, u)?.to_bytes();
