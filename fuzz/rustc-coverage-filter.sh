@@ -22,7 +22,9 @@ for arg in "$@"; do
 done
 case "$crate" in
   cranelift_* | regalloc2 | wasmtime | wasmtime_environ | wasmtime_internal_* | \
-  pulley_interpreter | wasmparser | wasm_encoder | object | gimli | tokio | mio | blake3)
+  pulley_interpreter | wasmparser | wasm_encoder | object | gimli | tokio | mio | blake3 | \
+  rustix | linux_raw_sys | libc | hashbrown | indexmap | smallvec | postcard | serde | \
+  serde_core | anyhow | log | tracing | tracing_core | futures_* | bytes | memchr)
     if [[ -z ${DWC_FUZZ_INSTRUMENT_ALL:-} ]]; then
       kept=()
       for arg in "$@"; do

@@ -397,30 +397,47 @@ pub fn check_fast(
     let serialized = module
         .serialize()
         .unwrap_or_else(|e| fail(format!("serialize: {e:?}")));
-    let mut outcomes = vec![
-        compiled.run(engine, backend, spec),
-        compiled.run(engine, backend, spec),
-    ];
-    let fresh = Strategy::Cranelift.engine().expect("engine");
-    // SAFETY: produced by `Module::serialize` in this process for an engine
-    // with the same configuration.
-    let module = unsafe { wasmtime::Module::deserialize(&fresh, &serialized) }
-        .unwrap_or_else(|e| fail(format!("deserialize into a fresh engine: {e:?}")));
-    outcomes.push(Compiled::Module(module).run(&fresh, backend, spec));
-    let reference = Fingerprint::of(&outcomes[0]);
-    for (index, outcome) in outcomes.iter().enumerate().skip(1) {
-        if outcome.is_poisoned() || outcomes[0].is_poisoned() {
-            continue;
-        }
-        let fingerprint = Fingerprint::of(outcome);
-        if let Some(difference) = first_difference(&reference, &fingerprint, None) {
-            fail(format!(
-                "run {index}{} differs from run 0: {difference}\nrun 0: {:?}\nrun {index}: {:?}",
-                if index == 2 { " (fresh engine)" } else { "" },
-                reference.fields,
-                fingerprint.fields
-            ));
-        }
+    // Three runs, digest only (no per-call text): the trace digest is a
+    // fingerprint field, so any difference in any call still shows. Only a
+    // divergence pays for the calls in full, to name the first one.
+    let three_runs = |spec: &RunSpec| {
+        let mut outcomes = vec![
+            compiled.run(engine, backend, spec),
+            compiled.run(engine, backend, spec),
+        ];
+        let fresh = Strategy::Cranelift.engine().expect("engine");
+        // SAFETY: produced by `Module::serialize` in this process for an
+        // engine with the same configuration.
+        let module = unsafe { wasmtime::Module::deserialize(&fresh, &serialized) }
+            .unwrap_or_else(|e| fail(format!("deserialize into a fresh engine: {e:?}")));
+        outcomes.push(Compiled::Module(module).run(&fresh, backend, spec));
+        outcomes
+    };
+    let first_divergence = |outcomes: &[deterministic_wasi_ctx::audit::Outcome]| {
+        let reference = Fingerprint::of(&outcomes[0]);
+        outcomes.iter().enumerate().skip(1).find_map(|(index, outcome)| {
+            if outcome.is_poisoned() || outcomes[0].is_poisoned() {
+                return None;
+            }
+            let fingerprint = Fingerprint::of(outcome);
+            first_difference(&reference, &fingerprint, None).map(|difference| {
+                format!(
+                    "run {index}{} differs from run 0: {difference}\nrun 0: {:?}\nrun {index}: {:?}",
+                    if index == 2 { " (fresh engine)" } else { "" },
+                    reference.fields,
+                    fingerprint.fields
+                )
+            })
+        })
+    };
+    let digest_only = RunSpec {
+        max_events: 0,
+        ..spec.clone()
+    };
+    let mut outcomes = three_runs(&digest_only);
+    if let Some(found) = first_divergence(&outcomes) {
+        let detailed = first_divergence(&three_runs(spec));
+        fail(detailed.unwrap_or_else(|| format!("{found}\n(not reproduced with full events)")));
     }
     let outcome = outcomes.swap_remove(0);
     record(outcome.host_calls);

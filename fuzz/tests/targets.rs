@@ -97,3 +97,43 @@ fn the_prelude_runs_once_when_start_recurses() {
     assert!(report.divergence.is_none());
     assert_eq!(report.outcome.host_calls, calls as u64);
 }
+
+/// The p1_smith check catches nondeterminism: under stock wasmtime-wasi
+/// (host entropy) a module drawing 16 random bytes fails it, and the failure
+/// names the first differing call (the digest-only runs are repeated with
+/// the calls in full to find it).
+#[test]
+fn check_fast_reports_stock_randomness_at_the_first_call() {
+    let wasm = wat::parse_str(
+        r#"(module
+        (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (func (export "_start") (drop (call $r (i32.const 0) (i32.const 16)))))"#,
+    )
+    .unwrap();
+    let mut stock = spec(deterministic_wasi_ctx::DeterminismConfig::new());
+    stock.stock = true;
+    let panic = std::panic::catch_unwind(|| {
+        check_fast("test", &wasm, Backend::WasmtimeWasi, &stock, &"stock")
+    })
+    .expect_err("stock randomness must diverge");
+    let message = panic
+        .downcast_ref::<String>()
+        .expect("panic message")
+        .clone();
+    assert!(
+        message.contains("differs from run 0")
+            && message.contains("call #0")
+            && message.contains("random_get("),
+        "{message}"
+    );
+    // The same module under the deterministic context passes.
+    let outcome = check_fast(
+        "test",
+        &wasm,
+        Backend::WasmtimeWasi,
+        &spec(deterministic_wasi_ctx::DeterminismConfig::new()),
+        &"deterministic",
+    );
+    assert_eq!(outcome.host_calls, 1);
+}
