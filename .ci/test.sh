@@ -4,7 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+# Free disk and the target directory's size at each step: a full run needs
+# about 6 GB (README, "Disk"); a full disk shows up here, not as a linker's
+# bus error.
+step() {
+  printf '\n==> %s\n' "$*"
+  printf '    disk: %s free; target/: %s\n' \
+    "$(df -h --output=avail . | tail -1 | tr -d ' ')" \
+    "$(du -sh target 2>/dev/null | cut -f1 || echo none)"
+}
+# A whole test run is not an edit-compile loop: incremental caches would
+# only add ~1.7 GB to target/.
+export CARGO_INCREMENTAL=0
 
 step "toolchain set-up"
 rustup target add wasm32-wasip1 wasm32-wasip2
@@ -45,3 +56,4 @@ for target in $(cargo +nightly fuzz list); do
     -print_final_stats=1
   rm -rf "$scratch"
 done
+step "done"

@@ -2,7 +2,7 @@
 //!
 //! Each target is a library function `run(&mut Unstructured)` in its own
 //! module; `fuzz_targets/<name>.rs` is a thin libFuzzer shim around it, and
-//! `tests/targets.rs` drives the same functions on stable Rust (seeded smoke
+//! `src/tests.rs` drives the same functions on stable Rust (seeded smoke
 //! runs and a replay of `corpus/<name>/`). `Err(_)` from `run` means "this
 //! input exercised nothing" (it ran out of bytes): not a failure. A real bug
 //! panics, with the input's Debug form and the module's text in the message.
@@ -18,6 +18,8 @@ pub mod p1_script;
 pub mod p1_smith;
 pub mod p2_script;
 pub mod strategy_diff;
+#[cfg(test)]
+mod tests;
 
 use arbitrary::{Arbitrary, Unstructured};
 use deterministic_wasi_ctx::audit::{

@@ -1,8 +1,8 @@
 //! The fuzz targets on stable Rust: a seeded smoke run of each target and a
 //! replay of its committed corpus (`corpus/<target>/`).
 
+use crate::*;
 use deterministic_wasi_ctx::audit::{Backend, Compiled, Strategy};
-use deterministic_wasi_ctx_fuzz::*;
 
 /// Every offered import exists on both backends, with the witx signature.
 #[test]
