@@ -30,6 +30,10 @@ const GUEST: &str = r#"(module
     (loop $l
       (drop (call $random (i32.const 0x40) (i32.const 32)))
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  (func (export "random_4k") (param $n i32)
+    (loop $l
+      (drop (call $random (i32.const 0x1000) (i32.const 4096)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
   (func (export "poll") (param $n i32)
     (loop $l
       (drop (call $poll (i32.const 0x100) (i32.const 0x200) (i32.const 1) (i32.const 0x300)))
@@ -72,7 +76,7 @@ fn calls(c: &mut Criterion) {
     let engine = engine::deterministic_engine().expect("engine");
     let module = Module::new(&engine, GUEST).expect("module");
     let mut group = c.benchmark_group(format!("{N}_calls"));
-    for name in ["clock", "random", "poll"] {
+    for name in ["clock", "random", "random_4k", "poll"] {
         let mut det = deterministic(&engine, &module);
         let f = det.func(name);
         group.bench_function(format!("{name}/deterministic"), |b| {

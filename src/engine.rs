@@ -23,6 +23,9 @@
 
 use wasmtime::{Config, Engine, StoreLimits, StoreLimitsBuilder};
 
+mod cache;
+pub(crate) use cache::per_engine;
+
 /// The most linear-memory bytes one memory may grow to: 256 MiB.
 pub const MAX_MEMORY_BYTES: usize = 256 << 20;
 /// The most elements one table may grow to.

@@ -1,5 +1,6 @@
 //! Preview1 modules on `wasmtime-wasi`.
 
+use crate::random::{self, SharedStream};
 use crate::stdio::CapturedOutput;
 use crate::{DeterminismConfig, VirtualClock};
 use wasmtime::Linker;
@@ -33,6 +34,7 @@ pub struct DeterministicP1Ctx {
     /// The stock wasmtime-wasi preview1 context, configured deterministically.
     pub wasi: WasiP1Ctx,
     clock: VirtualClock,
+    secure_random: SharedStream,
     output: CapturedOutput,
 }
 
@@ -40,6 +42,12 @@ impl DeterministicP1Ctx {
     /// The timeline shared by this context's clocks and scheduler.
     pub fn clock(&self) -> &VirtualClock {
         &self.clock
+    }
+
+    /// The secure stream, shared with [`wasi`](Self::wasi) (its
+    /// `random_get` reads the same bytes).
+    pub fn secure_random(&self) -> &SharedStream {
+        &self.secure_random
     }
 
     /// Captured stdout/stderr.
@@ -54,16 +62,22 @@ impl DeterminismConfig {
     pub fn build_p1(&self) -> DeterministicP1Ctx {
         let clock = self.virtual_clock();
         let (mut builder, output) = self.wasmtime_builder(&clock);
+        let secure_random = SharedStream::new(random::secure_stream(self.get_seed()));
+        builder
+            .secure_random(secure_random.clone())
+            .max_random_size(random::MAX_RANDOM_GET);
         DeterministicP1Ctx {
             wasi: builder.build_p1(),
             clock,
+            secure_random,
             output,
         }
     }
 }
 
 /// Adds the stock preview1 (`wasi_snapshot_preview1`) and preview0
-/// (`wasi_unstable`) functions to `linker`, then the virtual-time
+/// (`wasi_unstable`) functions to `linker`, then the `random_get` override
+/// ([`random::add_random_get_to_linker`]) and the virtual-time
 /// `poll_oneoff` and `sched_yield` overrides.
 ///
 /// # Errors
@@ -85,5 +99,6 @@ pub fn add_to_linker_sync<T: Send + 'static>(
 ) -> wasmtime::Result<()> {
     wasmtime_wasi::p1::add_to_linker_sync(linker, move |t| &mut get(t).wasi)?;
     wasmtime_wasi::p0::add_to_linker_sync(linker, move |t| &mut get(t).wasi)?;
+    random::add_random_get_to_linker(linker, move |t| &get(t).secure_random)?;
     crate::sched::add_scheduling_to_linker(linker, move |t| &get(t).clock)
 }

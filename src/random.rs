@@ -20,7 +20,10 @@
 //! output, whatever the request length. Stock wasmtime-wasi draws bytes this
 //! way (one `u8` sample per byte) and wasi-common asks for a filled buffer,
 //! which [`Pcg64Mcg::fill`] fills by the same rule, so both backends give the
-//! same stream. A 1-byte request is also what `fill_bytes` of `rand_pcg`
+//! same stream. On wasmtime-wasi, this crate's preview1 linker serves
+//! `random_get` itself ([`add_random_get_to_linker`]), filling guest memory
+//! in one pass from a [`SharedStream`] that the context also holds: the same
+//! bytes without a boxed sample per byte. A 1-byte request is also what `fill_bytes` of `rand_pcg`
 //! returns, which keeps the values that users of the original
 //! `deterministic-wasi-ctx` crate rely on: with seed 42, two 1-byte reads
 //! return 155 then 111. `get-random-u64` is one `next_u64`.
@@ -31,6 +34,11 @@
 
 use rand_core::TryRng;
 use std::convert::Infallible;
+
+mod p1;
+mod shared;
+pub use p1::{MAX_RANDOM_GET, add_random_get_to_linker};
+pub use shared::SharedStream;
 
 /// XOR-ed into the seed to derive the insecure stream (ASCII `"insecure"`).
 pub const INSECURE_DOMAIN: u64 = u64::from_be_bytes(*b"insecure");
@@ -94,6 +102,32 @@ impl Pcg64Mcg {
     /// The next 32-bit output: the low half of the next 64-bit output.
     pub fn next_u32(&mut self) -> u32 {
         self.next_u64() as u32
+    }
+
+    /// Skips `steps` outputs in O(log `steps`) time: the state after
+    /// `advance(n)` is the state after `n` calls of [`next_u64`](Self::next_u64).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::random::Pcg64Mcg;
+    ///
+    /// let mut stepped = Pcg64Mcg::seed_from_u64(1);
+    /// (0..1000).for_each(|_| { stepped.next_u64(); });
+    /// let mut jumped = Pcg64Mcg::seed_from_u64(1);
+    /// jumped.advance(1000);
+    /// assert_eq!(jumped, stepped);
+    /// ```
+    pub fn advance(&mut self, steps: u64) {
+        let (mut factor, mut power, mut steps) = (1u128, PCG_MULTIPLIER, steps);
+        while steps > 0 {
+            if steps & 1 == 1 {
+                factor = factor.wrapping_mul(power);
+            }
+            power = power.wrapping_mul(power);
+            steps >>= 1;
+        }
+        self.state = self.state.wrapping_mul(factor);
     }
 
     /// Fills `dest` with the byte stream of the [module docs](self): byte `i`
@@ -167,6 +201,24 @@ pub fn insecure_seed(seed: u64) -> u128 {
 mod tests {
     use super::*;
     use rand_core_06::{RngCore, SeedableRng};
+
+    #[test]
+    fn advance_matches_rand_pcg_and_stepping() {
+        for steps in [0u64, 1, 2, 3, 1000, 1 << 20, (64 << 20) + 1, u64::MAX] {
+            let mut ours = Pcg64Mcg::seed_from_u64(9);
+            ours.advance(steps);
+            let mut theirs = rand_pcg::Pcg64Mcg::seed_from_u64(9);
+            theirs.advance(u128::from(steps));
+            assert_eq!(ours.next_u64(), theirs.next_u64(), "{steps} steps");
+        }
+        let mut stepped = Pcg64Mcg::seed_from_u64(9);
+        (0..4099).for_each(|_| {
+            stepped.next_u64();
+        });
+        let mut jumped = Pcg64Mcg::seed_from_u64(9);
+        jumped.advance(4099);
+        assert_eq!(jumped, stepped);
+    }
 
     #[test]
     fn generator_matches_rand_pcg_for_many_seeds() {

@@ -6,8 +6,7 @@ use crate::p1::DeterministicP1Ctx;
 use crate::p2::DeterministicP2Ctx;
 use crate::trace::{self, Recorder};
 use crate::{DeterminismConfig, engine};
-use std::any::{Any, TypeId};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use wasmtime::component::{Component, Linker as ComponentLinker, ResourceTable};
 use wasmtime::{Engine, Linker, Module, Store, StoreLimits, Val};
 use wasmtime_wasi::p2::bindings::sync::Command;
@@ -122,12 +121,9 @@ impl Compiled {
                     .instantiate_pre(module)
                     .map(drop),
             },
-            Compiled::Component(component) => {
-                let mut linker: ComponentLinker<Host<DeterministicP2Ctx>> =
-                    ComponentLinker::new(engine);
-                crate::p2::add_to_linker_sync(&mut linker, |h| &mut h.ctx)?;
-                linker.instantiate_pre(component).map(drop)
-            }
+            Compiled::Component(component) => component_linker_for(engine, link_p2)?
+                .instantiate_pre(component)
+                .map(drop),
         }
     }
 
@@ -149,38 +145,48 @@ fn link_p1(linker: &mut Linker<Host<DeterministicP1Ctx>>) -> wasmtime::Result<()
     crate::p1::add_to_linker_sync(linker, |h| &mut h.ctx)
 }
 
+fn link_stock_p1(linker: &mut Linker<Host<wasmtime_wasi::p1::WasiP1Ctx>>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p1::add_to_linker_sync(linker, |h| &mut h.ctx)
+}
+
+fn link_p2(linker: &mut ComponentLinker<Host<DeterministicP2Ctx>>) -> wasmtime::Result<()> {
+    crate::p2::add_to_linker_sync(linker, |h| &mut h.ctx)
+}
+
+fn link_stock_p2(linker: &mut ComponentLinker<Host<StockP2>>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_sync(linker)
+}
+
 #[cfg(feature = "wasi-common")]
 fn link_wasi_common(linker: &mut Linker<Host<wasi_common::WasiCtx>>) -> wasmtime::Result<()> {
     wasi_common::sync::add_to_linker(linker, |h| &mut h.ctx)
 }
 
 /// The linker `link` builds for `engine`, built once per engine and host
-/// type (the 16 most recent are kept): an audit runs the same program in
-/// several Stores, and a fuzzer runs thousands, so defining a hundred host
-/// functions for each run would be a large share of its time.
+/// type ([`engine::per_engine`]): an audit runs the same program in several
+/// Stores, and a fuzzer runs thousands, so defining a hundred host functions
+/// for each run would be a large share of its time.
 fn linker_for<C: Send + 'static>(
     engine: &Engine,
     link: fn(&mut Linker<Host<C>>) -> wasmtime::Result<()>,
 ) -> wasmtime::Result<Arc<Linker<Host<C>>>> {
-    type Cached = (Engine, TypeId, Arc<dyn Any + Send + Sync>);
-    static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
-    let key = TypeId::of::<Host<C>>();
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, _, linker)) = cache
-        .iter()
-        .find(|(e, k, _)| Engine::same(e, engine) && *k == key)
-        && let Ok(linker) = linker.clone().downcast::<Linker<Host<C>>>()
-    {
-        return Ok(linker);
-    }
-    let mut linker = Linker::new(engine);
-    link(&mut linker)?;
-    let linker = Arc::new(linker);
-    if cache.len() == 16 {
-        cache.remove(0);
-    }
-    cache.push((engine.clone(), key, linker.clone()));
-    Ok(linker)
+    engine::per_engine(engine, "audit linker", || {
+        let mut linker = Linker::new(engine);
+        link(&mut linker)?;
+        Ok(Arc::new(linker))
+    })
+}
+
+/// [`linker_for`] for components.
+fn component_linker_for<T: 'static>(
+    engine: &Engine,
+    link: fn(&mut ComponentLinker<T>) -> wasmtime::Result<()>,
+) -> wasmtime::Result<Arc<ComponentLinker<T>>> {
+    engine::per_engine(engine, "audit component linker", || {
+        let mut linker = ComponentLinker::new(engine);
+        link(&mut linker)?;
+        Ok(Arc::new(linker))
+    })
 }
 
 fn store<C: 'static>(engine: &Engine, ctx: C, fuel: u64) -> Store<Host<C>> {
@@ -208,11 +214,9 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .build_p1();
-        let mut linker = Linker::new(engine);
-        let linked =
-            wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h: &mut Host<_>| &mut h.ctx);
+        let linker = linker_for(engine, link_stock_p1);
         let mut store = store(engine, ctx, spec.fuel);
-        let out = linked.and_then(|()| start(&linker, &mut store, module, &recorder));
+        let out = linker.and_then(|linker| start(&linker, &mut store, module, &recorder));
         return finish(
             out,
             &mut store,
@@ -375,8 +379,7 @@ fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outc
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .build();
-        let mut linker: ComponentLinker<Host<StockP2>> = ComponentLinker::new(engine);
-        let linked = wasmtime_wasi::p2::add_to_linker_sync(&mut linker);
+        let linker = component_linker_for(engine, link_stock_p2);
         let mut store = store(
             engine,
             StockP2 {
@@ -385,7 +388,7 @@ fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outc
             },
             spec.fuel,
         );
-        let result = linked.and_then(|()| call_run(&linker, &mut store, component));
+        let result = linker.and_then(|linker| call_run(&linker, &mut store, component));
         return finish_component(
             result,
             &mut store,
@@ -401,10 +404,9 @@ fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outc
         .capture_output(true)
         .build_p2_traced(&recorder);
     let output = ctx.output().clone();
-    let mut linker: ComponentLinker<Host<DeterministicP2Ctx>> = ComponentLinker::new(engine);
-    let linked = crate::p2::add_to_linker_sync(&mut linker, |h| &mut h.ctx);
+    let linker = component_linker_for(engine, link_p2);
     let mut store = store(engine, ctx, spec.fuel);
-    let result = linked.and_then(|()| call_run(&linker, &mut store, component));
+    let result = linker.and_then(|linker| call_run(&linker, &mut store, component));
     finish_component(
         result,
         &mut store,

@@ -181,7 +181,8 @@ fn proxy_for<T: 'static>(
         .ok_or_else(|| wasmtime::format_err!("proxy module exports `call`"))
 }
 
-/// The compiled proxy for `ty`, cached per engine (the most recent 64).
+/// The compiled proxy for `ty`, cached per engine
+/// ([`crate::engine::per_engine`]).
 ///
 /// An engine that has not compiled this proxy yet loads the code another
 /// engine with the same settings compiled (kept serialized, keyed by
@@ -189,46 +190,33 @@ fn proxy_for<T: 'static>(
 /// Cranelift again: audits and fuzzers create a fresh Engine for every
 /// program, and compiling a dozen proxies each time would dominate them.
 fn proxy_module(engine: &wasmtime::Engine, ty: &FuncType) -> wasmtime::Result<Module> {
-    static CACHE: Mutex<Vec<(wasmtime::Engine, String, Module)>> = Mutex::new(Vec::new());
     static SERIALIZED: Mutex<Vec<(u64, String, Vec<u8>)>> = Mutex::new(Vec::new());
     let wat = proxy_wat(ty);
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, _, module)) = cache
-        .iter()
-        .find(|(e, w, _)| wasmtime::Engine::same(e, engine) && *w == wat)
-    {
-        return Ok(module.clone());
-    }
-    let settings = {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        engine.precompile_compatibility_hash().hash(&mut hasher);
-        hasher.finish()
-    };
-    let mut serialized = SERIALIZED.lock().unwrap_or_else(|e| e.into_inner());
-    let known = serialized
-        .iter()
-        .find(|(h, w, _)| *h == settings && *w == wat)
-        // SAFETY: these bytes were produced by `Module::serialize` in this
-        // process, for an engine with the same compatibility hash;
-        // `deserialize` still checks the header and fails on a mismatch.
-        .and_then(|(_, _, bytes)| unsafe { Module::deserialize(engine, bytes) }.ok());
-    let module = match known {
-        Some(module) => module,
-        None => {
-            let module = Module::new(engine, &wat)?;
-            if serialized.len() == 64 {
-                serialized.remove(0);
-            }
-            serialized.push((settings, wat.clone(), module.serialize()?));
-            module
+    crate::engine::per_engine(engine, &wat, || {
+        let settings = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            engine.precompile_compatibility_hash().hash(&mut hasher);
+            hasher.finish()
+        };
+        let mut serialized = SERIALIZED.lock().unwrap_or_else(|e| e.into_inner());
+        let known = serialized
+            .iter()
+            .find(|(h, w, _)| *h == settings && *w == wat)
+            // SAFETY: these bytes were produced by `Module::serialize` in
+            // this process, for an engine with the same compatibility hash;
+            // `deserialize` still checks the header and fails on a mismatch.
+            .and_then(|(_, _, bytes)| unsafe { Module::deserialize(engine, bytes) }.ok());
+        if let Some(module) = known {
+            return Ok(module);
         }
-    };
-    if cache.len() == 64 {
-        cache.remove(0);
-    }
-    cache.push((engine.clone(), wat, module.clone()));
-    Ok(module)
+        let module = Module::new(engine, &wat)?;
+        if serialized.len() == 64 {
+            serialized.remove(0);
+        }
+        serialized.push((settings, wat.clone(), module.serialize()?));
+        Ok(module)
+    })
 }
 
 /// A module forwarding `call` to its imported function, exporting the
