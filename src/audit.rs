@@ -60,6 +60,7 @@ impl Default for AuditConfig {
                 fuel: 1_000_000_000,
                 max_events: 10_000,
                 stock: false,
+                keep_memory: false,
             },
         }
     }

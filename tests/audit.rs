@@ -228,3 +228,34 @@ fn args_get_records_the_pointer_table_and_the_strings() {
         Some(Difference::Call { index: 0, .. })
     ));
 }
+
+#[test]
+fn keep_memory_returns_the_final_memory_the_digest_covers() {
+    let wasm = wat::parse_str(
+        r#"(module
+            (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "_start") (drop (call $r (i32.const 8) (i32.const 2)))))"#,
+    )
+    .expect("wat");
+    let mut config = AuditConfig::default();
+    let plain = audit::audit(&wasm, &config).expect("audit").outcome;
+    assert_eq!(plain.memory, None, "kept without being asked");
+    config.spec.keep_memory = true;
+    let report = audit::audit(&wasm, &config).expect("audit");
+    assert_eq!(report.divergence, None);
+    let memory = report.outcome.memory.clone().expect("kept");
+    assert_eq!(memory.len(), 65536);
+    // The default seed's first two bytes, where the guest asked for them.
+    assert_eq!(&memory[6..11], &[0, 0, 155, 111, 0]);
+    let (name, len, digest) = &report.outcome.memories[0];
+    assert_eq!((name.as_str(), *len), ("memory", 65536));
+    assert_eq!(digest, blake3::hash(&memory).as_bytes());
+    // Not a fingerprint field: keeping it changes no digest.
+    assert_eq!(
+        report.digest(),
+        audit::audit(&wasm, &AuditConfig::default())
+            .unwrap()
+            .digest()
+    );
+}

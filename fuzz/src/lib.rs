@@ -311,6 +311,7 @@ pub fn spec(config: DeterminismConfig) -> RunSpec {
         fuel: FUEL,
         max_events: 1_000,
         stock: false,
+        keep_memory: false,
     }
 }
 
@@ -514,5 +515,3 @@ pub fn shared_engine(strategy: Strategy) -> &'static wasmtime::Engine {
     };
     cell.get_or_init(|| strategy.engine().expect("engine"))
 }
-
-pub mod runner;

@@ -16,9 +16,8 @@
 //!   (`Pcg64Mcg::seed_from_u64(seed)`, one low byte per `next_u64`).
 
 use crate::ContextInput;
-use crate::runner::{self, Run};
 use arbitrary::{Arbitrary, Unstructured};
-use deterministic_wasi_ctx::audit::{AuditConfig, Backend, Status, Strategy};
+use deterministic_wasi_ctx::audit::{AuditConfig, Backend, Compiled, Outcome, Status, Strategy};
 use deterministic_wasi_ctx::script::{CompiledScript, Op, OpResult, Output, Script};
 use proptests::model::{P1Model, secure_rng, stream_bytes};
 
@@ -74,15 +73,23 @@ pub fn bad_enum_trap(_backend: Backend) -> &'static str {
     "Invalid enum value Clockid"
 }
 
-/// Whether `actual` is the end `expected` (traps on an invalid clock id may
-/// carry either upstream message).
+/// Whether `actual` is the end `expected`: the same exit status, or a trap
+/// of the same kind (after however many calls; traps on an invalid clock id
+/// may carry either upstream message).
 pub fn same_end(actual: &Status, expected: &Status) -> bool {
+    let kind = |s: &Status| match s {
+        Status::Trapped { kind, .. } => Status::Trapped {
+            kind: kind.clone(),
+            after_calls: 0,
+        },
+        other => other.clone(),
+    };
     let bad_enum = |s: &Status| {
-        matches!(s, Status::Trapped { kind, after_calls: 0 }
+        matches!(s, Status::Trapped { kind, .. }
             if kind == "Invalid enum value Clockid"
                 || kind == "out of range integral type conversion attempted")
     };
-    actual == expected || (bad_enum(actual) && bad_enum(expected))
+    kind(actual) == kind(expected) || (bad_enum(actual) && bad_enum(expected))
 }
 
 /// A clock call whose id is not a `clockid`.
@@ -127,16 +134,10 @@ pub fn check(input: &ScriptInput) {
         runs: 2,
         backends: vec![input.backend()],
         strategies: vec![Strategy::Cranelift],
-        spec: crate::spec(input.context.config()),
+        spec: spec_keeping_memory(input),
     };
-    crate::check_audit("p1_script", &wasm, &config, input);
-    let module = runner::compile(&wasm);
-    let run = runner::run(
-        input.backend(),
-        &input.context.config(),
-        &module,
-        crate::FUEL,
-    );
+    // The audit's reference run is also the run the model checks.
+    let run = crate::check_audit("p1_script", &wasm, &config, input).outcome;
     let fail = |what: String| -> ! {
         panic!(
             "p1_script: {what}\nbackend: {}\ninput: {input:?}\nrun status: {:?}\nmodule:\n{}",
@@ -149,7 +150,10 @@ pub fn check(input: &ScriptInput) {
     if !same_end(&run.status, &expected) {
         fail(format!("status {:?}, expected {expected:?}", run.status));
     }
-    let mut results = compiled.results(&run.memory);
+    let Some(memory) = run.memory.as_deref() else {
+        fail("the run kept no final memory to decode results from".into())
+    };
+    let mut results = compiled.results(memory);
     results.truncate(ran);
     let ops: Vec<Op> = compiled.ops().take(ran).cloned().collect();
     if let Err(what) = check_results(input, &ops, &results) {
@@ -216,11 +220,21 @@ pub fn check_results(input: &ScriptInput, ops: &[Op], results: &[OpResult]) -> R
     Ok(())
 }
 
-/// Runs `input` on `backend` once and decodes its results (for `backend_diff`).
-pub fn run_on(input: &ScriptInput, backend: Backend) -> (Run, Vec<OpResult>) {
+/// The run spec for `input`, keeping the final memory the results are
+/// decoded from.
+fn spec_keeping_memory(input: &ScriptInput) -> deterministic_wasi_ctx::audit::RunSpec {
+    let mut spec = crate::spec(input.context.config());
+    spec.keep_memory = true;
+    spec
+}
+
+/// Runs `input` on `backend` once in a fresh Store on the shared Cranelift
+/// Engine and decodes its results (for `backend_diff`).
+pub fn run_on(input: &ScriptInput, backend: Backend) -> (Outcome, Vec<OpResult>) {
     let compiled = input.script.compile();
-    let module = runner::compile(&compiled.wasm());
-    let run = runner::run(backend, &input.context.config(), &module, crate::FUEL);
-    let results = compiled.results(&run.memory);
+    let engine = crate::shared_engine(Strategy::Cranelift);
+    let program = Compiled::new(engine, &compiled.wasm()).expect("a script compiles");
+    let run = program.run(engine, backend, &spec_keeping_memory(input));
+    let results = compiled.results(run.memory.as_deref().unwrap_or_default());
     (run, results)
 }

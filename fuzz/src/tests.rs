@@ -137,3 +137,48 @@ fn check_fast_reports_stock_randomness_at_the_first_call() {
     );
     assert_eq!(outcome.host_calls, 1);
 }
+
+/// p1_script's model check decodes results from the run's kept memory and
+/// catches a wrong byte: the real results pass, one flipped random byte or
+/// a clock read moved back by 1 ns fails.
+#[test]
+fn p1_script_model_rejects_a_changed_result() {
+    use deterministic_wasi_ctx::script::{Op, Output, Script};
+    let input = p1_script::ScriptInput {
+        context: ContextInput {
+            seed: 7,
+            policy: PolicyInput::Frozen,
+            wall_start_nanos: 1_000,
+            monotonic_start: 5_000,
+        },
+        wasi_common: false,
+        script: Script {
+            ops: vec![
+                Op::RandomGet { len: 4 },
+                Op::ClockTimeGet {
+                    id: 1,
+                    precision: 0,
+                },
+            ],
+        },
+    };
+    p1_script::check(&input);
+    let (run, results) = p1_script::run_on(&input, Backend::WasmtimeWasi);
+    assert_eq!(run.status, deterministic_wasi_ctx::audit::Status::Exited(0));
+    let ops = input.script.ops.clone();
+    p1_script::check_results(&input, &ops, &results).expect("the real results pass");
+    let mut flipped = results.clone();
+    let Output::Bytes(bytes) = &mut flipped[0].output else {
+        panic!("random_get result: {:?}", flipped[0]);
+    };
+    bytes[2] ^= 1;
+    let error = p1_script::check_results(&input, &ops, &flipped).expect_err("a flipped byte");
+    assert!(error.contains("op #0"), "{error}");
+    let mut earlier = results;
+    let Output::Time(t) = &mut earlier[1].output else {
+        panic!("clock result: {:?}", earlier[1]);
+    };
+    *t -= 1;
+    let error = p1_script::check_results(&input, &ops, &earlier).expect_err("a moved clock");
+    assert!(error.contains("op #1"), "{error}");
+}

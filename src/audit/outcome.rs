@@ -86,6 +86,11 @@ pub struct Outcome {
     pub trace_digest: [u8; 32],
     /// The first calls of the trace, in full.
     pub events: Vec<HostCall>,
+    /// The exported `memory`'s final contents, if
+    /// [`RunSpec::keep_memory`](super::RunSpec::keep_memory) asked for them
+    /// and the module exports one. Not a fingerprint field (`memories` holds
+    /// its digest).
+    pub memory: Option<Vec<u8>>,
 }
 
 impl Outcome {

@@ -79,6 +79,11 @@ pub struct RunSpec {
     /// Run under *stock* wasmtime-wasi instead: a deliberately
     /// nondeterministic fixture, to show what a divergence looks like.
     pub stock: bool,
+    /// Keep the final contents of the exported `memory` in
+    /// [`Outcome::memory`] (core modules), for callers that decode results
+    /// the guest left there. Off by default: the fingerprint only needs the
+    /// memory's digest.
+    pub keep_memory: bool,
 }
 
 /// A program compiled for one engine.
@@ -220,7 +225,7 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
         return finish(
             out,
             &mut store,
-            spec.fuel,
+            spec,
             &recorder,
             stdout.contents().to_vec(),
             stderr.contents().to_vec(),
@@ -264,7 +269,7 @@ fn run_linked<C: Send + 'static>(
     finish(
         out,
         &mut store,
-        spec.fuel,
+        spec,
         recorder,
         output.stdout(),
         output.stderr(),
@@ -291,7 +296,7 @@ fn start<T: 'static>(
 fn finish<T>(
     started: wasmtime::Result<(wasmtime::Result<()>, wasmtime::Instance)>,
     store: &mut Store<T>,
-    fuel: u64,
+    spec: &RunSpec,
     recorder: &Recorder,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
@@ -303,6 +308,7 @@ fn finish<T>(
     };
     let mut memories = Vec::new();
     let mut globals = Vec::new();
+    let mut memory = None;
     if let Some(instance) = instance {
         let exports: Vec<_> = instance
             .exports(&mut *store)
@@ -312,6 +318,9 @@ fn finish<T>(
             match export {
                 wasmtime::Extern::Memory(m) => {
                     let data = m.data(&*store);
+                    if spec.keep_memory && name == "memory" {
+                        memory = Some(data.to_vec());
+                    }
                     memories.push((name, data.len(), *blake3::hash(data).as_bytes()));
                 }
                 wasmtime::Extern::Global(g) => globals.push((name, render(&g.get(&mut *store)))),
@@ -325,10 +334,11 @@ fn finish<T>(
         stderr,
         memories,
         globals,
-        fuel_consumed: fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
+        fuel_consumed: spec.fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
         host_calls: trace.calls(),
         trace_digest: trace.digest(),
         events: trace.events().to_vec(),
+        memory,
     }
 }
 
@@ -449,5 +459,6 @@ fn finish_component<T>(
         host_calls: trace.calls(),
         trace_digest: trace.digest(),
         events: trace.events().to_vec(),
+        memory: None,
     }
 }

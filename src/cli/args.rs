@@ -232,6 +232,7 @@ impl Options {
                 fuel: self.fuel,
                 max_events: 10_000,
                 stock: self.no_determinism,
+                keep_memory: false,
             },
         })
     }
