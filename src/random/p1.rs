@@ -20,9 +20,9 @@ pub const MAX_RANDOM_GET: u64 = 64 << 20;
 /// whatever the pointer. No exported `memory`, a length over
 /// [`MAX_RANDOM_GET`], or a range outside the memory traps, as in
 /// wasmtime-wasi (which turns out-of-bounds pointers into traps), and the
-/// stream moves on by exactly what wasmtime-wasi would have drawn. The difference is cost: stock
-/// `random_get` draws a boxed `u8` sample per byte; this fills the guest's
-/// bytes in one pass.
+/// stream moves on by exactly what wasmtime-wasi would have drawn. The
+/// difference is cost: stock `random_get` draws a boxed `u8` sample per
+/// byte; this fills the guest's bytes in one pass.
 ///
 /// Call this *after* adding the stock WASI functions. Shadowing is enabled on
 /// `linker` and stays enabled.
@@ -70,8 +70,9 @@ pub fn add_random_get_to_linker<T: 'static>(
                         "random_get: {len} bytes exceeds the {MAX_RANDOM_GET}-byte limit"
                     );
                 }
-                let stream = stream(caller.data_mut()).clone();
-                let Some(dest) = memory.data_mut(&mut caller).get_mut(buf..buf + len) else {
+                let (data, host) = memory.data_and_store_mut(&mut caller);
+                let stream = stream(host);
+                let Some(dest) = data.get_mut(buf..buf + len) else {
                     stream.advance(len as u64);
                     wasmtime::bail!("random_get: {len} bytes at {buf} are out of bounds");
                 };

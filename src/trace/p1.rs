@@ -199,8 +199,9 @@ fn proxy_module(engine: &wasmtime::Engine, ty: &FuncType) -> wasmtime::Result<Mo
             engine.precompile_compatibility_hash().hash(&mut hasher);
             hasher.finish()
         };
-        let mut serialized = SERIALIZED.lock().unwrap_or_else(|e| e.into_inner());
-        let known = serialized
+        let known = SERIALIZED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .iter()
             .find(|(h, w, _)| *h == settings && *w == wat)
             // SAFETY: these bytes were produced by `Module::serialize` in
@@ -210,11 +211,15 @@ fn proxy_module(engine: &wasmtime::Engine, ty: &FuncType) -> wasmtime::Result<Mo
         if let Some(module) = known {
             return Ok(module);
         }
+        // Compiled without the lock held, so threads tracing on other
+        // engines are not held up by Cranelift.
         let module = Module::new(engine, &wat)?;
+        let bytes = module.serialize()?;
+        let mut serialized = SERIALIZED.lock().unwrap_or_else(|e| e.into_inner());
         if serialized.len() == 64 {
             serialized.remove(0);
         }
-        serialized.push((settings, wat.clone(), module.serialize()?));
+        serialized.push((settings, wat.clone(), bytes));
         Ok(module)
     })
 }
