@@ -17,9 +17,15 @@ pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
 
 /// Compares the two backends on `input` (panics on a difference).
 pub fn check(input: &ScriptInput) {
-    let (a, ra) = p1_script::run_on(input, Backend::WasmtimeWasi);
-    let (b, rb) = p1_script::run_on(input, Backend::WasiCommon);
     let compiled = input.script.compile();
+    let mut runs = p1_script::run_on(
+        input,
+        &compiled,
+        &[Backend::WasmtimeWasi, Backend::WasiCommon],
+    )
+    .into_iter();
+    let (a, ra) = runs.next().expect("a wasmtime-wasi run");
+    let (b, rb) = runs.next().expect("a wasi-common run");
     let ops: Vec<_> = compiled.ops().cloned().collect();
     // Both backends trap at a clock call with an invalid id, with different
     // messages (see `ScriptInput::expected_end`): compare up to it.
@@ -51,7 +57,7 @@ pub fn check(input: &ScriptInput) {
     if let Some(difference) = difference {
         panic!(
             "backend_diff: {difference}\ninput: {input:?}\nmodule:\n{}",
-            input.script.compile().wat()
+            compiled.wat()
         );
     }
 }

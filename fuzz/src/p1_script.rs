@@ -228,13 +228,24 @@ fn spec_keeping_memory(input: &ScriptInput) -> deterministic_wasi_ctx::audit::Ru
     spec
 }
 
-/// Runs `input` on `backend` once in a fresh Store on the shared Cranelift
-/// Engine and decodes its results (for `backend_diff`).
-pub fn run_on(input: &ScriptInput, backend: Backend) -> (Outcome, Vec<OpResult>) {
-    let compiled = input.script.compile();
+/// Runs `compiled` (the compiled `input.script`) once on each of
+/// `backends`, each in a fresh Store on the shared Cranelift Engine, and
+/// decodes each run's results (for `backend_diff`). The module is compiled
+/// for the Engine once, whatever the number of backends.
+pub fn run_on(
+    input: &ScriptInput,
+    compiled: &CompiledScript,
+    backends: &[Backend],
+) -> Vec<(Outcome, Vec<OpResult>)> {
     let engine = crate::shared_engine(Strategy::Cranelift);
     let program = Compiled::new(engine, &compiled.wasm()).expect("a script compiles");
-    let run = program.run(engine, backend, &spec_keeping_memory(input));
-    let results = compiled.results(run.memory.as_deref().unwrap_or_default());
-    (run, results)
+    let spec = spec_keeping_memory(input);
+    backends
+        .iter()
+        .map(|&backend| {
+            let run = program.run(engine, backend, &spec);
+            let results = compiled.results(run.memory.as_deref().unwrap_or_default());
+            (run, results)
+        })
+        .collect()
 }

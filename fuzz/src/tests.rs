@@ -163,7 +163,10 @@ fn p1_script_model_rejects_a_changed_result() {
         },
     };
     p1_script::check(&input);
-    let (run, results) = p1_script::run_on(&input, Backend::WasmtimeWasi);
+    let compiled = input.script.compile();
+    let (run, results) = p1_script::run_on(&input, &compiled, &[Backend::WasmtimeWasi])
+        .pop()
+        .expect("one run");
     assert_eq!(run.status, deterministic_wasi_ctx::audit::Status::Exited(0));
     let ops = input.script.ops.clone();
     p1_script::check_results(&input, &ops, &results).expect("the real results pass");
