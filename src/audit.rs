@@ -158,9 +158,6 @@ fn is_poisoned(fingerprint: &Fingerprint) -> bool {
     fingerprint.status().starts_with("poisoned")
 }
 
-/// Fields compared across backends.
-const OBSERVABLE: [&str; 3] = ["status", "stdout", "stderr"];
-
 /// Audits `wasm` (a core module or component, binary) as `config` says.
 /// Compiles once per Engine and reuses the compiled program across Stores.
 ///
@@ -229,18 +226,17 @@ fn compare_with_earlier(
     label: &RunLabel,
     fingerprint: &Fingerprint,
 ) -> Option<Divergence> {
-    let (reference, expected, only) = match earlier.iter().find(|(l, _)| l.backend == label.backend)
-    {
-        Some((l, f)) => (l, f, None),
+    let (reference, expected) = match earlier.iter().find(|(l, _)| l.backend == label.backend) {
+        Some((l, f)) => (l, f),
         None => {
             let (l, f) = earlier.first()?;
-            (l, f, Some(&OBSERVABLE[..]))
+            (l, f)
         }
     };
     if is_poisoned(expected) || is_poisoned(fingerprint) {
         return None;
     }
-    first_difference(expected, fingerprint, only).map(|difference| Divergence {
+    first_difference(expected, fingerprint, None).map(|difference| Divergence {
         expected: reference.clone(),
         actual: label.clone(),
         difference,

@@ -13,7 +13,8 @@
 //! |---|---|---|
 //! | `wasmtime-wasi`, preview1 modules | [`DeterminismConfig::build_p1`] | [`p1::add_to_linker_sync`] |
 //! | `wasmtime-wasi`, preview2 components | [`DeterminismConfig::build_p2`] | [`p2::add_to_linker_sync`] |
-//! | `wasi-common`, preview1 modules (feature `wasi-common`, on by default) | [`DeterminismConfig::build_wasi_common`] / [`build_wasi_ctx`] | `wasi_common::sync::add_to_linker` |
+//! | `wasi-common`, preview1 modules (feature `wasi-common`, on by default) | [`DeterminismConfig::build_wasi_common`] | [`common::add_to_linker_sync`] |
+//! | `wasi-common`, the original crate's entry point | [`build_wasi_ctx`] | `wasi_common::sync::add_to_linker` |
 //!
 //! ```
 //! use deterministic_wasi_ctx::{DeterminismConfig, engine, p1};
@@ -48,9 +49,11 @@ pub mod audit;
 mod builder;
 pub mod clocks;
 #[cfg(feature = "wasi-common")]
-mod common;
+pub mod common;
 mod config;
 pub mod engine;
+pub mod environ;
+pub mod fd;
 pub mod p1;
 pub mod p2;
 pub mod random;

@@ -1,5 +1,7 @@
 //! Preview1 modules on `wasmtime-wasi`.
 
+use crate::environ::Environ;
+use crate::fd::Descriptors;
 use crate::random::{self, SharedStream};
 use crate::stdio::CapturedOutput;
 use crate::{DeterminismConfig, VirtualClock};
@@ -36,9 +38,28 @@ pub struct DeterministicP1Ctx {
     clock: VirtualClock,
     secure_random: SharedStream,
     output: CapturedOutput,
+    descriptors: Descriptors,
+    environ: Environ,
 }
 
 impl DeterministicP1Ctx {
+    /// The arguments and environment this crate serves
+    /// ([`environ`](crate::environ)).
+    pub fn environ(&self) -> &Environ {
+        &self.environ
+    }
+
+    /// The preview1 descriptor table this crate serves
+    /// ([`fd`](crate::fd)).
+    pub fn descriptors(&self) -> &Descriptors {
+        &self.descriptors
+    }
+
+    /// [`descriptors`](Self::descriptors), mutably (for the linker).
+    pub fn descriptors_mut(&mut self) -> &mut Descriptors {
+        &mut self.descriptors
+    }
+
     /// The timeline shared by this context's clocks and scheduler.
     pub fn clock(&self) -> &VirtualClock {
         &self.clock
@@ -70,15 +91,19 @@ impl DeterminismConfig {
             wasi: builder.build_p1(),
             clock,
             secure_random,
+            descriptors: Descriptors::new(self.get_stdin().to_vec(), output.clone()),
+            environ: Environ::new(self.get_args(), self.get_env()),
             output,
         }
     }
 }
 
 /// Adds the stock preview1 (`wasi_snapshot_preview1`) and preview0
-/// (`wasi_unstable`) functions to `linker`, then the `random_get` override
-/// ([`random::add_random_get_to_linker`]) and the virtual-time
-/// `poll_oneoff` and `sched_yield` overrides.
+/// (`wasi_unstable`) functions to `linker`, then this crate's own: the
+/// `random_get` override ([`random::add_random_get_to_linker`]), the
+/// virtual-time `sched_yield` and `poll_oneoff`, and every call on a
+/// descriptor ([`fd::add_descriptors_to_linker`](crate::fd::add_descriptors_to_linker)),
+/// so the guest sees the same answers as on the wasi-common backend.
 ///
 /// # Errors
 ///
@@ -100,5 +125,11 @@ pub fn add_to_linker_sync<T: Send + 'static>(
     wasmtime_wasi::p1::add_to_linker_sync(linker, move |t| &mut get(t).wasi)?;
     wasmtime_wasi::p0::add_to_linker_sync(linker, move |t| &mut get(t).wasi)?;
     random::add_random_get_to_linker(linker, move |t| &get(t).secure_random)?;
-    crate::sched::add_scheduling_to_linker(linker, move |t| &get(t).clock)
+    crate::sched::add_scheduling_to_linker(linker, move |t| &get(t).clock)?;
+    crate::fd::add_descriptors_to_linker(
+        linker,
+        move |t| &mut get(t).descriptors,
+        move |t| &get(t).clock,
+    )?;
+    crate::environ::add_environ_to_linker(linker, move |t| &get(t).environ)
 }

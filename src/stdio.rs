@@ -13,6 +13,34 @@ enum Sink {
 }
 
 impl Sink {
+    /// Appends as much of `bytes` as the limit allows: `false` if not all
+    /// of them fitted (stock wasmtime-wasi's rule for a full pipe: keep what
+    /// fits, then fail).
+    fn write_limited(&self, bytes: &[u8]) -> bool {
+        match self {
+            Sink::Discarded => true,
+            Sink::Wasmtime(pipe) => {
+                use wasmtime_wasi_io::{bytes::Bytes, streams::OutputStream};
+                let mut pipe = pipe.clone();
+                let room = pipe.check_write().unwrap_or(0);
+                let fits = bytes.len().min(room);
+                if fits > 0 {
+                    // Within `check_write`'s room, so the pipe accepts it.
+                    let _ = pipe.write(Bytes::copy_from_slice(&bytes[..fits]));
+                }
+                fits == bytes.len()
+            }
+            #[cfg(feature = "wasi-common")]
+            Sink::Common(buffer) => {
+                let mut buffer = buffer.write().unwrap_or_else(|e| e.into_inner());
+                let room = buffer.capacity.saturating_sub(buffer.bytes.len());
+                let fits = bytes.len().min(room);
+                buffer.bytes.extend_from_slice(&bytes[..fits]);
+                fits == bytes.len()
+            }
+        }
+    }
+
     fn contents(&self) -> Vec<u8> {
         match self {
             Sink::Discarded => Vec::new(),
@@ -55,6 +83,17 @@ impl CapturedOutput {
     /// Bytes written to stderr so far.
     pub fn stderr(&self) -> Vec<u8> {
         self.stderr.contents()
+    }
+
+    /// Appends to stdout as far as the capture limit allows; `false` if
+    /// not all of `bytes` fitted. Discarded output accepts everything.
+    pub(crate) fn write_stdout(&self, bytes: &[u8]) -> bool {
+        self.stdout.write_limited(bytes)
+    }
+
+    /// [`write_stdout`](Self::write_stdout) for stderr.
+    pub(crate) fn write_stderr(&self, bytes: &[u8]) -> bool {
+        self.stderr.write_limited(bytes)
     }
 
     /// Installs stdio on a wasmtime-wasi builder: stdin from `stdin`, and

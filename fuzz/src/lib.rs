@@ -17,6 +17,7 @@ pub mod calls;
 pub mod p1_script;
 pub mod p1_smith;
 pub mod p2_script;
+pub mod stock_diff;
 pub mod strategy_diff;
 #[cfg(test)]
 mod tests;

@@ -51,6 +51,7 @@ target_tests!(
     2048
 );
 target_tests!(baseline, baseline_smoke, baseline_corpus, 20, 2048);
+target_tests!(stock_diff, stock_diff_smoke, stock_diff_corpus, 300, 256);
 
 /// With the WASI-call prelude ([`calls::add_calls`]) nearly every
 /// `p1_smith` execution reaches a WASI function (without it: 10 of these

@@ -70,10 +70,8 @@ impl SleepOffByOne {
                         &clock,
                         Layout::Preview1,
                         &mut memory,
-                        subs as u32,
-                        events as u32,
-                        n as u32,
-                        nevents as u32,
+                        (subs as u32, events as u32, n as u32, nevents as u32),
+                        &|fd, _| fd <= 2,
                     );
                     match result {
                         Ok(()) => {

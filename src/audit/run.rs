@@ -77,7 +77,10 @@ pub struct RunSpec {
     /// Calls kept in full per run (the digest always covers all of them).
     pub max_events: usize,
     /// Run under *stock* wasmtime-wasi instead: a deliberately
-    /// nondeterministic fixture, to show what a divergence looks like.
+    /// nondeterministic fixture, to show what a divergence looks like, and
+    /// the reference the crate's own preview1 functions are compared with.
+    /// The stock context gets the configuration's arguments, environment,
+    /// stdin and output limit, and stock clocks, randomness and scheduling.
     pub stock: bool,
     /// Keep the final contents of the exported `memory` in
     /// [`Outcome::memory`] (core modules), for callers that decode results
@@ -151,7 +154,8 @@ fn link_p1(linker: &mut Linker<Host<DeterministicP1Ctx>>) -> wasmtime::Result<()
 }
 
 fn link_stock_p1(linker: &mut Linker<Host<wasmtime_wasi::p1::WasiP1Ctx>>) -> wasmtime::Result<()> {
-    wasmtime_wasi::p1::add_to_linker_sync(linker, |h| &mut h.ctx)
+    wasmtime_wasi::p1::add_to_linker_sync(linker, |h| &mut h.ctx)?;
+    wasmtime_wasi::p0::add_to_linker_sync(linker, |h| &mut h.ctx)
 }
 
 fn link_p2(linker: &mut ComponentLinker<Host<DeterministicP2Ctx>>) -> wasmtime::Result<()> {
@@ -163,8 +167,10 @@ fn link_stock_p2(linker: &mut ComponentLinker<Host<StockP2>>) -> wasmtime::Resul
 }
 
 #[cfg(feature = "wasi-common")]
-fn link_wasi_common(linker: &mut Linker<Host<wasi_common::WasiCtx>>) -> wasmtime::Result<()> {
-    wasi_common::sync::add_to_linker(linker, |h| &mut h.ctx)
+fn link_wasi_common(
+    linker: &mut Linker<Host<crate::DeterministicCommonCtx>>,
+) -> wasmtime::Result<()> {
+    crate::common::add_to_linker_sync(linker, |h| &mut h.ctx)
 }
 
 /// The linker `link` builds for `engine`, built once per engine and host
@@ -213,9 +219,15 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
     let recorder = Recorder::new(spec.max_events);
     let config = spec.config.clone().capture_output(true);
     if spec.stock {
-        let stdout = MemoryOutputPipe::new(16 << 20);
-        let stderr = MemoryOutputPipe::new(16 << 20);
+        let limit = config.output_capacity().unwrap_or(16 << 20);
+        let stdout = MemoryOutputPipe::new(limit);
+        let stderr = MemoryOutputPipe::new(limit);
         let ctx = wasmtime_wasi::WasiCtxBuilder::new()
+            .args(config.get_args())
+            .envs(config.get_env())
+            .stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(
+                config.get_stdin().to_vec(),
+            ))
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .build_p1();
@@ -239,15 +251,16 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
         }
         #[cfg(feature = "wasi-common")]
         Backend::WasiCommon => {
-            let built = config.build_wasi_common();
+            let ctx = config.build_wasi_common();
+            let output = ctx.output.clone();
             run_linked(
                 engine,
                 module,
-                built.wasi,
+                ctx,
                 link_wasi_common,
                 spec,
                 &recorder,
-                &built.output,
+                &output,
             )
         }
     }

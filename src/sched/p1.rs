@@ -16,6 +16,18 @@ const MODULES: [(&str, Layout); 2] = [
     ("wasi_unstable", Layout::Preview0),
 ];
 
+/// The fd rule when this crate does not own the descriptor table: fd 0 is
+/// readable, fds 1 and 2 are writable (the stock tables' stdio, unless the
+/// guest renumbered or closed it). [`fd::add_descriptors_to_linker`](crate::fd::add_descriptors_to_linker)
+/// replaces `poll_oneoff` with one that consults the crate's own table.
+fn stdio_ready(fd: u32, tag: u8) -> bool {
+    match fd {
+        0 => tag == super::abi::TAG_FD_READ,
+        1 | 2 => tag == super::abi::TAG_FD_WRITE,
+        _ => false,
+    }
+}
+
 /// Defines `poll_oneoff` and `sched_yield` in `linker` (replacing any earlier
 /// definitions) for both `wasi_snapshot_preview1` and `wasi_unstable`, using
 /// the virtual clock that `clock` finds in the store data.
@@ -64,10 +76,13 @@ pub fn add_scheduling_to_linker<T: 'static>(
                     &clock,
                     layout,
                     &mut memory,
-                    subs as u32,
-                    events as u32,
-                    nsubscriptions as u32,
-                    nevents as u32,
+                    (
+                        subs as u32,
+                        events as u32,
+                        nsubscriptions as u32,
+                        nevents as u32,
+                    ),
+                    &stdio_ready,
                 ) {
                     Ok(()) => Ok(0),
                     Err(PollError::Errno(errno)) => Ok(i32::from(errno as u16)),

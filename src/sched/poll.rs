@@ -13,8 +13,11 @@
 //!    subscription's deadline is the timeout if absolute, else one clock read
 //!    plus the timeout; a relative realtime subscription is treated as
 //!    monotonic; an absolute realtime one is `ENOTSUP`; process and thread
-//!    clocks are `EINVAL`; an fd other than 0, 1 and 2 is `EBADF`. Errors end
-//!    the call at the subscription that caused them.
+//!    clocks are `EINVAL`; an `fd_read` subscription on a descriptor that is
+//!    not stdin, or an `fd_write` one on a descriptor that is not stdout or
+//!    stderr, is `EBADF` (the descriptor table decides: see
+//!    [`fd`](crate::fd)). Errors end the call at the subscription that
+//!    caused them.
 //! 4. If any fd subscription is present, all fd subscriptions are ready at
 //!    once (`nbytes` 0, no flags) and time does not move. Otherwise virtual
 //!    time advances to the earliest clock deadline (saturating at
@@ -40,11 +43,9 @@ use std::time::Duration;
 const REALTIME: u32 = 0;
 const MONOTONIC: u32 = 1;
 
-/// Whether `fd` names one of the three stdio descriptors, the only descriptors
-/// a deterministic context has.
-fn is_stdio(fd: u32) -> bool {
-    fd <= 2
-}
+/// Whether a subscription of type `tag` (`TAG_FD_READ` or `TAG_FD_WRITE`) on
+/// `fd` is allowed: the descriptor table's answer.
+pub type FdReady<'a> = &'a dyn Fn(u32, u8) -> bool;
 
 /// A clock subscription with its deadline, before firing.
 struct Timer {
@@ -54,7 +55,7 @@ struct Timer {
 
 /// Runs `poll_oneoff` against guest memory: reads `nsubscriptions` records at
 /// `subs`, writes events at `events` and the event count (4 bytes) at
-/// `nevents`. Returns the errno to give the guest, or a trap.
+/// `nevents`; `fd_ready` says which fd subscriptions are allowed. Returns the errno to give the guest, or a trap.
 ///
 /// # Errors
 ///
@@ -64,14 +65,15 @@ pub fn poll_oneoff(
     clock: &VirtualClock,
     layout: Layout,
     memory: &mut GuestMemory<'_>,
-    subs: u32,
-    events: u32,
-    nsubscriptions: u32,
-    nevents: u32,
+    (subs, events, nsubscriptions, nevents): (u32, u32, u32, u32),
+    fd_ready: FdReady<'_>,
 ) -> Result<(), PollError> {
-    let out = plan(clock, nsubscriptions, |i| {
-        memory.read_subscription(layout, subs, i)
-    })?;
+    let out = plan(
+        clock,
+        nsubscriptions,
+        |i| memory.read_subscription(layout, subs, i),
+        fd_ready,
+    )?;
     for (i, event) in out.iter().enumerate() {
         memory.write_event(events, i as u32, event)?;
     }
@@ -83,6 +85,7 @@ pub fn plan(
     clock: &VirtualClock,
     nsubscriptions: u32,
     mut read: impl FnMut(u32) -> Result<Subscription, PollError>,
+    fd_ready: FdReady<'_>,
 ) -> Result<Vec<Event>, PollError> {
     if nsubscriptions == 0 {
         return Err(PollError::Errno(Errno::Inval));
@@ -122,7 +125,10 @@ pub fn plan(
                     deadline: u128::from(start) + u128::from(timeout),
                 });
             }
-            SubscriptionKind::FdRead(fd) | SubscriptionKind::FdWrite(fd) if !is_stdio(fd) => {
+            SubscriptionKind::FdRead(fd) if !fd_ready(fd, TAG_FD_READ) => {
+                return Err(PollError::Errno(Errno::Badf));
+            }
+            SubscriptionKind::FdWrite(fd) if !fd_ready(fd, TAG_FD_WRITE) => {
                 return Err(PollError::Errno(Errno::Badf));
             }
             SubscriptionKind::FdRead(_) => reads.push(sub.userdata),

@@ -1,0 +1,323 @@
+//! `stock_diff`: modules calling the preview1 functions this crate serves
+//! itself — every descriptor call (`fd_*`, `path_*`, `sock_*`), `args_*`,
+//! `environ_*` and `proc_raise` — with hostile arguments (pointers at 0, at
+//! and past the end of memory, misaligned; counts of 0 and -1; bad flags and
+//! enum values; closed and renumbered descriptors), under varied arguments,
+//! environment, stdin and output limits. Three runs must agree:
+//!
+//! - stock `wasmtime-wasi` (the independent reference: what the crate
+//!   re-implements) and the crate on `wasmtime-wasi`: the same exit status or
+//!   trap point, every call's result and the bytes it wrote (the trace
+//!   digest), stdout, stderr and final memory. Trap messages are not
+//!   compared (each names its own cause).
+//! - the crate on `wasmtime-wasi` and on `wasi-common`: the full fingerprint.
+
+use arbitrary::Unstructured;
+use deterministic_wasi_ctx::DeterminismConfig;
+use deterministic_wasi_ctx::audit::{
+    Backend, Compiled, Fingerprint, Outcome, RunSpec, Status, Strategy,
+};
+use std::sync::OnceLock;
+use wasmtime::Engine;
+
+/// The functions exercised and their core parameter types (`i` = i32,
+/// `I` = i64): everything the crate serves for preview1 except clocks,
+/// randomness and scheduling (stock's answers there are nondeterministic).
+pub const SERVED: &[(&str, &str)] = &[
+    ("args_get", "ii"),
+    ("args_sizes_get", "ii"),
+    ("environ_get", "ii"),
+    ("environ_sizes_get", "ii"),
+    ("fd_advise", "iIIi"),
+    ("fd_allocate", "iII"),
+    ("fd_close", "i"),
+    ("fd_datasync", "i"),
+    ("fd_fdstat_get", "ii"),
+    ("fd_fdstat_set_flags", "ii"),
+    ("fd_fdstat_set_rights", "iII"),
+    ("fd_filestat_get", "ii"),
+    ("fd_filestat_set_size", "iI"),
+    ("fd_filestat_set_times", "iIIi"),
+    ("fd_pread", "iiiIi"),
+    ("fd_prestat_get", "ii"),
+    ("fd_prestat_dir_name", "iii"),
+    ("fd_pwrite", "iiiIi"),
+    ("fd_read", "iiii"),
+    ("fd_readdir", "iiiIi"),
+    ("fd_renumber", "ii"),
+    ("fd_seek", "iIii"),
+    ("fd_sync", "i"),
+    ("fd_tell", "ii"),
+    ("fd_write", "iiii"),
+    ("path_create_directory", "iii"),
+    ("path_filestat_get", "iiiii"),
+    ("path_filestat_set_times", "iiiiIIi"),
+    ("path_link", "iiiiiii"),
+    ("path_open", "iiiiiIIii"),
+    ("path_readlink", "iiiiii"),
+    ("path_remove_directory", "iii"),
+    ("path_rename", "iiiiii"),
+    ("path_symlink", "iiiii"),
+    ("path_unlink_file", "iii"),
+    ("proc_raise", "i"),
+    ("sock_accept", "iii"),
+    ("sock_recv", "iiiiii"),
+    ("sock_send", "iiiii"),
+    ("sock_shutdown", "ii"),
+];
+
+/// Memory is one page; these i32 values hit its edges and beyond.
+const I32_EDGES: &[i32] = &[
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    7,
+    8,
+    16,
+    24,
+    64,
+    100,
+    1024,
+    65528,
+    65532,
+    65533,
+    65535,
+    65536,
+    65537,
+    i32::MAX,
+    -1,
+    i32::MIN,
+];
+const I64_EDGES: &[i64] = &[
+    0,
+    1,
+    -1,
+    2,
+    1 << 32,
+    i64::MAX,
+    i64::MIN,
+    1 << 29,
+    0x1fff_ffff,
+];
+
+/// The memory every module starts with: iovecs at 0 (`{16, 5}`, `{0, 0}`,
+/// `{21, 3}`), "hello" and "abc" at 16, a path "a/b" at 32 and invalid
+/// UTF-8 at 40.
+const DATA: &str = r#"\10\00\00\00\05\00\00\00\00\00\00\00\00\00\00\00hello\61\62\63\00\00\00\00\00\00\00\00\00\00\00\00\00\00a/b\00\00\00\00\00\ff\fe"#;
+
+/// One generated call: function index into [`SERVED`], preview0 or not, and
+/// its arguments (as i64; i32 parameters take the low bits).
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// Index into [`SERVED`].
+    pub function: usize,
+    /// Import from `wasi_unstable` instead of `wasi_snapshot_preview1`.
+    pub preview0: bool,
+    /// Arguments.
+    pub args: Vec<i64>,
+}
+
+/// A generated input: the calls and the context.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// The calls, in order.
+    pub calls: Vec<Call>,
+    /// Arguments the guest sees.
+    pub args: Vec<String>,
+    /// Environment variables.
+    pub env: Vec<(String, String)>,
+    /// Stdin bytes.
+    pub stdin: Vec<u8>,
+    /// Captured-output limit per stream.
+    pub output_limit: usize,
+}
+
+fn arg(u: &mut Unstructured, wide: bool) -> arbitrary::Result<i64> {
+    Ok(match u.int_in_range(0u8..=9)? {
+        0..=5 if wide => *u.choose(I64_EDGES)?,
+        0..=5 => i64::from(*u.choose(I32_EDGES)?),
+        6 | 7 => i64::from(u.int_in_range(0u8..=24)?),
+        _ if wide => u.arbitrary()?,
+        _ => i64::from(u.arbitrary::<i32>()?),
+    })
+}
+
+fn text(u: &mut Unstructured) -> arbitrary::Result<String> {
+    let pool = ["", "a", "prog", "x=y", "é", "a\0b", "--flag"];
+    Ok(if u.ratio(1u8, 4)? {
+        u.arbitrary()?
+    } else {
+        (*u.choose(&pool)?).to_string()
+    })
+}
+
+/// Decodes an input.
+pub fn input(u: &mut Unstructured) -> arbitrary::Result<Input> {
+    let mut calls = Vec::new();
+    for _ in 0..u.int_in_range(1u8..=8)? {
+        let function = u.choose_index(SERVED.len())?;
+        let params = SERVED[function].1;
+        let args = params
+            .chars()
+            .map(|c| arg(u, c == 'I'))
+            .collect::<arbitrary::Result<_>>()?;
+        calls.push(Call {
+            function,
+            // Preview0 has no `sock_accept`.
+            preview0: SERVED[function].0 != "sock_accept" && u.ratio(1u8, 5)?,
+            args,
+        });
+    }
+    let args = (0..u.int_in_range(0u8..=3)?)
+        .map(|_| text(u))
+        .collect::<arbitrary::Result<_>>()?;
+    let env = (0..u.int_in_range(0u8..=2)?)
+        .map(|_| Ok((text(u)?, text(u)?)))
+        .collect::<arbitrary::Result<_>>()?;
+    let stdin_len = u.int_in_range(0..=16)?;
+    let stdin = u.bytes(stdin_len)?.to_vec();
+    let output_limit = *u.choose(&[0usize, 1, 4, 5, 16 << 20])?;
+    Ok(Input {
+        calls,
+        args,
+        env,
+        stdin,
+        output_limit,
+    })
+}
+
+impl Input {
+    /// The module: imports what the calls use, stores each call's result
+    /// at 60000.
+    pub fn wat(&self) -> String {
+        let mut imports = String::new();
+        let mut body = String::new();
+        for (i, call) in self.calls.iter().enumerate() {
+            let (name, params) = SERVED[call.function];
+            let module = if call.preview0 {
+                "wasi_unstable"
+            } else {
+                "wasi_snapshot_preview1"
+            };
+            let types: Vec<&str> = params
+                .chars()
+                .map(|c| if c == 'I' { "i64" } else { "i32" })
+                .collect();
+            imports.push_str(&format!(
+                "(import \"{module}\" \"{name}\" (func $f{i} (param {}) (result i32)))\n",
+                types.join(" ")
+            ));
+            let args: Vec<String> = params
+                .chars()
+                .zip(&call.args)
+                .map(|(c, &v)| {
+                    if c == 'I' {
+                        format!("(i64.const {v})")
+                    } else {
+                        format!("(i32.const {})", v as i32)
+                    }
+                })
+                .collect();
+            body.push_str(&format!(
+                "(i32.store (i32.const 60000) (call $f{i} {}))\n",
+                args.join(" ")
+            ));
+        }
+        format!(
+            "(module\n{imports}(memory (export \"memory\") 1)\n(data (i32.const 0) \"{DATA}\")\n(func (export \"_start\")\n{body}))"
+        )
+    }
+
+    /// The context configuration.
+    pub fn config(&self) -> DeterminismConfig {
+        DeterminismConfig::new()
+            .args(self.args.clone())
+            .env(self.env.clone())
+            .stdin(self.stdin.clone())
+            .output_limit(self.output_limit)
+    }
+}
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Strategy::Cranelift.engine().expect("engine"))
+}
+
+/// Status without the trap's message: what must match stock.
+fn status_class(status: &Status) -> String {
+    match status {
+        Status::Trapped { after_calls, .. } => format!("trap after {after_calls} calls"),
+        other => other.to_string(),
+    }
+}
+
+/// What must match between stock and the crate.
+fn against_stock(o: &Outcome) -> (String, [u8; 32], &[u8], &[u8], &[(String, usize, [u8; 32])]) {
+    (
+        status_class(&o.status),
+        o.trace_digest,
+        &o.stdout,
+        &o.stderr,
+        &o.memories,
+    )
+}
+
+/// One execution.
+pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
+    let input = input(u)?;
+    check(&input);
+    Ok(())
+}
+
+/// Runs `input` three ways and panics on a difference.
+pub fn check(input: &Input) {
+    let wat = input.wat();
+    let wasm = wat::parse_str(&wat).expect("generated module is valid");
+    crate::dump(&wasm);
+    let engine = engine();
+    let compiled = Compiled::new(engine, &wasm).expect("compiles");
+    let spec = |stock| RunSpec {
+        stock,
+        ..crate::spec(input.config())
+    };
+    let ours = compiled.run(engine, Backend::WasmtimeWasi, &spec(false));
+    let common = compiled.run(engine, Backend::WasiCommon, &spec(false));
+    let stock = compiled.run(engine, Backend::WasmtimeWasi, &spec(true));
+    crate::record(ours.host_calls);
+    if against_stock(&ours) != against_stock(&stock) {
+        panic!(
+            "stock_diff: the crate differs from stock wasmtime-wasi\n  stock: {} {:?}\n  crate: {} {:?}\n{}\ninput: {input:?}\nmodule:\n{wat}",
+            stock.status,
+            stock
+                .events
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>(),
+            ours.status,
+            ours.events
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>(),
+            difference_note(&stock, &ours),
+        );
+    }
+    if let Some(d) = deterministic_wasi_ctx::audit::first_difference(
+        &Fingerprint::of(&ours),
+        &Fingerprint::of(&common),
+        None,
+    ) {
+        panic!(
+            "stock_diff: wasmtime-wasi and wasi-common differ: {d}\ninput: {input:?}\nmodule:\n{wat}"
+        );
+    }
+}
+
+fn difference_note(a: &Outcome, b: &Outcome) -> String {
+    format!(
+        "stdout {:?} vs {:?}; stderr {:?} vs {:?}; memories {:?} vs {:?}",
+        a.stdout, b.stdout, a.stderr, b.stderr, a.memories, b.memories
+    )
+}
