@@ -5,9 +5,10 @@
 //! Within one backend and strategy every run must give the same
 //! [`Fingerprint`] (status, stdout, stderr, memories, globals, fuel, host-call
 //! trace). Strategies are compared the same way (Cranelift against the Pulley
-//! interpreter: our stand-in for another platform). Backends are compared on
-//! what a user observes — status, stdout, stderr — because their stdio
-//! `fdstat` rights differ by design and guests keep those in memory.
+//! interpreter: our stand-in for another platform). Backends are compared
+//! the same way too: the crate serves every preview1 call whose stock
+//! answers differ between them (descriptors, arguments and environment,
+//! randomness, scheduling), so a difference between backends is a bug.
 //! Poisoned runs (stack overflow, host resource exhaustion) are reported, not
 //! compared.
 //!
@@ -220,7 +221,7 @@ pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
 
 /// Compares a new run with the first earlier run it must match: the first
 /// run of the same backend (any strategy: strategies must agree fully), or
-/// failing that the very first run (observable fields only, across backends).
+/// failing that the very first run (another backend: every field too).
 fn compare_with_earlier(
     earlier: &[(RunLabel, Fingerprint)],
     label: &RunLabel,

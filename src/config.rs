@@ -98,9 +98,9 @@ impl DeterminismConfig {
     }
 
     /// Command-line arguments the guest sees (the first is the program name).
-    /// By default none. Preview1 passes NUL-terminated strings, so the
-    /// wasi-common backend leaves out a string that contains a NUL byte (as
-    /// it does for [`env`](Self::env)).
+    /// By default none. Both preview1 backends pass each string as given,
+    /// as stock wasmtime-wasi does ([`environ`](crate::environ)), even one
+    /// holding a NUL byte (the guest then sees it cut there).
     pub fn args(mut self, args: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.args = args.into_iter().map(Into::into).collect();
         self

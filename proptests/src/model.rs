@@ -312,7 +312,10 @@ impl P1Model {
                     };
                     timers.push((userdata, deadline));
                 }
-                Subscription::FdRead { fd, .. } | Subscription::FdWrite { fd, .. } if fd > 2 => {
+                // Only stdin (fd 0) can be read and only stdout and stderr
+                // (fds 1, 2) written: scripts never close or renumber them.
+                Subscription::FdRead { fd, .. } if fd != 0 => return Err(errno::BADF),
+                Subscription::FdWrite { fd, .. } if fd != 1 && fd != 2 => {
                     return Err(errno::BADF);
                 }
                 Subscription::FdRead { userdata, .. } => reads.push(userdata),
