@@ -254,8 +254,18 @@ fn status_class(status: &Status) -> String {
     }
 }
 
-/// What must match between stock and the crate.
-fn against_stock(o: &Outcome) -> (String, [u8; 32], &[u8], &[u8], &[(String, usize, [u8; 32])]) {
+/// What must match between stock and the crate: status (without a trap's
+/// wording), trace digest, stdout, stderr and memories.
+type StockView<'a> = (
+    String,
+    [u8; 32],
+    &'a [u8],
+    &'a [u8],
+    &'a [(String, usize, [u8; 32])],
+);
+
+/// The [`StockView`] of an outcome.
+fn against_stock(o: &Outcome) -> StockView<'_> {
     (
         status_class(&o.status),
         o.trace_digest,

@@ -1,5 +1,6 @@
 //! Running guests on the real contexts, each run in a fresh Store.
 
+use deterministic_wasi_ctx::DeterministicCommonCtx;
 use deterministic_wasi_ctx::p1::DeterministicP1Ctx;
 use deterministic_wasi_ctx::p2::DeterministicP2Ctx;
 use deterministic_wasi_ctx::script::{CompiledScript, OpResult, Script};
@@ -38,11 +39,12 @@ fn p1_linker() -> &'static Linker<DeterministicP1Ctx> {
     })
 }
 
-fn common_linker() -> &'static Linker<wasi_common::WasiCtx> {
-    static LINKER: OnceLock<Linker<wasi_common::WasiCtx>> = OnceLock::new();
+fn common_linker() -> &'static Linker<DeterministicCommonCtx> {
+    static LINKER: OnceLock<Linker<DeterministicCommonCtx>> = OnceLock::new();
     LINKER.get_or_init(|| {
         let mut linker = Linker::new(engine());
-        wasi_common::sync::add_to_linker(&mut linker, |t| t).expect("link wasi-common");
+        deterministic_wasi_ctx::common::add_to_linker_sync(&mut linker, |t| t)
+            .expect("link wasi-common");
         linker
     })
 }
@@ -111,7 +113,7 @@ pub fn run_module(
 ) -> Result<Vec<u8>, String> {
     match backend {
         P1Backend::WasmtimeWasi => run_core(p1_linker(), config.build_p1(), module),
-        P1Backend::WasiCommon => run_core(common_linker(), config.build_wasi_common().wasi, module),
+        P1Backend::WasiCommon => run_core(common_linker(), config.build_wasi_common(), module),
     }
 }
 
@@ -227,11 +229,9 @@ pub fn run_p1_timers(backend: P1Backend, config: &DeterminismConfig, stdin: &str
             (run_core(p1_linker(), ctx, p2_timers_module()), output)
         }
         P1Backend::WasiCommon => {
-            let built = config.build_wasi_common();
-            (
-                run_core(common_linker(), built.wasi, p2_timers_module()),
-                built.output,
-            )
+            let ctx = config.build_wasi_common();
+            let output = ctx.output.clone();
+            (run_core(common_linker(), ctx, p2_timers_module()), output)
         }
     };
     ProgramOutput {

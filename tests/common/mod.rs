@@ -150,11 +150,13 @@ pub fn run_p1_with_fuel(
             }
         }
         P1Backend::WasiCommon => {
-            let mut linker: Linker<Host<wasi_common::WasiCtx>> = Linker::new(engine());
-            wasi_common::sync::add_to_linker(&mut linker, |h| &mut h.ctx).expect("link");
-            let built = config.build_wasi_common();
-            let output = built.output.clone();
-            let mut store = store_with_fuel(built.wasi, fuel);
+            let mut linker: Linker<Host<deterministic_wasi_ctx::DeterministicCommonCtx>> =
+                Linker::new(engine());
+            deterministic_wasi_ctx::common::add_to_linker_sync(&mut linker, |h| &mut h.ctx)
+                .expect("link");
+            let ctx = config.build_wasi_common();
+            let output = ctx.output.clone();
+            let mut store = store_with_fuel(ctx, fuel);
             let (result, memory) = start(&linker, &mut store, module);
             Outcome {
                 memory,
