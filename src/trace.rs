@@ -403,6 +403,8 @@ impl Recorder {
     }
 }
 
+#[cfg(all(test, feature = "wasi-common"))]
+mod fuel_tests;
 mod p1;
 pub(crate) use p1::exit_status;
 pub use p1::instantiate_traced;

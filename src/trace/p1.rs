@@ -112,14 +112,13 @@ fn wrap<T: 'static>(store: &mut Store<T>, inner: Func, name: &str, recorder: Rec
             args[i] = raw_int(unsafe { space[i].assume_init_ref() }, t);
         }
         let args = &args[..params.len()];
-        // SAFETY: `space` holds the parameters of `ty`, which is also the
-        // callee's type, and has room for its results.
-        let outcome = unsafe {
-            callee.call_unchecked(
-                &mut caller,
-                space as *mut [MaybeUninit<ValRaw>] as *mut [ValRaw],
-            )
-        };
+        let outcome = without_fuel(&mut caller, |caller| {
+            // SAFETY: `space` holds the parameters of `ty`, which is also the
+            // callee's type, and has room for its results.
+            unsafe {
+                callee.call_unchecked(caller, space as *mut [MaybeUninit<ValRaw>] as *mut [ValRaw])
+            }
+        });
         let mut values = [0i64; 4];
         let result = match &outcome {
             Ok(()) => {
@@ -153,6 +152,38 @@ fn wrap<T: 'static>(store: &mut Store<T>, inner: Func, name: &str, recorder: Rec
     // SAFETY: `host` reads exactly the parameters of `ty` (all integers, as
     // checked above) and leaves the callee's results, of the same type, in place.
     unsafe { Func::new_unchecked(&mut *store, func_ty, host) }
+}
+
+/// Fuel the proxy is given for one call: far more than its few
+/// instructions burn, so its function-entry fuel check never traps.
+const PROXY_FUEL: u64 = 1 << 40;
+
+/// Runs `call` (the proxy) with [`PROXY_FUEL`], then puts back exactly the
+/// fuel the guest had before it, whether `call` returned or trapped, so a
+/// traced run consumes and runs out of fuel where an untraced one does.
+///
+/// The traced functions are host functions, which burn no fuel themselves,
+/// so without the proxy the call would leave the guest's fuel unchanged:
+///
+/// - Guest has fuel left: restored to the same amount.
+/// - Guest overspent within straight-line code since its last fuel check
+///   (wasmtime checks at function entries and loop headers, and traps when
+///   its negative counter is `>= 0`): `get_fuel` saturates at 0, and
+///   restoring 0 sets the counter to 0, so the guest's next check traps
+///   exactly where the untraced run's (counter > 0) does. The amount
+///   overspent is not observable either way: `get_fuel` reads 0 in both.
+/// - Fuel not enabled on the engine: `get_fuel` errors and `call` runs as is.
+fn without_fuel<T, R>(
+    caller: &mut Caller<'_, T>,
+    call: impl FnOnce(&mut Caller<'_, T>) -> wasmtime::Result<R>,
+) -> wasmtime::Result<R> {
+    let Ok(saved) = caller.get_fuel() else {
+        return call(caller);
+    };
+    caller.set_fuel(PROXY_FUEL)?;
+    let outcome = call(caller);
+    caller.set_fuel(saved)?;
+    outcome
 }
 
 /// The function to call in place of `inner` so that it sees the guest's
