@@ -407,4 +407,4 @@ impl Recorder {
 mod fuel_tests;
 mod p1;
 pub(crate) use p1::exit_status;
-pub use p1::instantiate_traced;
+pub use p1::{instantiate_traced, max_proxy_instances};

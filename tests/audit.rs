@@ -259,3 +259,64 @@ fn keep_memory_returns_the_final_memory_the_digest_covers() {
             .digest()
     );
 }
+
+/// Every preview1 function the deterministic linker defines (but
+/// `proc_exit` / `proc_raise`), imported three times over and each import
+/// called once with zero arguments: more traced imports than
+/// `engine::MAX_INSTANCES`, so more proxies than the guest's own limit.
+fn many_wasi_imports() -> (Vec<u8>, u64) {
+    use deterministic_wasi_ctx::{DeterminismConfig, engine, p1};
+    let engine = engine::deterministic_engine().unwrap();
+    let mut linker = wasmtime::Linker::new(&engine);
+    p1::add_to_linker_sync(&mut linker, |c| c).unwrap();
+    let mut store = wasmtime::Store::new(&engine, DeterminismConfig::new().build_p1());
+    let definitions: Vec<(String, wasmtime::Func)> = linker
+        .iter(&mut store)
+        .filter(|(module, name, _)| {
+            *module == "wasi_snapshot_preview1" && !name.starts_with("proc_")
+        })
+        .map(|(_, name, def)| (name.to_string(), def.into_func().unwrap()))
+        .collect();
+    let functions: Vec<(String, wasmtime::FuncType)> = definitions
+        .into_iter()
+        .map(|(name, func)| (name, func.ty(&store)))
+        .collect();
+    let wat_type = |t: wasmtime::ValType| if t.is_i64() { "i64" } else { "i32" };
+    let (mut imports, mut calls, mut count) = (String::new(), String::new(), 0u64);
+    for _copy in 0..3 {
+        for (name, ty) in &functions {
+            let params: Vec<&str> = ty.params().map(wat_type).collect();
+            let results: Vec<&str> = ty.results().map(wat_type).collect();
+            imports += &format!(
+                "(import \"wasi_snapshot_preview1\" \"{name}\" (func $f{count} (param {}) (result {})))\n",
+                params.join(" "),
+                results.join(" ")
+            );
+            let args: String = params.iter().map(|t| format!("({t}.const 0)")).collect();
+            calls += &format!(
+                "(call $f{count} {args}) {}\n",
+                "drop ".repeat(results.len())
+            );
+            count += 1;
+        }
+    }
+    let wat = format!(
+        "(module {imports} (memory (export \"memory\") 1) (func (export \"_start\") {calls}))"
+    );
+    (wat::parse_str(&wat).unwrap(), count)
+}
+
+/// Tracing's proxies (one instance per traced import) do not count toward
+/// the guest's instance limit.
+#[test]
+fn a_guest_importing_many_wasi_functions_runs_traced_under_the_default_limits() {
+    let (wasm, imports) = many_wasi_imports();
+    assert!(
+        imports > deterministic_wasi_ctx::engine::MAX_INSTANCES as u64,
+        "{imports}"
+    );
+    let report = audit::audit(&wasm, &everything()).expect("audit");
+    assert_eq!(report.divergence, None);
+    assert_eq!(report.outcome.status, Status::Exited(0));
+    assert_eq!(report.outcome.host_calls, imports);
+}

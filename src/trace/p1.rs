@@ -12,6 +12,15 @@ const WASI_MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
 /// to a preview1 / preview0 function in `recorder` (see the
 /// [module docs](super)). Other imports are passed through untraced.
 ///
+/// Each traced import instantiates a small *proxy* module in `store` on its
+/// first call (see `proxy_for` in this file): up to
+/// [`max_proxy_instances`]`(module)` instances on top of the guest's own.
+/// They count toward the Store's instance limit, so raise it by that much
+/// (as the audit does with
+/// [`DeterministicLimits::with_extra_instances`](crate::engine::DeterministicLimits::with_extra_instances)),
+/// or a guest importing many WASI functions fails where an untraced run
+/// does not. The proxies define no memories or tables.
+///
 /// # Errors
 ///
 /// If an import has no definition in `linker` (the error names it), or
@@ -65,6 +74,30 @@ pub fn instantiate_traced<T: 'static>(
         imports.push(traced);
     }
     Instance::new(store, module, &imports)
+}
+
+/// The most proxy instances [`instantiate_traced`] creates for `module` in
+/// one Store: one per function imported from a traced module
+/// (`wasi_snapshot_preview1`, `wasi_unstable`), each on its first call.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::{engine, trace};
+///
+/// let engine = engine::deterministic_engine()?;
+/// let module = wasmtime::Module::new(&engine, r#"(module
+///     (import "wasi_snapshot_preview1" "sched_yield" (func (result i32)))
+///     (import "wasi_unstable" "sched_yield" (func (result i32)))
+///     (import "env" "f" (func)))"#)?;
+/// assert_eq!(trace::max_proxy_instances(&module), 2);
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn max_proxy_instances(module: &Module) -> usize {
+    module
+        .imports()
+        .filter(|i| WASI_MODULES.contains(&i.module()) && i.ty().func().is_some())
+        .count()
 }
 
 /// The most parameters a traced function may have (preview1's largest,
