@@ -320,3 +320,70 @@ fn a_guest_importing_many_wasi_functions_runs_traced_under_the_default_limits() 
     assert_eq!(report.outcome.status, Status::Exited(0));
     assert_eq!(report.outcome.host_calls, imports);
 }
+
+/// A guest reading 100 bytes of stdin: its `fd_read` writes them, so two
+/// stdins differing only past the kept prefix still differ at call #0.
+#[test]
+fn a_write_differing_past_the_kept_prefix_is_a_call_difference() {
+    use deterministic_wasi_ctx::trace::KEPT_WRITE_PREFIX;
+    let wasm = wat::parse_str(
+        r#"(module
+            (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "\10\00\00\00\64\00\00\00")
+            (func (export "_start") (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
+    )
+    .unwrap();
+    let run = |last: char| {
+        let mut stdin = "a".repeat(99);
+        stdin.push(last);
+        let mut config = AuditConfig::default();
+        config.spec.config = config.spec.config.clone().stdin(stdin);
+        audit::audit(&wasm, &config).expect("audit").runs[0]
+            .1
+            .clone()
+    };
+    let (a, b) = (run('a'), run('b'));
+    let elided = format!("({} bytes elided", 100 - KEPT_WRITE_PREFIX);
+    match audit::first_difference(&a, &b, None) {
+        Some(Difference::Call {
+            index: 0,
+            expected: Some(expected),
+            actual: Some(actual),
+        }) => {
+            assert!(expected.contains(&elided), "{expected}");
+            assert_ne!(expected, actual);
+        }
+        other => panic!("expected call #0 to differ, got {other:?}"),
+    }
+}
+
+/// Twenty 16 MiB `random_get`s: the audit's kept calls hold each write's
+/// prefix, not its 16 MiB.
+#[test]
+fn kept_calls_of_large_writes_hold_only_a_prefix() {
+    use deterministic_wasi_ctx::trace::{KEPT_WRITE_PREFIX, Write};
+    let wasm = wat::parse_str(
+        r#"(module
+            (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+            (memory (export "memory") 257)
+            (func (export "_start") (local $i i32)
+                (loop $l
+                    (drop (call $r (i32.const 0) (i32.const 16777216)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br_if $l (i32.lt_u (local.get $i) (i32.const 20))))))"#,
+    )
+    .unwrap();
+    let report = audit::audit(&wasm, &AuditConfig::default()).expect("audit");
+    assert_eq!(report.divergence, None);
+    let events = &report.outcome.events;
+    assert_eq!(events.len(), 20);
+    for event in events {
+        let [Write::Bytes { len, prefix, .. }] = &event.writes[..] else {
+            panic!("{event}")
+        };
+        assert_eq!((*len, prefix.capacity()), (16 << 20, KEPT_WRITE_PREFIX));
+    }
+    // Draws differ from call to call beyond the prefix too.
+    assert_ne!(events[0], events[1]);
+}
