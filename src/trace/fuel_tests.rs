@@ -184,3 +184,22 @@ fn overspending_before_a_host_call_is_unchanged_by_tracing() {
     let completed = assert_tracing_changes_nothing(&straight_line(), 0..300);
     assert!(completed.len() > 10, "{completed:?}");
 }
+
+/// Without fuel on the engine there is nothing to save or restore: the
+/// traced call still runs.
+#[test]
+fn tracing_works_on_an_engine_without_fuel() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, LOOP).unwrap();
+    let mut linker = Linker::new(&engine);
+    crate::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+    let mut store = Store::new(&engine, DeterminismConfig::new().build_p1());
+    assert!(store.get_fuel().is_err());
+    let recorder = Recorder::new(0);
+    let instance = instantiate_traced(&linker, &mut store, &module, &recorder).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    start.call(&mut store, ()).unwrap();
+    assert_eq!(recorder.trace().calls(), 80);
+}
