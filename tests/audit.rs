@@ -387,3 +387,29 @@ fn kept_calls_of_large_writes_hold_only_a_prefix() {
     // Draws differ from call to call beyond the prefix too.
     assert_ne!(events[0], events[1]);
 }
+
+/// Two memories of 3000 pages each would take 375 MiB: the second growth is
+/// refused (-1) by the Store's 256 MiB total cap, identically in every run,
+/// backend and strategy.
+#[test]
+fn several_memories_stop_at_the_total_cap_in_every_run() {
+    let wasm = wat::parse_str(
+        r#"(module
+            (memory $a (export "memory") 1) (memory $b 1)
+            (global $first (export "first") (mut i32) (i32.const 0))
+            (global $second (export "second") (mut i32) (i32.const 0))
+            (func (export "_start")
+                (global.set $first (memory.grow $a (i32.const 3000)))
+                (global.set $second (memory.grow $b (i32.const 3000)))))"#,
+    )
+    .unwrap();
+    let report = audit::audit(&wasm, &everything()).expect("audit");
+    assert_eq!(report.divergence, None);
+    assert_eq!(
+        report.outcome.globals,
+        [
+            ("first".to_string(), "i32:1".to_string()),
+            ("second".to_string(), "i32:-1".to_string())
+        ]
+    );
+}
