@@ -20,7 +20,7 @@
 //! clock stops at `u64::MAX` nanoseconds and the wall clock at
 //! `u64::MAX` nanoseconds after the Unix epoch; nothing panics on overflow.
 
-use crate::trace::{CallResult, HostCall, Recorder};
+use crate::trace::{Recorder, Returned};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -118,12 +118,8 @@ impl VirtualClock {
     /// Records `name(args) -> value` if this timeline is recorded.
     pub(crate) fn record(&self, name: &str, args: &[u64], value: u64) {
         if let Some(recorder) = &self.recorder {
-            recorder.record(HostCall {
-                name: name.to_string(),
-                args: args.iter().map(|&a| a as i64).collect(),
-                result: CallResult::Returned(vec![value as i64]),
-                writes: Vec::new(),
-            });
+            let args: Vec<i64> = args.iter().map(|&a| a as i64).collect();
+            recorder.record(name, &args, Returned::Values(&[value as i64]), &[]);
         }
     }
 

@@ -12,8 +12,11 @@
 //!
 //! and turns off threads, shared memory and shared-everything threads (thread
 //! interleavings are host scheduling). [`store_limits`] fixes how far memories
-//! and tables may grow, so `memory.grow` fails at the same size everywhere
-//! instead of when the host runs out of address space.
+//! and tables may grow — each memory to [`MAX_MEMORY_BYTES`], and all of a
+//! Store's memories *together* to [`MAX_TOTAL_MEMORY_BYTES`] (with
+//! multi-memory a guest could otherwise declare [`MAX_INSTANCES`] memories
+//! of 256 MiB each) — so `memory.grow` fails at the same size everywhere
+//! instead of when the host runs out of memory.
 //!
 //! Not covered: the *native* stack depth at which a deep recursion overflows
 //! depends on the host and compiler (frame sizes differ between Cranelift
@@ -21,13 +24,18 @@
 //! memory. Treat those outcomes as host-dependent, not as guest results
 //! (the audit reports them as "poisoned").
 
-use wasmtime::{Config, Engine, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Config, Engine};
 
 mod cache;
+mod limits;
 pub(crate) use cache::per_engine;
+pub use limits::DeterministicLimits;
 
 /// The most linear-memory bytes one memory may grow to: 256 MiB.
 pub const MAX_MEMORY_BYTES: usize = 256 << 20;
+/// The most linear-memory bytes all of a Store's memories may take together:
+/// 256 MiB, so one memory may still use all of it.
+pub const MAX_TOTAL_MEMORY_BYTES: usize = 256 << 20;
 /// The most elements one table may grow to.
 pub const MAX_TABLE_ELEMENTS: usize = 100_000;
 /// The most instances, memories and tables one Store may create.
@@ -91,8 +99,9 @@ pub fn deterministic_engine() -> wasmtime::Result<Engine> {
     Engine::new(&deterministic_config())
 }
 
-/// Store limits with the fixed bounds above. `memory.grow` and `table.grow`
-/// past them return -1 (they do not trap), as the spec allows.
+/// Store limits with the fixed bounds above ([`DeterministicLimits`]).
+/// `memory.grow` and `table.grow` past them return -1 (they do not trap), as
+/// the spec allows.
 ///
 /// # Example
 ///
@@ -100,19 +109,12 @@ pub fn deterministic_engine() -> wasmtime::Result<Engine> {
 /// use deterministic_wasi_ctx::engine;
 /// use wasmtime::Store;
 ///
-/// struct Data { limits: wasmtime::StoreLimits }
+/// struct Data { limits: engine::DeterministicLimits }
 /// let engine = engine::deterministic_engine()?;
 /// let mut store = Store::new(&engine, Data { limits: engine::store_limits() });
 /// store.limiter(|d| &mut d.limits);
 /// # Ok::<(), wasmtime::Error>(())
 /// ```
-pub fn store_limits() -> StoreLimits {
-    StoreLimitsBuilder::new()
-        .memory_size(MAX_MEMORY_BYTES)
-        .table_elements(MAX_TABLE_ELEMENTS)
-        .instances(MAX_INSTANCES)
-        .memories(MAX_INSTANCES)
-        .tables(MAX_INSTANCES)
-        .trap_on_grow_failure(false)
-        .build()
+pub fn store_limits() -> DeterministicLimits {
+    DeterministicLimits::new()
 }

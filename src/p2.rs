@@ -3,7 +3,7 @@
 use crate::random::{self, Pcg64Mcg};
 use crate::sched::p2::WASI_VERSION;
 use crate::stdio::CapturedOutput;
-use crate::trace::{CallResult, HostCall, Recorder, Write};
+use crate::trace::{Recorder, Returned, WriteRef};
 use crate::{DeterminismConfig, VirtualClock};
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -53,19 +53,12 @@ impl WasiView for DeterministicP2Ctx {
 impl DeterministicP2Ctx {
     fn record(&self, name: &str, args: &[u64], result: Vec<i64>, bytes: Option<&[u8]>) {
         if let Some(recorder) = &self.recorder {
-            recorder.record(HostCall {
-                name: name.to_string(),
-                args: args.iter().map(|&a| a as i64).collect(),
-                result: CallResult::Returned(result),
-                writes: bytes
-                    .map(|b| {
-                        vec![Write::Bytes {
-                            offset: 0,
-                            bytes: b.to_vec(),
-                        }]
-                    })
-                    .unwrap_or_default(),
-            });
+            let args: Vec<i64> = args.iter().map(|&a| a as i64).collect();
+            let writes: Vec<WriteRef<'_>> = bytes
+                .map(|bytes| WriteRef::Bytes { offset: 0, bytes })
+                .into_iter()
+                .collect();
+            recorder.record(name, &args, Returned::Values(&result), &writes);
         }
     }
 }

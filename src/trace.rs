@@ -35,7 +35,10 @@
 //! at 255).
 //!
 //! Recording costs one hash update per call and, in digest-only mode, O(1)
-//! memory whatever the trace length.
+//! memory whatever the trace length. A kept call holds at most
+//! [`KEPT_WRITE_PREFIX`] bytes of each write, with the write's length and a
+//! BLAKE3 hash of all of it (the digest still covers every byte), so kept
+//! calls take O(prefix) memory however much they wrote.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -51,15 +54,38 @@ pub enum CallResult {
     Trapped,
 }
 
-/// Bytes a host call wrote into guest memory.
+/// How many leading bytes of each write a kept call holds (and the
+/// strace-style display shows); the rest is elided, represented by the
+/// write's length and hash.
+pub const KEPT_WRITE_PREFIX: usize = 32;
+
+/// Bytes a host call wrote into guest memory, as a kept call holds them.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::trace::{KEPT_WRITE_PREFIX, Write};
+///
+/// let write = Write::bytes(0x100, &[7; 1000]);
+/// let Write::Bytes { len, prefix, .. } = &write else { unreachable!() };
+/// assert_eq!((*len, prefix.len()), (1000, KEPT_WRITE_PREFIX));
+/// assert_eq!(write.elided(), 1000 - KEPT_WRITE_PREFIX);
+/// assert_ne!(write, Write::bytes(0x100, &[[7; 999].as_slice(), &[8]].concat()));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Write {
-    /// These bytes at this offset.
+    /// `len` bytes at `offset`: the first [`KEPT_WRITE_PREFIX`] of them and
+    /// a hash of all of them.
     Bytes {
         /// Offset in the exported memory.
         offset: u32,
-        /// What is there after the call.
-        bytes: Vec<u8>,
+        /// How many bytes were written.
+        len: u32,
+        /// The first `min(len, KEPT_WRITE_PREFIX)` bytes, as they are after
+        /// the call.
+        prefix: Vec<u8>,
+        /// BLAKE3 of all `len` bytes.
+        blake3: [u8; 32],
     },
     /// BLAKE3 of the whole memory after a call whose outputs are not known
     /// from its signature.
@@ -79,20 +105,29 @@ pub struct HostCall {
     pub writes: Vec<Write>,
 }
 
-impl HostCall {
-    /// The call's writes, borrowed.
-    fn write_refs(&self) -> impl Iterator<Item = WriteRef<'_>> {
-        self.writes.iter().map(|w| match w {
-            Write::Bytes { offset, bytes } => WriteRef::Bytes {
-                offset: *offset,
-                bytes,
-            },
-            Write::MemoryDigest(d) => WriteRef::MemoryDigest(*d),
-        })
+impl Write {
+    /// The kept form of a write of `bytes` at `offset`.
+    pub fn bytes(offset: u32, bytes: &[u8]) -> Write {
+        Write::Bytes {
+            offset,
+            len: bytes.len() as u32,
+            prefix: bytes[..bytes.len().min(KEPT_WRITE_PREFIX)].to_vec(),
+            blake3: *blake3::hash(bytes).as_bytes(),
+        }
+    }
+
+    /// How many written bytes the kept form leaves out (0 for a memory
+    /// digest).
+    pub fn elided(&self) -> usize {
+        match self {
+            Write::Bytes { len, prefix, .. } => (*len as usize).saturating_sub(prefix.len()),
+            Write::MemoryDigest(_) => 0,
+        }
     }
 }
 
-/// A write, borrowing its bytes from guest memory (see [`Write`]).
+/// A write, borrowing all its bytes from guest memory: what is recorded
+/// (see [`Write`] for what is kept).
 #[derive(Clone, Copy, Debug)]
 pub enum WriteRef<'a> {
     /// Bytes at an offset.
@@ -109,10 +144,7 @@ pub enum WriteRef<'a> {
 impl WriteRef<'_> {
     fn to_write(self) -> Write {
         match self {
-            WriteRef::Bytes { offset, bytes } => Write::Bytes {
-                offset,
-                bytes: bytes.to_vec(),
-            },
+            WriteRef::Bytes { offset, bytes } => Write::bytes(offset, bytes),
             WriteRef::MemoryDigest(d) => Write::MemoryDigest(d),
         }
     }
@@ -166,17 +198,12 @@ impl Returned<'_> {
     }
 }
 
-impl CallResult {
-    fn as_returned(&self) -> Returned<'_> {
-        match self {
-            CallResult::Returned(v) => Returned::Values(v),
-            CallResult::Exit(s) => Returned::Exit(*s),
-            CallResult::Trapped => Returned::Trapped,
-        }
-    }
-}
-
-/// strace-style: `clock_time_get(id=1, precision=1) -> 0, wrote 8 bytes @0x1000: 00 ca 9a 3b ...`.
+/// strace-style: `clock_time_get(id=1, precision=1) -> 0, wrote 8 bytes @0x1000: 00 ca 9a 3b 00 00 00 00`.
+/// A write longer than [`KEPT_WRITE_PREFIX`] shows its prefix, then how many
+/// bytes were elided and the first 8 bytes of its hash, so two writes that
+/// differ anywhere display differently:
+/// `random_get(buf=0x0, len=100) -> 0, wrote 100 bytes @0x0: 9b 6f` (30 more
+/// bytes) ` ... (68 bytes elided, blake3 ` (16 hex digits) `)`.
 impl fmt::Display for HostCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names = param_names(&self.name);
@@ -199,13 +226,23 @@ impl fmt::Display for HostCall {
         }
         for write in &self.writes {
             match write {
-                Write::Bytes { offset, bytes } => {
-                    write!(f, ", wrote {} bytes @{offset:#x}:", bytes.len())?;
-                    for b in bytes.iter().take(16) {
+                Write::Bytes {
+                    offset,
+                    len,
+                    prefix,
+                    blake3,
+                } => {
+                    write!(f, ", wrote {len} bytes @{offset:#x}:")?;
+                    for b in prefix {
                         write!(f, " {b:02x}")?;
                     }
-                    if bytes.len() > 16 {
-                        f.write_str(" ...")?;
+                    if write.elided() > 0 {
+                        let elided = write.elided();
+                        write!(
+                            f,
+                            " ... ({elided} bytes elided, blake3 {})",
+                            hex(&blake3[..8])
+                        )?;
                     }
                 }
                 Write::MemoryDigest(d) => write!(f, ", memory now {}", hex(&d[..8]))?,
@@ -283,13 +320,6 @@ impl Trace {
         }
     }
 
-    /// Records one call.
-    pub fn record(&mut self, call: HostCall) {
-        self.record_parts(&call.name, &call.args, call.result.as_returned(), |emit| {
-            call.write_refs().for_each(emit)
-        });
-    }
-
     /// Records one call from borrowed parts. `writes` reports each write to
     /// the callback it is given. Allocates nothing unless the call is kept in
     /// full (the first `max_events` calls).
@@ -353,7 +383,8 @@ impl Trace {
         self.calls
     }
 
-    /// The calls kept in full (the first `max_events`).
+    /// The calls kept (the first `max_events`), each write cut to its
+    /// [`KEPT_WRITE_PREFIX`] (see [`Write`]).
     pub fn events(&self) -> &[HostCall] {
         &self.events
     }
@@ -371,17 +402,22 @@ impl Trace {
 /// # Example
 ///
 /// ```
-/// use deterministic_wasi_ctx::trace::{CallResult, HostCall, Recorder};
+/// use deterministic_wasi_ctx::trace::{Recorder, Returned, WriteRef};
 ///
 /// let recorder = Recorder::new(10);
-/// recorder.record(HostCall {
-///     name: "sched_yield".into(),
-///     args: vec![],
-///     result: CallResult::Returned(vec![0]),
-///     writes: vec![],
-/// });
-/// assert_eq!(recorder.trace().calls(), 1);
+/// recorder.record("sched_yield", &[], Returned::Values(&[0]), &[]);
+/// recorder.record(
+///     "random_get",
+///     &[16, 2],
+///     Returned::Values(&[0]),
+///     &[WriteRef::Bytes { offset: 16, bytes: &[0x9b, 0x6f] }],
+/// );
+/// assert_eq!(recorder.trace().calls(), 2);
 /// assert_eq!(recorder.trace().events()[0].to_string(), "sched_yield() -> 0");
+/// assert_eq!(
+///     recorder.trace().events()[1].to_string(),
+///     "random_get(buf=0x10, len=2) -> 0, wrote 2 bytes @0x10: 9b 6f"
+/// );
 /// ```
 #[derive(Clone, Debug)]
 pub struct Recorder(Arc<Mutex<Trace>>);
@@ -392,9 +428,12 @@ impl Recorder {
         Recorder(Arc::new(Mutex::new(Trace::new(max_events))))
     }
 
-    /// Records one call.
-    pub fn record(&self, call: HostCall) {
-        self.trace().record(call);
+    /// Records one call: its name, arguments, result and every byte it
+    /// wrote (see [`Trace::record_parts`]).
+    pub fn record(&self, name: &str, args: &[i64], result: Returned<'_>, writes: &[WriteRef<'_>]) {
+        self.trace().record_parts(name, args, result, |emit| {
+            writes.iter().copied().for_each(emit)
+        });
     }
 
     /// The trace (locked while the guard lives).
@@ -403,6 +442,10 @@ impl Recorder {
     }
 }
 
+#[cfg(all(test, feature = "wasi-common"))]
+mod fuel_tests;
+#[cfg(test)]
+mod kept_tests;
 mod p1;
 pub(crate) use p1::exit_status;
-pub use p1::instantiate_traced;
+pub use p1::{instantiate_traced, max_proxy_instances};

@@ -259,3 +259,157 @@ fn keep_memory_returns_the_final_memory_the_digest_covers() {
             .digest()
     );
 }
+
+/// Every preview1 function the deterministic linker defines (but
+/// `proc_exit` / `proc_raise`), imported three times over and each import
+/// called once with zero arguments: more traced imports than
+/// `engine::MAX_INSTANCES`, so more proxies than the guest's own limit.
+fn many_wasi_imports() -> (Vec<u8>, u64) {
+    use deterministic_wasi_ctx::{DeterminismConfig, engine, p1};
+    let engine = engine::deterministic_engine().unwrap();
+    let mut linker = wasmtime::Linker::new(&engine);
+    p1::add_to_linker_sync(&mut linker, |c| c).unwrap();
+    let mut store = wasmtime::Store::new(&engine, DeterminismConfig::new().build_p1());
+    let definitions: Vec<(String, wasmtime::Func)> = linker
+        .iter(&mut store)
+        .filter(|(module, name, _)| {
+            *module == "wasi_snapshot_preview1" && !name.starts_with("proc_")
+        })
+        .map(|(_, name, def)| (name.to_string(), def.into_func().unwrap()))
+        .collect();
+    let functions: Vec<(String, wasmtime::FuncType)> = definitions
+        .into_iter()
+        .map(|(name, func)| (name, func.ty(&store)))
+        .collect();
+    let wat_type = |t: wasmtime::ValType| if t.is_i64() { "i64" } else { "i32" };
+    let (mut imports, mut calls, mut count) = (String::new(), String::new(), 0u64);
+    for _copy in 0..3 {
+        for (name, ty) in &functions {
+            let params: Vec<&str> = ty.params().map(wat_type).collect();
+            let results: Vec<&str> = ty.results().map(wat_type).collect();
+            imports += &format!(
+                "(import \"wasi_snapshot_preview1\" \"{name}\" (func $f{count} (param {}) (result {})))\n",
+                params.join(" "),
+                results.join(" ")
+            );
+            let args: String = params.iter().map(|t| format!("({t}.const 0)")).collect();
+            calls += &format!(
+                "(call $f{count} {args}) {}\n",
+                "drop ".repeat(results.len())
+            );
+            count += 1;
+        }
+    }
+    let wat = format!(
+        "(module {imports} (memory (export \"memory\") 1) (func (export \"_start\") {calls}))"
+    );
+    (wat::parse_str(&wat).unwrap(), count)
+}
+
+/// Tracing's proxies (one instance per traced import) do not count toward
+/// the guest's instance limit.
+#[test]
+fn a_guest_importing_many_wasi_functions_runs_traced_under_the_default_limits() {
+    let (wasm, imports) = many_wasi_imports();
+    assert!(
+        imports > deterministic_wasi_ctx::engine::MAX_INSTANCES as u64,
+        "{imports}"
+    );
+    let report = audit::audit(&wasm, &everything()).expect("audit");
+    assert_eq!(report.divergence, None);
+    assert_eq!(report.outcome.status, Status::Exited(0));
+    assert_eq!(report.outcome.host_calls, imports);
+}
+
+/// A guest reading 100 bytes of stdin: its `fd_read` writes them, so two
+/// stdins differing only past the kept prefix still differ at call #0.
+#[test]
+fn a_write_differing_past_the_kept_prefix_is_a_call_difference() {
+    use deterministic_wasi_ctx::trace::KEPT_WRITE_PREFIX;
+    let wasm = wat::parse_str(
+        r#"(module
+            (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "\10\00\00\00\64\00\00\00")
+            (func (export "_start") (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
+    )
+    .unwrap();
+    let run = |last: char| {
+        let mut stdin = "a".repeat(99);
+        stdin.push(last);
+        let mut config = AuditConfig::default();
+        config.spec.config = config.spec.config.clone().stdin(stdin);
+        audit::audit(&wasm, &config).expect("audit").runs[0]
+            .1
+            .clone()
+    };
+    let (a, b) = (run('a'), run('b'));
+    let elided = format!("({} bytes elided", 100 - KEPT_WRITE_PREFIX);
+    match audit::first_difference(&a, &b, None) {
+        Some(Difference::Call {
+            index: 0,
+            expected: Some(expected),
+            actual: Some(actual),
+        }) => {
+            assert!(expected.contains(&elided), "{expected}");
+            assert_ne!(expected, actual);
+        }
+        other => panic!("expected call #0 to differ, got {other:?}"),
+    }
+}
+
+/// Twenty 16 MiB `random_get`s: the audit's kept calls hold each write's
+/// prefix, not its 16 MiB.
+#[test]
+fn kept_calls_of_large_writes_hold_only_a_prefix() {
+    use deterministic_wasi_ctx::trace::{KEPT_WRITE_PREFIX, Write};
+    let wasm = wat::parse_str(
+        r#"(module
+            (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+            (memory (export "memory") 257)
+            (func (export "_start") (local $i i32)
+                (loop $l
+                    (drop (call $r (i32.const 0) (i32.const 16777216)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br_if $l (i32.lt_u (local.get $i) (i32.const 20))))))"#,
+    )
+    .unwrap();
+    let report = audit::audit(&wasm, &AuditConfig::default()).expect("audit");
+    assert_eq!(report.divergence, None);
+    let events = &report.outcome.events;
+    assert_eq!(events.len(), 20);
+    for event in events {
+        let [Write::Bytes { len, prefix, .. }] = &event.writes[..] else {
+            panic!("{event}")
+        };
+        assert_eq!((*len, prefix.capacity()), (16 << 20, KEPT_WRITE_PREFIX));
+    }
+    // Draws differ from call to call beyond the prefix too.
+    assert_ne!(events[0], events[1]);
+}
+
+/// Two memories of 3000 pages each would take 375 MiB: the second growth is
+/// refused (-1) by the Store's 256 MiB total cap, identically in every run,
+/// backend and strategy.
+#[test]
+fn several_memories_stop_at_the_total_cap_in_every_run() {
+    let wasm = wat::parse_str(
+        r#"(module
+            (memory $a (export "memory") 1) (memory $b 1)
+            (global $first (export "first") (mut i32) (i32.const 0))
+            (global $second (export "second") (mut i32) (i32.const 0))
+            (func (export "_start")
+                (global.set $first (memory.grow $a (i32.const 3000)))
+                (global.set $second (memory.grow $b (i32.const 3000)))))"#,
+    )
+    .unwrap();
+    let report = audit::audit(&wasm, &everything()).expect("audit");
+    assert_eq!(report.divergence, None);
+    assert_eq!(
+        report.outcome.globals,
+        [
+            ("first".to_string(), "i32:1".to_string()),
+            ("second".to_string(), "i32:-1".to_string())
+        ]
+    );
+}

@@ -6,13 +6,14 @@
 use crate::{ContextInput, Flavor};
 use arbitrary::Unstructured;
 use deterministic_wasi_ctx::audit::Strategy;
+use deterministic_wasi_ctx::engine::DeterministicLimits;
 use std::sync::OnceLock;
-use wasmtime::{Linker, Module, Store, StoreLimits};
+use wasmtime::{Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 struct Host {
     wasi: WasiP1Ctx,
-    limits: StoreLimits,
+    limits: DeterministicLimits,
 }
 
 fn linker() -> &'static Linker<Host> {

@@ -8,7 +8,7 @@ use crate::trace::{self, Recorder};
 use crate::{DeterminismConfig, engine};
 use std::sync::Arc;
 use wasmtime::component::{Component, Linker as ComponentLinker, ResourceTable};
-use wasmtime::{Engine, Linker, Module, Store, StoreLimits, Val};
+use wasmtime::{Engine, Linker, Module, Store, Val};
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtxView, WasiView};
@@ -146,7 +146,7 @@ impl Compiled {
 
 struct Host<C> {
     ctx: C,
-    limits: StoreLimits,
+    limits: engine::DeterministicLimits,
 }
 
 fn link_p1(linker: &mut Linker<Host<DeterministicP1Ctx>>) -> wasmtime::Result<()> {
@@ -200,12 +200,15 @@ fn component_linker_for<T: 'static>(
     })
 }
 
-fn store<C: 'static>(engine: &Engine, ctx: C, fuel: u64) -> Store<Host<C>> {
+/// A Store with the deterministic limits, plus `proxies` instances for
+/// tracing's proxies ([`trace::max_proxy_instances`]) so that they leave the
+/// guest its full [`engine::MAX_INSTANCES`].
+fn store<C: 'static>(engine: &Engine, ctx: C, fuel: u64, proxies: usize) -> Store<Host<C>> {
     let mut store = Store::new(
         engine,
         Host {
             ctx,
-            limits: engine::store_limits(),
+            limits: engine::store_limits().with_extra_instances(proxies),
         },
     );
     store.limiter(|h| &mut h.limits);
@@ -232,7 +235,8 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
             .stderr(stderr.clone())
             .build_p1();
         let linker = linker_for(engine, link_stock_p1);
-        let mut store = store(engine, ctx, spec.fuel);
+        let proxies = trace::max_proxy_instances(module);
+        let mut store = store(engine, ctx, spec.fuel, proxies);
         let out = linker.and_then(|linker| start(&linker, &mut store, module, &recorder));
         return finish(
             out,
@@ -277,7 +281,7 @@ fn run_linked<C: Send + 'static>(
     output: &crate::CapturedOutput,
 ) -> Outcome {
     let linker = linker_for(engine, link);
-    let mut store = store(engine, ctx, spec.fuel);
+    let mut store = store(engine, ctx, spec.fuel, trace::max_proxy_instances(module));
     let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder));
     finish(
         out,
@@ -410,6 +414,7 @@ fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outc
                 table: ResourceTable::new(),
             },
             spec.fuel,
+            0,
         );
         let result = linker.and_then(|linker| call_run(&linker, &mut store, component));
         return finish_component(
@@ -428,7 +433,7 @@ fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outc
         .build_p2_traced(&recorder);
     let output = ctx.output().clone();
     let linker = component_linker_for(engine, link_p2);
-    let mut store = store(engine, ctx, spec.fuel);
+    let mut store = store(engine, ctx, spec.fuel, 0);
     let result = linker.and_then(|linker| call_run(&linker, &mut store, component));
     finish_component(
         result,

@@ -12,6 +12,15 @@ const WASI_MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
 /// to a preview1 / preview0 function in `recorder` (see the
 /// [module docs](super)). Other imports are passed through untraced.
 ///
+/// Each traced import instantiates a small *proxy* module in `store` on its
+/// first call (see `proxy_for` in this file): up to
+/// [`max_proxy_instances`]`(module)` instances on top of the guest's own.
+/// They count toward the Store's instance limit, so raise it by that much
+/// (as the audit does with
+/// [`DeterministicLimits::with_extra_instances`](crate::engine::DeterministicLimits::with_extra_instances)),
+/// or a guest importing many WASI functions fails where an untraced run
+/// does not. The proxies define no memories or tables.
+///
 /// # Errors
 ///
 /// If an import has no definition in `linker` (the error names it), or
@@ -67,6 +76,30 @@ pub fn instantiate_traced<T: 'static>(
     Instance::new(store, module, &imports)
 }
 
+/// The most proxy instances [`instantiate_traced`] creates for `module` in
+/// one Store: one per function imported from a traced module
+/// (`wasi_snapshot_preview1`, `wasi_unstable`), each on its first call.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::{engine, trace};
+///
+/// let engine = engine::deterministic_engine()?;
+/// let module = wasmtime::Module::new(&engine, r#"(module
+///     (import "wasi_snapshot_preview1" "sched_yield" (func (result i32)))
+///     (import "wasi_unstable" "sched_yield" (func (result i32)))
+///     (import "env" "f" (func)))"#)?;
+/// assert_eq!(trace::max_proxy_instances(&module), 2);
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn max_proxy_instances(module: &Module) -> usize {
+    module
+        .imports()
+        .filter(|i| WASI_MODULES.contains(&i.module()) && i.ty().func().is_some())
+        .count()
+}
+
 /// The most parameters a traced function may have (preview1's largest,
 /// `path_open`, has 9).
 const MAX_PARAMS: usize = 16;
@@ -112,14 +145,13 @@ fn wrap<T: 'static>(store: &mut Store<T>, inner: Func, name: &str, recorder: Rec
             args[i] = raw_int(unsafe { space[i].assume_init_ref() }, t);
         }
         let args = &args[..params.len()];
-        // SAFETY: `space` holds the parameters of `ty`, which is also the
-        // callee's type, and has room for its results.
-        let outcome = unsafe {
-            callee.call_unchecked(
-                &mut caller,
-                space as *mut [MaybeUninit<ValRaw>] as *mut [ValRaw],
-            )
-        };
+        let outcome = without_fuel(&mut caller, |caller| {
+            // SAFETY: `space` holds the parameters of `ty`, which is also the
+            // callee's type, and has room for its results.
+            unsafe {
+                callee.call_unchecked(caller, space as *mut [MaybeUninit<ValRaw>] as *mut [ValRaw])
+            }
+        });
         let mut values = [0i64; 4];
         let result = match &outcome {
             Ok(()) => {
@@ -153,6 +185,38 @@ fn wrap<T: 'static>(store: &mut Store<T>, inner: Func, name: &str, recorder: Rec
     // SAFETY: `host` reads exactly the parameters of `ty` (all integers, as
     // checked above) and leaves the callee's results, of the same type, in place.
     unsafe { Func::new_unchecked(&mut *store, func_ty, host) }
+}
+
+/// Fuel the proxy is given for one call: far more than its few
+/// instructions burn, so its function-entry fuel check never traps.
+const PROXY_FUEL: u64 = 1 << 40;
+
+/// Runs `call` (the proxy) with [`PROXY_FUEL`], then puts back exactly the
+/// fuel the guest had before it, whether `call` returned or trapped, so a
+/// traced run consumes and runs out of fuel where an untraced one does.
+///
+/// The traced functions are host functions, which burn no fuel themselves,
+/// so without the proxy the call would leave the guest's fuel unchanged:
+///
+/// - Guest has fuel left: restored to the same amount.
+/// - Guest overspent within straight-line code since its last fuel check
+///   (wasmtime checks at function entries and loop headers, and traps when
+///   its negative counter is `>= 0`): `get_fuel` saturates at 0, and
+///   restoring 0 sets the counter to 0, so the guest's next check traps
+///   exactly where the untraced run's (counter > 0) does. The amount
+///   overspent is not observable either way: `get_fuel` reads 0 in both.
+/// - Fuel not enabled on the engine: `get_fuel` errors and `call` runs as is.
+fn without_fuel<T, R>(
+    caller: &mut Caller<'_, T>,
+    call: impl FnOnce(&mut Caller<'_, T>) -> wasmtime::Result<R>,
+) -> wasmtime::Result<R> {
+    let Ok(saved) = caller.get_fuel() else {
+        return call(caller);
+    };
+    caller.set_fuel(PROXY_FUEL)?;
+    let outcome = call(caller);
+    caller.set_fuel(saved)?;
+    outcome
 }
 
 /// The function to call in place of `inner` so that it sees the guest's

@@ -6,7 +6,7 @@ use deterministic_wasi_ctx::p2::DeterministicP2Ctx;
 use deterministic_wasi_ctx::{DeterminismConfig, engine};
 use std::sync::OnceLock;
 use wasmtime::component::{Component, Linker as ComponentLinker};
-use wasmtime::{Engine, Linker, Module, Store, StoreLimits};
+use wasmtime::{Engine, Linker, Module, Store};
 use wasmtime_wasi::{WasiCtxView, WasiView};
 
 pub const FUEL: u64 = 20_000_000_000;
@@ -58,7 +58,7 @@ pub fn component(path: &str) -> Component {
 
 struct Host<C> {
     ctx: C,
-    limits: StoreLimits,
+    limits: engine::DeterministicLimits,
 }
 
 fn store<C>(ctx: C) -> Store<Host<C>> {
