@@ -1,7 +1,12 @@
 //! `baseline`: the same wasm-smith modules as `p1_smith`, compiled and run
 //! once in a *stock* wasmtime-wasi preview1 Store on an engine with the same
 //! (deterministic) configuration. Only for throughput comparison: it checks
-//! nothing beyond "the host does not panic".
+//! nothing beyond "the host does not panic", so it is not shipped as a
+//! fuzzer (`fuzz/oss-fuzz/build.sh` leaves it out). Its `poll_oneoff` and
+//! `sched_yield` are the crate's virtual-time ones
+//! ([`sched::add_scheduling_to_linker`](deterministic_wasi_ctx::sched::add_scheduling_to_linker)):
+//! stock wasmtime-wasi would sleep on the host for as long as a generated
+//! timeout says.
 
 use crate::{ContextInput, Flavor};
 use arbitrary::Unstructured;
@@ -13,6 +18,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 
 struct Host {
     wasi: WasiP1Ctx,
+    clock: deterministic_wasi_ctx::VirtualClock,
     limits: DeterministicLimits,
 }
 
@@ -22,6 +28,10 @@ fn linker() -> &'static Linker<Host> {
         let mut linker = Linker::new(crate::shared_engine(Strategy::Cranelift));
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h: &mut Host| &mut h.wasi)
             .expect("link stock p1");
+        deterministic_wasi_ctx::sched::add_scheduling_to_linker(&mut linker, |h: &mut Host| {
+            &h.clock
+        })
+        .expect("link virtual-time scheduling");
         linker
     })
 }
@@ -39,6 +49,7 @@ pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
         engine,
         Host {
             wasi,
+            clock: deterministic_wasi_ctx::DeterminismConfig::new().virtual_clock(),
             limits: deterministic_wasi_ctx::engine::store_limits(),
         },
     );

@@ -324,8 +324,15 @@ pub static WITH_HOST_CALLS: AtomicU64 = AtomicU64::new(0);
 /// Host calls made by all executions, per process (see [`EXECUTIONS`]).
 pub static HOST_CALLS: AtomicU64 = AtomicU64::new(0);
 
+thread_local! {
+    /// The host calls of this thread's last recorded execution (corpus
+    /// replay reads it: see [`replay_corpus`]).
+    static LAST_HOST_CALLS: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
 /// Counts one execution.
 pub fn record(host_calls: u64) {
+    LAST_HOST_CALLS.with(|last| last.set(Some(host_calls)));
     let n = EXECUTIONS.fetch_add(1, Ordering::Relaxed) + 1;
     let with = WITH_HOST_CALLS.fetch_add(u64::from(host_calls > 0), Ordering::Relaxed)
         + u64::from(host_calls > 0);
@@ -483,27 +490,74 @@ pub fn test_n_times(
         .count()
 }
 
-/// Feeds every file of `corpus/<name>/` to `target`; returns how many files
-/// there were.
+/// Feeds every file of `corpus/<name>/` to `target` and checks what each
+/// did against `corpus/<name>.manifest`: one line per file, `NAME ran N`
+/// (decoded and made N host calls, `-` if the target records none) or
+/// `NAME rejected` (ran out of bytes). A committed input that no longer
+/// decodes, or no longer reaches the host calls it was saved for (a
+/// generator change moved it elsewhere), fails the replay instead of passing
+/// silently. Set `DWC_BLESS_CORPUS=1` to rewrite the manifest after a
+/// deliberate change (and review its diff). Returns how many files there
+/// were.
 pub fn replay_corpus(
     name: &str,
     target: impl Fn(&mut Unstructured) -> arbitrary::Result<()>,
 ) -> usize {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../corpus")
-        .join(name);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+    let dir = root.join(name);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.is_file())
         .collect();
     files.sort();
+    let mut seen = String::new();
     for file in &files {
         let data = std::fs::read(file).expect("read corpus file");
         eprintln!("replaying {}", file.display());
-        let _ = target(&mut Unstructured::new(&data));
+        LAST_HOST_CALLS.with(|last| last.set(None));
+        let result = target(&mut Unstructured::new(&data));
+        let calls = LAST_HOST_CALLS.with(|last| last.get());
+        let file_name = file.file_name().expect("file name").to_string_lossy();
+        let what = match (result, calls) {
+            (Err(_), _) => "rejected".to_string(),
+            (Ok(()), Some(calls)) => format!("ran {calls}"),
+            (Ok(()), None) => "ran -".to_string(),
+        };
+        seen.push_str(&format!("{file_name} {what}\n"));
+    }
+    let manifest = root.join(format!("{name}.manifest"));
+    if std::env::var_os("DWC_BLESS_CORPUS").is_some() {
+        std::fs::write(&manifest, &seen).expect("write manifest");
+    } else {
+        let expected = std::fs::read_to_string(&manifest).unwrap_or_else(|e| {
+            panic!("{}: {e} (DWC_BLESS_CORPUS=1 writes it)", manifest.display())
+        });
+        if let Err(why) = compare_manifest(&expected, &seen) {
+            panic!(
+                "corpus/{name} is stale: {why} (a generator change? DWC_BLESS_CORPUS=1 rewrites {} after review)",
+                manifest.display()
+            );
+        }
     }
     files.len()
+}
+
+/// Compares a corpus manifest with what a replay saw (see
+/// [`replay_corpus`]).
+///
+/// # Errors
+///
+/// The first line that differs, or a different number of files.
+pub fn compare_manifest(expected: &str, seen: &str) -> Result<(), String> {
+    if let Some((want, got)) = expected.lines().zip(seen.lines()).find(|(a, b)| a != b) {
+        return Err(format!("expected `{want}`, got `{got}`"));
+    }
+    let (want, got) = (expected.lines().count(), seen.lines().count());
+    if want != got {
+        return Err(format!("{want} files in the manifest, {got} in the corpus"));
+    }
+    Ok(())
 }
 
 /// Engines shared by the runs of one process, per strategy.

@@ -186,3 +186,14 @@ fn p1_script_model_rejects_a_changed_result() {
     let error = p1_script::check_results(&input, &ops, &earlier).expect_err("a moved clock");
     assert!(error.contains("op #1"), "{error}");
 }
+
+/// A replay fails when an input no longer reaches what it was saved for,
+/// no longer decodes, or the corpus gained or lost a file.
+#[test]
+fn a_stale_corpus_fails_its_replay() {
+    let manifest = "a ran 3\nb ran 0\nc rejected\n";
+    assert!(compare_manifest(manifest, manifest).is_ok());
+    assert!(compare_manifest(manifest, "a ran 2\nb ran 0\nc rejected\n").is_err());
+    assert!(compare_manifest(manifest, "a ran 3\nb rejected\nc rejected\n").is_err());
+    assert!(compare_manifest(manifest, "a ran 3\nb ran 0\n").is_err());
+}
