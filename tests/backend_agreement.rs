@@ -240,3 +240,35 @@ fn a_stock_setup_differs_on_every_case() {
         );
     }
 }
+
+/// With output capture off, stdout is discarded but accepts every byte, as
+/// stock wasmtime-wasi's default sink does: `nwritten` is the same on both
+/// backends and on stock.
+#[test]
+fn discarded_output_reports_the_same_nwritten_everywhere() {
+    let wasm = module(
+        r#"(import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))"#,
+        r#"(i32.store (i32.const 60000)
+             (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 100)))"#,
+    );
+    let engine = Strategy::Cranelift.engine().expect("engine");
+    let nwritten = |memory: &[u8]| u32::from_le_bytes(memory[100..104].try_into().unwrap());
+
+    let mut p1_linker = Linker::new(&engine);
+    deterministic_wasi_ctx::p1::add_to_linker_sync(&mut p1_linker, |t| t).expect("links");
+    let (status, memory) = run_start(&p1_linker, DeterminismConfig::new().build_p1(), &wasm);
+    assert_eq!((status.as_str(), nwritten(&memory)), ("exit 0", 5));
+
+    let mut common_linker = Linker::new(&engine);
+    deterministic_wasi_ctx::common::add_to_linker_sync(&mut common_linker, |t| t).expect("links");
+    let ctx = DeterminismConfig::new().build_wasi_common();
+    assert_eq!(
+        run_start(&common_linker, ctx, &wasm),
+        (status.clone(), memory.clone())
+    );
+
+    let mut stock_linker = Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut stock_linker, |t| t).expect("links");
+    let stock = wasmtime_wasi::WasiCtxBuilder::new().build_p1();
+    assert_eq!(run_start(&stock_linker, stock, &wasm), (status, memory));
+}
