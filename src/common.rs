@@ -115,14 +115,22 @@ pub fn add_to_linker_sync<T: Send + 'static>(
     get: fn(&mut T) -> &mut DeterministicCommonCtx,
 ) -> wasmtime::Result<()> {
     wasi_common::sync::add_to_linker(linker, move |t| &mut get(t).wasi)?;
-    random::add_random_get_to_linker(linker, move |t| &get(t).secure_random)?;
-    crate::sched::add_scheduling_to_linker(linker, move |t| &get(t).clock)?;
-    crate::fd::add_descriptors_to_linker(
-        linker,
-        move |t| &mut get(t).descriptors,
-        move |t| &get(t).clock,
-    )?;
-    crate::environ::add_environ_to_linker(linker, move |t| &get(t).environ)
+    crate::served::add_served_to_linker(linker, get)
+}
+
+impl crate::served::ServedParts for DeterministicCommonCtx {
+    fn clock(&self) -> &VirtualClock {
+        &self.clock
+    }
+    fn secure_random(&self) -> &SharedStream {
+        &self.secure_random
+    }
+    fn descriptors_mut(&mut self) -> &mut Descriptors {
+        &mut self.descriptors
+    }
+    fn environ(&self) -> &Environ {
+        &self.environ
+    }
 }
 
 /// A wasi-common context with the default [`DeterminismConfig`]: the original

@@ -59,6 +59,7 @@ pub mod p2;
 pub mod random;
 pub mod sched;
 pub mod script;
+pub mod served;
 mod stdio;
 pub mod trace;
 

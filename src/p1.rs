@@ -103,7 +103,8 @@ impl DeterminismConfig {
 /// `random_get` override ([`random::add_random_get_to_linker`]), the
 /// virtual-time `sched_yield` and `poll_oneoff`, and every call on a
 /// descriptor ([`fd::add_descriptors_to_linker`](crate::fd::add_descriptors_to_linker)),
-/// so the guest sees the same answers as on the wasi-common backend.
+/// so the guest sees the same answers as on the wasi-common backend
+/// ([`served`](crate::served)).
 ///
 /// # Errors
 ///
@@ -124,12 +125,20 @@ pub fn add_to_linker_sync<T: Send + 'static>(
 ) -> wasmtime::Result<()> {
     wasmtime_wasi::p1::add_to_linker_sync(linker, move |t| &mut get(t).wasi)?;
     wasmtime_wasi::p0::add_to_linker_sync(linker, move |t| &mut get(t).wasi)?;
-    random::add_random_get_to_linker(linker, move |t| &get(t).secure_random)?;
-    crate::sched::add_scheduling_to_linker(linker, move |t| &get(t).clock)?;
-    crate::fd::add_descriptors_to_linker(
-        linker,
-        move |t| &mut get(t).descriptors,
-        move |t| &get(t).clock,
-    )?;
-    crate::environ::add_environ_to_linker(linker, move |t| &get(t).environ)
+    crate::served::add_served_to_linker(linker, get)
+}
+
+impl crate::served::ServedParts for DeterministicP1Ctx {
+    fn clock(&self) -> &VirtualClock {
+        &self.clock
+    }
+    fn secure_random(&self) -> &SharedStream {
+        &self.secure_random
+    }
+    fn descriptors_mut(&mut self) -> &mut Descriptors {
+        &mut self.descriptors
+    }
+    fn environ(&self) -> &Environ {
+        &self.environ
+    }
 }

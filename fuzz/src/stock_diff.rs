@@ -24,69 +24,29 @@ use deterministic_wasi_ctx::audit::{
 use std::sync::OnceLock;
 use wasmtime::Engine;
 
-/// The functions exercised and their core parameter types (`i` = i32,
-/// `I` = i64): everything the crate serves for preview1 except clocks,
-/// randomness and scheduling (stock's answers there are nondeterministic).
-pub const SERVED: &[(&str, &str)] = &[
-    ("args_get", "ii"),
-    ("args_sizes_get", "ii"),
-    ("environ_get", "ii"),
-    ("environ_sizes_get", "ii"),
-    ("fd_advise", "iIIi"),
-    ("fd_allocate", "iII"),
-    ("fd_close", "i"),
-    ("fd_datasync", "i"),
-    ("fd_fdstat_get", "ii"),
-    ("fd_fdstat_set_flags", "ii"),
-    ("fd_fdstat_set_rights", "iII"),
-    ("fd_filestat_get", "ii"),
-    ("fd_filestat_set_size", "iI"),
-    ("fd_filestat_set_times", "iIIi"),
-    ("fd_pread", "iiiIi"),
-    ("fd_prestat_get", "ii"),
-    ("fd_prestat_dir_name", "iii"),
-    ("fd_pwrite", "iiiIi"),
-    ("fd_read", "iiii"),
-    ("fd_readdir", "iiiIi"),
-    ("fd_renumber", "ii"),
-    ("fd_seek", "iIii"),
-    ("fd_sync", "i"),
-    ("fd_tell", "ii"),
-    ("fd_write", "iiii"),
-    ("path_create_directory", "iii"),
-    ("path_filestat_get", "iiiii"),
-    ("path_filestat_set_times", "iiiiIIi"),
-    ("path_link", "iiiiiii"),
-    ("path_open", "iiiiiIIii"),
-    ("path_readlink", "iiiiii"),
-    ("path_remove_directory", "iii"),
-    ("path_rename", "iiiiii"),
-    ("path_symlink", "iiiii"),
-    ("path_unlink_file", "iii"),
-    ("proc_raise", "i"),
-    ("sock_accept", "iii"),
-    ("sock_recv", "iiiiii"),
-    ("sock_send", "iiiii"),
-    ("sock_shutdown", "ii"),
+/// The preview1 functions whose stock answers are not deterministic (the
+/// host's clocks and entropy; a real sleep): calls to them are compared
+/// across the crate's backends only. Every other function of
+/// [`P1_FUNCTIONS`](crate::P1_FUNCTIONS) is one the crate serves with stock
+/// wasmtime-wasi's rules (descriptors, arguments, environment,
+/// `proc_raise`), compared with stock too.
+pub const VIRTUAL: &[&str] = &[
+    "clock_res_get",
+    "clock_time_get",
+    "random_get",
+    "poll_oneoff",
+    "sched_yield",
+    "proc_exit",
 ];
 
-/// The functions compared across backends only (stock's answers depend on
-/// the host's clocks and entropy, or it really sleeps).
-pub const VIRTUAL: &[(&str, &str)] = &[
-    ("clock_res_get", "ii"),
-    ("clock_time_get", "iIi"),
-    ("random_get", "ii"),
-    ("poll_oneoff", "iiii"),
-    ("sched_yield", ""),
-    ("proc_exit", "i"),
-];
-
-/// Function `index` of [`SERVED`] followed by [`VIRTUAL`].
+/// Function `index` of [`P1_FUNCTIONS`](crate::P1_FUNCTIONS).
 fn function(index: usize) -> (&'static str, &'static str) {
-    SERVED
-        .get(index)
-        .copied()
-        .unwrap_or_else(|| VIRTUAL[index - SERVED.len()])
+    crate::P1_FUNCTIONS[index]
+}
+
+/// Whether stock wasmtime-wasi answers function `index` deterministically.
+fn comparable_with_stock(index: usize) -> bool {
+    !VIRTUAL.contains(&function(index).0)
 }
 
 /// Memory is one page; these i32 values hit its edges and beyond.
@@ -139,11 +99,11 @@ const DATA: &str = concat!(
     r#"\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"#,
 );
 
-/// One generated call: function index into [`SERVED`], preview0 or not, and
+/// One generated call: function index into [`P1_FUNCTIONS`](crate::P1_FUNCTIONS), preview0 or not, and
 /// its arguments (as i64; i32 parameters take the low bits).
 #[derive(Clone, Debug)]
 pub struct Call {
-    /// Index into [`SERVED`] followed by [`VIRTUAL`].
+    /// Index into [`P1_FUNCTIONS`](crate::P1_FUNCTIONS).
     pub function: usize,
     /// Import from `wasi_unstable` instead of `wasi_snapshot_preview1`.
     pub preview0: bool,
@@ -189,11 +149,12 @@ fn text(u: &mut Unstructured) -> arbitrary::Result<String> {
 pub fn input(u: &mut Unstructured) -> arbitrary::Result<Input> {
     let mut calls = Vec::new();
     for _ in 0..u.int_in_range(1u8..=8)? {
-        let function = if u.ratio(1u8, 4)? {
-            SERVED.len() + u.choose_index(VIRTUAL.len())?
-        } else {
-            u.choose_index(SERVED.len())?
-        };
+        // Three calls in four to functions comparable with stock.
+        let want_comparable = !u.ratio(1u8, 4)?;
+        let candidates: Vec<usize> = (0..crate::P1_FUNCTIONS.len())
+            .filter(|&i| comparable_with_stock(i) == want_comparable)
+            .collect();
+        let function = *u.choose(&candidates)?;
         let params = self::function(function).1;
         let args = params
             .chars()
@@ -341,7 +302,10 @@ pub fn check(input: &Input) {
     let common = compiled.run(engine, Backend::WasiCommon, &spec(false));
     crate::record(ours.host_calls);
     // Stock is run only where it is deterministic (and never sleeps).
-    let comparable = input.calls.iter().all(|c| c.function < SERVED.len());
+    let comparable = input
+        .calls
+        .iter()
+        .all(|c| comparable_with_stock(c.function));
     let stock = comparable.then(|| compiled.run(engine, Backend::WasmtimeWasi, &spec(true)));
     if let Some(stock) = stock
         && against_stock(&ours) != against_stock(&stock)
