@@ -9,7 +9,8 @@
 //! what a user observes — status, stdout, stderr — because their stdio
 //! `fdstat` rights differ by design and guests keep those in memory.
 //! Poisoned runs (stack overflow, host resource exhaustion) are reported, not
-//! compared.
+//! compared: an audit with no divergence but a poisoned run has the verdict
+//! [`Verdict::Poisoned`], not [`Verdict::Deterministic`].
 //!
 //! # Example
 //!
@@ -22,15 +23,18 @@
 //!     (func (export "_start") (drop (call $r (i32.const 0) (i32.const 8)))))"#)?;
 //! let report = audit::audit(&wasm, &AuditConfig::default())?;
 //! assert!(report.divergence.is_none());
+//! assert_eq!(report.verdict(), audit::Verdict::Deterministic);
 //! assert_eq!(report.outcome.host_calls, 1);
 //! # Ok::<(), wasmtime::Error>(())
 //! ```
 
 mod outcome;
 mod run;
+mod verdict;
 
 pub use outcome::{Difference, Fingerprint, Outcome, Status, first_difference, hex};
 pub use run::{Backend, Compiled, RunSpec, Strategy};
+pub use verdict::Verdict;
 
 use crate::DeterminismConfig;
 use std::fmt;
@@ -140,8 +144,8 @@ impl Report {
                 .runs
                 .iter()
                 .find(|(l, _)| l.backend == label.backend && l.strategy == label.strategy)
-            && !is_poisoned(expected)
-            && !is_poisoned(&fingerprint)
+            && !expected.is_poisoned()
+            && !fingerprint.is_poisoned()
             && let Some(difference) = first_difference(expected, &fingerprint, None)
         {
             self.divergence = Some(Divergence {
@@ -152,10 +156,6 @@ impl Report {
         }
         self.runs.push((label, fingerprint));
     }
-}
-
-fn is_poisoned(fingerprint: &Fingerprint) -> bool {
-    fingerprint.status().starts_with("poisoned")
 }
 
 /// Fields compared across backends.
@@ -237,7 +237,7 @@ fn compare_with_earlier(
             (l, f, Some(&OBSERVABLE[..]))
         }
     };
-    if is_poisoned(expected) || is_poisoned(fingerprint) {
+    if expected.is_poisoned() || fingerprint.is_poisoned() {
         return None;
     }
     first_difference(expected, fingerprint, only).map(|difference| Divergence {
