@@ -70,6 +70,43 @@ impl Default for AuditConfig {
     }
 }
 
+impl AuditConfig {
+    /// Checks that there is something to run: at least one backend and one
+    /// strategy (the fields are public, so a caller can empty them).
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::audit::AuditConfig;
+    ///
+    /// assert!(AuditConfig::default().check().is_ok());
+    /// let none = AuditConfig { strategies: vec![], ..AuditConfig::default() };
+    /// assert!(none.check().unwrap_err().to_string().contains("no execution strategy"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// If `backends` or `strategies` is empty.
+    pub fn check(&self) -> wasmtime::Result<()> {
+        if self.backends.is_empty() {
+            wasmtime::bail!("the audit configuration has no backend: give at least one");
+        }
+        if self.strategies.is_empty() {
+            wasmtime::bail!("the audit configuration has no execution strategy: give at least one");
+        }
+        Ok(())
+    }
+
+    /// The first backend and the first strategy: what a single run uses
+    /// (`trace`, a child process).
+    ///
+    /// # Errors
+    ///
+    /// As [`AuditConfig::check`].
+    pub fn first_backend_and_strategy(&self) -> wasmtime::Result<(Backend, Strategy)> {
+        self.check()?;
+        Ok((self.backends[0], self.strategies[0]))
+    }
+}
+
 /// Which run a result came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunLabel {
@@ -132,6 +169,10 @@ pub struct Report {
 
 impl Report {
     /// The reference digest.
+    ///
+    /// # Panics
+    ///
+    /// If `runs` is empty (never for a report [`audit`] returns).
     pub fn digest(&self) -> [u8; 32] {
         self.runs[0].1.digest
     }
@@ -166,10 +207,12 @@ const OBSERVABLE: [&str; 3] = ["status", "stdout", "stderr"];
 ///
 /// # Errors
 ///
-/// If the program does not compile, imports something the context does not
+/// If `config` has no backend or no strategy ([`AuditConfig::check`]), the
+/// program does not compile, imports something the context does not
 /// provide, or an engine cannot be built. Traps and exits are outcomes, not
 /// errors.
 pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
+    config.check()?;
     let runs = config.runs.max(2);
     let is_component = wasmparser::Parser::is_component(wasm);
     let backends: Vec<Backend> = if is_component {
@@ -214,8 +257,11 @@ pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
             }
         }
     }
+    let Some(outcome) = reference else {
+        wasmtime::bail!("the audit made no run");
+    };
     Ok(Report {
-        outcome: reference.expect("at least one strategy and backend run"),
+        outcome,
         runs: all,
         divergence,
     })

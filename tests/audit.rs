@@ -178,6 +178,31 @@ fn a_divergence_beside_a_poisoned_run_is_diverged() {
     assert_eq!(report.verdict(), Verdict::Diverged);
 }
 
+#[test]
+fn empty_backend_or_strategy_lists_are_errors_not_panics() {
+    let bytes = wasm(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/exit_status.wat"));
+    let no_backend = AuditConfig {
+        backends: vec![],
+        ..AuditConfig::default()
+    };
+    let error = audit::audit(&bytes, &no_backend).expect_err("no backend");
+    assert!(format!("{error:#}").contains("no backend"), "{error:#}");
+    let no_strategy = AuditConfig {
+        strategies: vec![],
+        ..AuditConfig::default()
+    };
+    let error = audit::audit(&bytes, &no_strategy).expect_err("no strategy");
+    assert!(
+        format!("{error:#}").contains("no execution strategy"),
+        "{error:#}"
+    );
+    assert!(no_strategy.first_backend_and_strategy().is_err());
+    assert_eq!(
+        AuditConfig::default().first_backend_and_strategy().unwrap(),
+        (Backend::WasmtimeWasi, Strategy::Cranelift)
+    );
+}
+
 /// `random_get` into guest memory that is too small: both backends refuse
 /// it with a host error, worded differently (this crate's `random_get`
 /// override on wasmtime-wasi, wiggle's bounds check on wasi-common). The

@@ -97,8 +97,9 @@ fn run_child(
     options: &Options,
     config: &audit::AuditConfig,
 ) -> Result<(RunLabel, Fingerprint), String> {
-    let backend = config.backends[0];
-    let strategy = config.strategies[0];
+    let (backend, strategy) = config
+        .first_backend_and_strategy()
+        .map_err(|e| format!("{e:#}"))?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
     let mut command = std::process::Command::new(exe);
     command.arg("__child").arg(path);
@@ -157,7 +158,9 @@ fn trace_command(path: &Path, options: &Options) -> ExitStatus {
     let result = options.audit_config().and_then(|mut config| {
         config.spec.max_events = 1_000_000;
         let wasm = files::load(path)?;
-        let (backend, strategy) = (config.backends[0], config.strategies[0]);
+        let (backend, strategy) = config
+            .first_backend_and_strategy()
+            .map_err(|e| format!("{e:#}"))?;
         let engine = strategy.engine().map_err(|e| format!("{e:#}"))?;
         let compiled = Compiled::new(&engine, &wasm).map_err(|e| format!("{e:#}"))?;
         compiled
