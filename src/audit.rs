@@ -10,7 +10,8 @@
 //! answers differ between them (descriptors, arguments and environment,
 //! randomness, scheduling), so a difference between backends is a bug.
 //! Poisoned runs (stack overflow, host resource exhaustion) are reported, not
-//! compared.
+//! compared: an audit with no divergence but a poisoned run has the verdict
+//! [`Verdict::Poisoned`], not [`Verdict::Deterministic`].
 //!
 //! # Example
 //!
@@ -23,15 +24,18 @@
 //!     (func (export "_start") (drop (call $r (i32.const 0) (i32.const 8)))))"#)?;
 //! let report = audit::audit(&wasm, &AuditConfig::default())?;
 //! assert!(report.divergence.is_none());
+//! assert_eq!(report.verdict(), audit::Verdict::Deterministic);
 //! assert_eq!(report.outcome.host_calls, 1);
 //! # Ok::<(), wasmtime::Error>(())
 //! ```
 
 mod outcome;
 mod run;
+mod verdict;
 
 pub use outcome::{Difference, Fingerprint, Outcome, Status, first_difference, hex};
 pub use run::{Backend, Compiled, RunSpec, Strategy};
+pub use verdict::Verdict;
 
 use crate::DeterminismConfig;
 use std::fmt;
@@ -64,6 +68,43 @@ impl Default for AuditConfig {
                 keep_memory: false,
             },
         }
+    }
+}
+
+impl AuditConfig {
+    /// Checks that there is something to run: at least one backend and one
+    /// strategy (the fields are public, so a caller can empty them).
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::audit::AuditConfig;
+    ///
+    /// assert!(AuditConfig::default().check().is_ok());
+    /// let none = AuditConfig { strategies: vec![], ..AuditConfig::default() };
+    /// assert!(none.check().unwrap_err().to_string().contains("no execution strategy"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// If `backends` or `strategies` is empty.
+    pub fn check(&self) -> wasmtime::Result<()> {
+        if self.backends.is_empty() {
+            wasmtime::bail!("the audit configuration has no backend: give at least one");
+        }
+        if self.strategies.is_empty() {
+            wasmtime::bail!("the audit configuration has no execution strategy: give at least one");
+        }
+        Ok(())
+    }
+
+    /// The first backend and the first strategy: what a single run uses
+    /// (`trace`, a child process).
+    ///
+    /// # Errors
+    ///
+    /// As [`AuditConfig::check`].
+    pub fn first_backend_and_strategy(&self) -> wasmtime::Result<(Backend, Strategy)> {
+        self.check()?;
+        Ok((self.backends[0], self.strategies[0]))
     }
 }
 
@@ -129,6 +170,10 @@ pub struct Report {
 
 impl Report {
     /// The reference digest.
+    ///
+    /// # Panics
+    ///
+    /// If `runs` is empty (never for a report [`audit`] returns).
     pub fn digest(&self) -> [u8; 32] {
         self.runs[0].1.digest
     }
@@ -141,8 +186,8 @@ impl Report {
                 .runs
                 .iter()
                 .find(|(l, _)| l.backend == label.backend && l.strategy == label.strategy)
-            && !is_poisoned(expected)
-            && !is_poisoned(&fingerprint)
+            && !expected.is_poisoned()
+            && !fingerprint.is_poisoned()
             && let Some(difference) = first_difference(expected, &fingerprint, None)
         {
             self.divergence = Some(Divergence {
@@ -155,19 +200,17 @@ impl Report {
     }
 }
 
-fn is_poisoned(fingerprint: &Fingerprint) -> bool {
-    fingerprint.status().starts_with("poisoned")
-}
-
 /// Audits `wasm` (a core module or component, binary) as `config` says.
 /// Compiles once per Engine and reuses the compiled program across Stores.
 ///
 /// # Errors
 ///
-/// If the program does not compile, imports something the context does not
+/// If `config` has no backend or no strategy ([`AuditConfig::check`]), the
+/// program does not compile, imports something the context does not
 /// provide, or an engine cannot be built. Traps and exits are outcomes, not
 /// errors.
 pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
+    config.check()?;
     let runs = config.runs.max(2);
     let is_component = wasmparser::Parser::is_component(wasm);
     let backends: Vec<Backend> = if is_component {
@@ -212,8 +255,11 @@ pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
             }
         }
     }
+    let Some(outcome) = reference else {
+        wasmtime::bail!("the audit made no run");
+    };
     Ok(Report {
-        outcome: reference.expect("at least one strategy and backend run"),
+        outcome,
         runs: all,
         divergence,
     })
@@ -234,7 +280,7 @@ fn compare_with_earlier(
             (l, f)
         }
     };
-    if is_poisoned(expected) || is_poisoned(fingerprint) {
+    if expected.is_poisoned() || fingerprint.is_poisoned() {
         return None;
     }
     first_difference(expected, fingerprint, None).map(|difference| Divergence {

@@ -115,6 +115,7 @@ fn json_has_one_object_per_file_and_nothing_else_on_stdout() {
     let random = &objects[0];
     for key in [
         "path",
+        "verdict",
         "deterministic",
         "runs",
         "digest",
@@ -127,6 +128,8 @@ fn json_has_one_object_per_file_and_nothing_else_on_stdout() {
         assert!(random.get(key).is_some(), "missing {key}");
     }
     assert_eq!(random["deterministic"], true);
+    assert_eq!(random["verdict"], "deterministic");
+    assert_eq!(random["poisoned_runs"], 0);
     assert_eq!(
         random["runs"], 13,
         "2 backends x 2 strategies x 3 runs + 1 child"
@@ -138,6 +141,7 @@ fn json_has_one_object_per_file_and_nothing_else_on_stdout() {
         "155, 111 in hex"
     );
     assert_eq!(objects[1]["trap"]["kind"], "OutOfFuel");
+    assert_eq!(objects[1]["trap"]["message"], serde_json::Value::Null);
     assert_eq!(objects[1]["exit_code"], serde_json::Value::Null);
 }
 
@@ -161,18 +165,105 @@ fn trace_prints_one_line_per_call() {
     assert!(lines[6].starts_with("= exit 0, 6 calls, trace "));
 }
 
+/// Everything is deterministic except the corpus's documented poisoned
+/// program, so the run exits 3.
 #[test]
 fn default_audit_covers_corpus_and_test_programs() {
     let out = cli(&["audit", "--runs", "2"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let corpus = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit"))
         .unwrap()
         .count();
     let expected = corpus + 2 * test_programs::PROGRAMS.len();
     assert_eq!(stdout.lines().count(), expected, "{stdout}");
+    let (poisoned, others): (Vec<&str>, Vec<&str>) = stdout
+        .lines()
+        .partition(|l| l.contains("stack_overflow.wat: "));
+    assert_eq!(poisoned.len(), 1, "{stdout}");
+    assert!(poisoned[0].contains(": POISONED "), "{stdout}");
     assert!(
-        stdout.lines().all(|l| l.contains(": DETERMINISTIC ")),
+        others.iter().all(|l| l.contains(": DETERMINISTIC ")),
         "{stdout}"
     );
+}
+
+const STACK_OVERFLOW: &str = "corpus/audit/stack_overflow.wat";
+
+#[test]
+fn a_poisoned_file_is_reported_poisoned_with_exit_3() {
+    let out = cli(&["audit", STACK_OVERFLOW]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with(
+            "corpus/audit/stack_overflow.wat: POISONED run 0 (wasmtime-wasi/cranelift): \
+             poisoned (stack overflow) (3 of 3 runs poisoned, "
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("DETERMINISTIC"), "{stdout}");
+}
+
+#[test]
+fn json_says_poisoned_and_not_deterministic() {
+    let out = cli(&["audit", "--json", STACK_OVERFLOW]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let object: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(object["verdict"], "poisoned");
+    assert_eq!(object["deterministic"], false);
+    assert_eq!(object["poisoned_runs"], 3);
+    assert_eq!(object["poisoned"]["status"], "poisoned (stack overflow)");
+    assert_eq!(object["divergence"], serde_json::Value::Null);
+}
+
+/// Several files exit with the worst status: 2 (errors) > 1 (diverged) > 3
+/// (poisoned) > 0.
+#[test]
+fn exit_status_precedence_is_error_then_diverged_then_poisoned() {
+    let random = "corpus/audit/random_bytes.wat";
+    let code = |args: &[&str]| cli(args).status.code();
+    assert_eq!(code(&["audit", random, STACK_OVERFLOW]), Some(3));
+    assert_eq!(code(&["audit", STACK_OVERFLOW, random]), Some(3));
+    // Stock randomness diverges; the stack still overflows.
+    let stock = ["audit", "--no-determinism"];
+    assert_eq!(
+        code(&[&stock[..], &[STACK_OVERFLOW, random]].concat()),
+        Some(1)
+    );
+    assert_eq!(
+        code(&[&stock[..], &[random, STACK_OVERFLOW]].concat()),
+        Some(1)
+    );
+    assert_eq!(
+        code(&[&stock[..], &[STACK_OVERFLOW, random, "missing.wasm"]].concat()),
+        Some(2)
+    );
+    assert_eq!(code(&["audit", "missing.wasm", STACK_OVERFLOW]), Some(2));
+}
+
+/// A host error's status names no backend-specific wording, and its message
+/// is still shown.
+#[test]
+fn trace_shows_a_host_errors_message() {
+    let dir = std::env::temp_dir().join(format!("dwc-cli-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad_clock = dir.join("bad_clock.wat");
+    std::fs::write(
+        &bad_clock,
+        r#"(module
+            (import "wasi_snapshot_preview1" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "_start") (drop (call $now (i32.const 9) (i64.const 1) (i32.const 0)))))"#,
+    )
+    .unwrap();
+    let out = cli(&["trace", bad_clock.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let last = stdout.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("= trap host error after ") && last.contains(": Invalid enum value"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -47,35 +47,47 @@ impl ScriptInput {
     ///
     /// Both backends trap on a `clock_time_get` / `clock_res_get` whose id
     /// is not a `clockid` (> 3), with different messages (upstream wiggle
-    /// enum decoding, not this crate's code); the script ends there.
-    pub fn expected_end(&self, compiled: &CompiledScript, backend: Backend) -> (Status, usize) {
+    /// enum decoding, not this crate's code); the script ends there. Its
+    /// status is a [`Status::HOST_ERROR`] trap either way; the messages are
+    /// [`ScriptInput::expected_trap_messages`].
+    pub fn expected_end(&self, compiled: &CompiledScript) -> (Status, usize) {
         let ops: Vec<&Op> = compiled.ops().collect();
         if let Some(i) = ops.iter().position(|op| bad_clock_id(op)) {
-            return (
-                Status::Trapped {
-                    kind: bad_enum_trap(backend).to_string(),
-                    after_calls: 0,
-                },
-                i,
-            );
+            return (host_error(), i);
         }
         match ops.last() {
             Some(Op::ProcExit { code }) => (exit_status(*code), ops.len()),
             _ => (Status::Exited(0), ops.len()),
         }
     }
+
+    /// The host error messages the script may end with (see
+    /// [`ScriptInput::expected_end`]): none when it should not trap.
+    pub fn expected_trap_messages(&self, compiled: &CompiledScript) -> &'static [&'static str] {
+        let ops: Vec<&Op> = compiled.ops().collect();
+        if ops.iter().any(|op| bad_clock_id(op)) {
+            return &BAD_CLOCK_ID_MESSAGES;
+        }
+        match ops.last() {
+            Some(Op::ProcExit { code }) if *code >= 126 => &[INVALID_EXIT_MESSAGE],
+            _ => &[],
+        }
+    }
 }
 
-/// The trap message of an out-of-range `clockid` on `backend` (wasi-common
-/// also says "out of range integral type conversion attempted" for some
-/// ids: [`same_end`] accepts both).
-pub fn bad_enum_trap(_backend: Backend) -> &'static str {
-    "Invalid enum value Clockid"
-}
+/// The messages of the trap on an out-of-range `clockid`: wasmtime-wasi
+/// says the first; wasi-common says either, depending on the id.
+pub const BAD_CLOCK_ID_MESSAGES: [&str; 2] = [
+    "Invalid enum value Clockid",
+    "out of range integral type conversion attempted",
+];
+
+/// The message of the trap on `proc_exit` with a status of 126 or above
+/// (both backends).
+pub const INVALID_EXIT_MESSAGE: &str = "exit with invalid exit status outside of [0..126)";
 
 /// Whether `actual` is the end `expected`: the same exit status, or a trap
-/// of the same kind (after however many calls; traps on an invalid clock id
-/// may carry either upstream message).
+/// of the same kind (after however many calls).
 pub fn same_end(actual: &Status, expected: &Status) -> bool {
     let kind = |s: &Status| match s {
         Status::Trapped { kind, .. } => Status::Trapped {
@@ -84,12 +96,15 @@ pub fn same_end(actual: &Status, expected: &Status) -> bool {
         },
         other => other.clone(),
     };
-    let bad_enum = |s: &Status| {
-        matches!(s, Status::Trapped { kind, .. }
-            if kind == "Invalid enum value Clockid"
-                || kind == "out of range integral type conversion attempted")
-    };
-    kind(actual) == kind(expected) || (bad_enum(actual) && bad_enum(expected))
+    kind(actual) == kind(expected)
+}
+
+/// A host-error trap (the number of calls is not predicted).
+fn host_error() -> Status {
+    Status::Trapped {
+        kind: Status::HOST_ERROR.to_string(),
+        after_calls: 0,
+    }
 }
 
 /// A clock call whose id is not a `clockid`.
@@ -98,15 +113,12 @@ pub fn bad_clock_id(op: &Op) -> bool {
 }
 
 /// The status `proc_exit(code)` gives: wasmtime-wasi and wasi-common both
-/// refuse codes of 126 and above with a trap.
+/// refuse codes of 126 and above with a trap ([`INVALID_EXIT_MESSAGE`]).
 fn exit_status(code: u32) -> Status {
     if code < 126 {
         Status::Exited(code as i32)
     } else {
-        Status::Trapped {
-            kind: "exit with invalid exit status outside of [0..126)".to_string(),
-            after_calls: 0,
-        }
+        host_error()
     }
 }
 
@@ -140,15 +152,23 @@ pub fn check(input: &ScriptInput) {
     let run = crate::check_audit("p1_script", &wasm, &config, input).outcome;
     let fail = |what: String| -> ! {
         panic!(
-            "p1_script: {what}\nbackend: {}\ninput: {input:?}\nrun status: {:?}\nmodule:\n{}",
+            "p1_script: {what}\nbackend: {}\ninput: {input:?}\nrun status: {}\nmodule:\n{}",
             input.backend().name(),
-            run.status,
+            run.status_text(),
             compiled.wat()
         )
     };
-    let (expected, ran) = input.expected_end(&compiled, input.backend());
+    let (expected, ran) = input.expected_end(&compiled);
     if !same_end(&run.status, &expected) {
         fail(format!("status {:?}, expected {expected:?}", run.status));
+    }
+    let messages = input.expected_trap_messages(&compiled);
+    if let Some(message) = &run.trap_message
+        && !messages.contains(&message.as_str())
+    {
+        fail(format!(
+            "trap message {message:?}, expected one of {messages:?}"
+        ));
     }
     let Some(memory) = run.memory.as_deref() else {
         fail("the run kept no final memory to decode results from".into())

@@ -8,10 +8,13 @@ use std::fmt;
 pub enum Status {
     /// It returned (status 0) or exited with this status.
     Exited(i32),
-    /// It trapped: the trap's kind (`OutOfFuel`, `UnreachableCodeReached`,
-    /// or a host error's message) and how many host calls came before it.
+    /// It trapped: the trap's kind and how many host calls came before it.
     Trapped {
-        /// The kind, without host-specific backtrace text.
+        /// A wasm trap's [`wasmtime::Trap`] name (`OutOfFuel`,
+        /// `UnreachableCodeReached`, ...), or [`Status::HOST_ERROR`] for an
+        /// error returned by a host function, whatever its message: the two
+        /// preview1 backends word the same error differently. The message is
+        /// kept beside the status ([`Outcome::trap_message`]), for display.
         kind: String,
         /// Host calls made before the trap.
         after_calls: u64,
@@ -23,32 +26,65 @@ pub enum Status {
 }
 
 impl Status {
+    /// The trap kind of every error a host function returns (an
+    /// out-of-bounds guest pointer, an invalid enum value, a bad exit
+    /// status, ...), whichever backend raised it and however it words it.
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::audit::Status;
+    ///
+    /// let error = wasmtime::Error::msg("pointer out of bounds");
+    /// let status = Status::of(Err(error), 2);
+    /// assert_eq!(status.to_string(), "trap host error after 2 calls");
+    /// ```
+    pub const HOST_ERROR: &'static str = "host error";
+
     /// Classifies a run's result; `calls` is the number of host calls made.
+    /// A host error's own message is dropped: [`Status::classify`] keeps it.
     pub fn of(result: wasmtime::Result<()>, calls: u64) -> Status {
+        Status::classify(result, calls).0
+    }
+
+    /// Classifies a run's result like [`Status::of`], and returns with it a
+    /// host error's own message (`None` for anything else: exits, wasm
+    /// traps, poisoned runs).
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::audit::Status;
+    ///
+    /// let error = wasmtime::Error::msg("Invalid enum value Clockid");
+    /// let (status, message) = Status::classify(Err(error), 0);
+    /// assert_eq!(status, Status::Trapped { kind: Status::HOST_ERROR.into(), after_calls: 0 });
+    /// assert_eq!(message.as_deref(), Some("Invalid enum value Clockid"));
+    /// assert_eq!(Status::classify(Ok(()), 3), (Status::Exited(0), None));
+    /// ```
+    pub fn classify(result: wasmtime::Result<()>, calls: u64) -> (Status, Option<String>) {
         let error = match result {
-            Ok(()) => return Status::Exited(0),
+            Ok(()) => return (Status::Exited(0), None),
             Err(error) => error,
         };
         if let Some(status) = crate::trace::exit_status(&error) {
-            return Status::Exited(status);
+            return (Status::Exited(status), None);
         }
         if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
-            return match trap {
+            let status = match trap {
                 wasmtime::Trap::StackOverflow => Status::Poisoned("stack overflow".into()),
                 other => Status::Trapped {
                     kind: format!("{other:?}"),
                     after_calls: calls,
                 },
             };
+            return (status, None);
         }
         let message = error.root_cause().to_string();
         if message.contains("out of memory") || message.contains("resource limit") {
-            return Status::Poisoned(message);
+            return (Status::Poisoned(message), None);
         }
-        Status::Trapped {
-            kind: message,
+        let status = Status::Trapped {
+            kind: Status::HOST_ERROR.into(),
             after_calls: calls,
-        }
+        };
+        (status, Some(message))
     }
 }
 
@@ -69,6 +105,10 @@ impl fmt::Display for Status {
 pub struct Outcome {
     /// How it ended.
     pub status: Status,
+    /// A host error's own message when `status` is a
+    /// [`Status::HOST_ERROR`] trap, for display. Not a fingerprint field:
+    /// backends word the same error differently.
+    pub trap_message: Option<String>,
     /// Bytes written to stdout.
     pub stdout: Vec<u8>,
     /// Bytes written to stderr.
@@ -127,6 +167,20 @@ impl Outcome {
     pub fn is_poisoned(&self) -> bool {
         matches!(self.status, Status::Poisoned(_))
     }
+
+    /// The status as a user reads it: [`Status`]'s text, then a host error's
+    /// own message, if any (`trap host error after 1 calls: ...`).
+    pub fn status_text(&self) -> String {
+        with_message(&self.status.to_string(), self.trap_message.as_deref())
+    }
+}
+
+/// `status` followed by `: message` when there is one.
+fn with_message(status: &str, message: Option<&str>) -> String {
+    match message {
+        Some(message) => format!("{status}: {message}"),
+        None => status.to_string(),
+    }
 }
 
 /// The comparable form of an [`Outcome`]: its fields, its kept calls as text
@@ -139,6 +193,9 @@ pub struct Fingerprint {
     pub events: Vec<String>,
     /// Digest over `fields`.
     pub digest: [u8; 32],
+    /// [`Outcome::trap_message`]: shown in differences, not compared and
+    /// not part of the digest.
+    pub trap_message: Option<String>,
 }
 
 impl Fingerprint {
@@ -149,21 +206,44 @@ impl Fingerprint {
             digest: digest_fields(&fields),
             events: outcome.events.iter().map(ToString::to_string).collect(),
             fields,
+            trap_message: outcome.trap_message.clone(),
         }
     }
 
-    /// Rebuilds a fingerprint from its parts, recomputing the digest.
+    /// Rebuilds a fingerprint from its parts, recomputing the digest (no
+    /// trap message: see [`Fingerprint::with_trap_message`]).
     pub fn from_parts(fields: Vec<(String, String)>, events: Vec<String>) -> Fingerprint {
         Fingerprint {
             digest: digest_fields(&fields),
             events,
             fields,
+            trap_message: None,
+        }
+    }
+
+    /// This fingerprint with `message` as its trap message (the digest does
+    /// not change).
+    pub fn with_trap_message(self, message: Option<String>) -> Fingerprint {
+        Fingerprint {
+            trap_message: message,
+            ..self
         }
     }
 
     /// The status field.
     pub fn status(&self) -> &str {
         self.field("status").unwrap_or("")
+    }
+
+    /// The status field followed by the trap message, if any: what
+    /// [`Outcome::status_text`] gives for the run.
+    pub fn status_text(&self) -> String {
+        with_message(self.status(), self.trap_message.as_deref())
+    }
+
+    /// Whether the run is poisoned (see [`Status::Poisoned`]).
+    pub fn is_poisoned(&self) -> bool {
+        self.status().starts_with("poisoned")
     }
 
     /// A field by name.
@@ -238,9 +318,13 @@ impl fmt::Display for Difference {
     }
 }
 
+/// `value`, or its first 80 bytes or fewer (cut at a character boundary)
+/// and its full length when it is longer.
 fn shorten(value: &str) -> String {
-    if value.len() > 80 {
-        format!("{}... ({} chars)", &value[..80], value.len())
+    const KEEP: usize = 80;
+    if value.len() > KEEP {
+        let kept = &value[..value.floor_char_boundary(KEEP)];
+        format!("{kept}... ({} bytes)", value.len())
     } else {
         value.to_string()
     }
@@ -276,10 +360,17 @@ pub fn first_difference(
         }
         let (x, y) = (a.field(name), b.field(name));
         if x != y {
+            // The status is compared without a host error's own message,
+            // and shown with it.
+            let shown = |fingerprint: &Fingerprint, value: Option<&str>| match value {
+                Some(_) if name == "status" => fingerprint.status_text(),
+                Some(value) => value.to_string(),
+                None => "(missing)".to_string(),
+            };
             return Some(Difference::Field {
                 name: name.clone(),
-                expected: x.unwrap_or("(missing)").to_string(),
-                actual: y.unwrap_or("(missing)").to_string(),
+                expected: shown(a, x),
+                actual: shown(b, y),
             });
         }
     }
@@ -300,3 +391,6 @@ pub fn first_difference(
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -345,8 +345,10 @@ fn finish<T>(
             }
         }
     }
+    let (status, trap_message) = Status::classify(result, trace.calls());
     Outcome {
-        status: Status::of(result, trace.calls()),
+        status,
+        trap_message,
         stdout,
         stderr,
         memories,
@@ -467,8 +469,10 @@ fn finish_component<T>(
     stderr: Vec<u8>,
 ) -> Outcome {
     let trace = recorder.trace();
+    let (status, trap_message) = Status::classify(result, trace.calls());
     Outcome {
-        status: Status::of(result, trace.calls()),
+        status,
+        trap_message,
         stdout,
         stderr,
         memories: Vec::new(),

@@ -1,19 +1,16 @@
 //! The command-line auditor (built with the `cli` feature).
 
 mod args;
+mod exit;
 mod files;
 mod report;
 
 use args::{Cli, Command, Options};
 use clap::Parser;
 use deterministic_wasi_ctx::audit::{self, Compiled, Fingerprint, RunLabel, Strategy};
+use exit::ExitStatus;
 use std::path::Path;
 use std::time::Instant;
-
-/// Exit statuses.
-const DETERMINISTIC: i32 = 0;
-const DIVERGED: i32 = 1;
-const USAGE_OR_LOAD_ERROR: i32 = 2;
 
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -21,13 +18,13 @@ pub fn main() -> i32 {
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() {
-                USAGE_OR_LOAD_ERROR
+                ExitStatus::UsageOrLoadError.code()
             } else {
                 0
             };
         }
     };
-    match cli.command {
+    let status = match cli.command {
         Command::Audit {
             paths,
             options,
@@ -41,29 +38,31 @@ pub fn main() -> i32 {
             run_backend,
             run_strategy,
         } => child_command(&path, &options, run_backend.into(), run_strategy.into()),
-    }
+    };
+    status.code()
 }
 
+/// Audits every file; the exit status is the worst verdict or error.
 fn audit_command(
     paths: &[std::path::PathBuf],
     options: &Options,
     processes: bool,
     json: bool,
-) -> i32 {
+) -> ExitStatus {
     let config = match options.audit_config() {
         Ok(config) => config,
         Err(why) => {
             eprintln!("error: {why}");
-            return USAGE_OR_LOAD_ERROR;
+            return ExitStatus::UsageOrLoadError;
         }
     };
     let (files, mut status) = match files::collect(paths) {
-        Ok(files) => (files, DETERMINISTIC),
+        Ok(files) => (files, ExitStatus::Deterministic),
         Err((files, errors)) => {
             for error in errors {
                 eprintln!("error: {error}");
             }
-            (files, USAGE_OR_LOAD_ERROR)
+            (files, ExitStatus::UsageOrLoadError)
         }
     };
     for path in files {
@@ -80,14 +79,12 @@ fn audit_command(
         drop(_progress);
         match result {
             Ok(report) => {
-                if report.divergence.is_some() {
-                    status = status.max(DIVERGED);
-                }
+                status = status.max(report.verdict().into());
                 report::print(&path, &report, started.elapsed(), json);
             }
             Err(why) => {
                 eprintln!("error: {}: {why}", path.display());
-                status = USAGE_OR_LOAD_ERROR;
+                status = ExitStatus::UsageOrLoadError;
             }
         }
     }
@@ -100,8 +97,9 @@ fn run_child(
     options: &Options,
     config: &audit::AuditConfig,
 ) -> Result<(RunLabel, Fingerprint), String> {
-    let backend = config.backends[0];
-    let strategy = config.strategies[0];
+    let (backend, strategy) = config
+        .first_backend_and_strategy()
+        .map_err(|e| format!("{e:#}"))?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
     let mut command = std::process::Command::new(exe);
     command.arg("__child").arg(path);
@@ -137,7 +135,7 @@ fn child_command(
     options: &Options,
     backend: audit::Backend,
     strategy: Strategy,
-) -> i32 {
+) -> ExitStatus {
     let outcome = options.audit_config().and_then(|config| {
         let wasm = files::load(path)?;
         let engine = strategy.engine().map_err(|e| format!("{e:#}"))?;
@@ -147,26 +145,28 @@ fn child_command(
     match outcome {
         Ok(outcome) => {
             println!("{}", report::fingerprint_json(&Fingerprint::of(&outcome)));
-            DETERMINISTIC
+            ExitStatus::Deterministic
         }
         Err(why) => {
             eprintln!("error: {}: {why}", path.display());
-            USAGE_OR_LOAD_ERROR
+            ExitStatus::UsageOrLoadError
         }
     }
 }
 
-fn trace_command(path: &Path, options: &Options) -> i32 {
+fn trace_command(path: &Path, options: &Options) -> ExitStatus {
     let result = options.audit_config().and_then(|mut config| {
         config.spec.max_events = 1_000_000;
         let wasm = files::load(path)?;
-        let strategy = config.strategies[0];
+        let (backend, strategy) = config
+            .first_backend_and_strategy()
+            .map_err(|e| format!("{e:#}"))?;
         let engine = strategy.engine().map_err(|e| format!("{e:#}"))?;
         let compiled = Compiled::new(&engine, &wasm).map_err(|e| format!("{e:#}"))?;
         compiled
-            .check_links(&engine, config.backends[0])
+            .check_links(&engine, backend)
             .map_err(|e| format!("{e:#}"))?;
-        Ok(compiled.run(&engine, config.backends[0], &config.spec))
+        Ok(compiled.run(&engine, backend, &config.spec))
     });
     match result {
         Ok(outcome) => {
@@ -181,15 +181,15 @@ fn trace_command(path: &Path, options: &Options) -> i32 {
             }
             println!(
                 "= {}, {} calls, trace {}",
-                outcome.status,
+                outcome.status_text(),
                 outcome.host_calls,
                 audit::hex(&outcome.trace_digest)
             );
-            DETERMINISTIC
+            ExitStatus::Deterministic
         }
         Err(why) => {
             eprintln!("error: {}: {why}", path.display());
-            USAGE_OR_LOAD_ERROR
+            ExitStatus::UsageOrLoadError
         }
     }
 }

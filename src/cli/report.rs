@@ -1,6 +1,6 @@
 //! Printing audit results, and the child-process fingerprint format.
 
-use deterministic_wasi_ctx::audit::{Difference, Fingerprint, Report, Status, hex};
+use deterministic_wasi_ctx::audit::{Difference, Fingerprint, Report, Status, Verdict, hex};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::mpsc;
@@ -50,7 +50,11 @@ pub fn print(path: &Path, report: &Report, elapsed: Duration, json: bool) {
             Status::Exited(code) => (json!(code), Value::Null),
             Status::Trapped { kind, after_calls } => (
                 Value::Null,
-                json!({ "kind": kind, "after_calls": after_calls }),
+                json!({
+                    "kind": kind,
+                    "after_calls": after_calls,
+                    "message": outcome.trap_message,
+                }),
             ),
             Status::Poisoned(why) => (Value::Null, json!({ "kind": "poisoned", "reason": why })),
         };
@@ -85,9 +89,19 @@ pub fn print(path: &Path, report: &Report, elapsed: Duration, json: bool) {
                 object
             }
         };
+        let poisoned = match report.first_poisoned() {
+            None => Value::Null,
+            Some((label, fingerprint)) => json!({
+                "run": label.to_string(),
+                "status": fingerprint.status_text(),
+            }),
+        };
         let line = json!({
             "path": path.display().to_string(),
-            "deterministic": report.divergence.is_none(),
+            "verdict": report.verdict().name(),
+            "deterministic": report.verdict() == Verdict::Deterministic,
+            "poisoned_runs": report.poisoned_runs(),
+            "poisoned": poisoned,
             "runs": report.runs.len(),
             "digest": hex(&report.digest()),
             "exit_code": exit_code,
@@ -103,23 +117,37 @@ pub fn print(path: &Path, report: &Report, elapsed: Duration, json: bool) {
         println!("{line}");
         return;
     }
-    match &report.divergence {
-        None => println!(
-            "{}: DETERMINISTIC {} {} calls {:.2}s ({}, {} runs)",
+    let verdict = report.verdict();
+    match (&report.divergence, report.first_poisoned()) {
+        (Some(divergence), _) => println!("{}: {verdict} {divergence}", path.display()),
+        (None, Some((label, fingerprint))) => println!(
+            "{}: {verdict} {label}: {} ({} of {} runs poisoned, {:.2}s)",
+            path.display(),
+            fingerprint.status_text(),
+            report.poisoned_runs(),
+            report.runs.len(),
+            elapsed.as_secs_f64(),
+        ),
+        (None, None) => println!(
+            "{}: {verdict} {} {} calls {:.2}s ({}, {} runs)",
             path.display(),
             hex(&report.digest()),
             outcome.host_calls,
             elapsed.as_secs_f64(),
-            outcome.status,
+            outcome.status_text(),
             report.runs.len()
         ),
-        Some(divergence) => println!("{}: DIVERGED {divergence}", path.display()),
     }
 }
 
-/// The child process's output: `{"fields": [[name, value], ...], "events": [...]}`.
+/// The child process's output: `{"fields": [[name, value], ...], "events":
+/// [...], "trap_message": null or "..."}`.
 pub fn fingerprint_json(fingerprint: &Fingerprint) -> Value {
-    json!({ "fields": fingerprint.fields, "events": fingerprint.events })
+    json!({
+        "fields": fingerprint.fields,
+        "events": fingerprint.events,
+        "trap_message": fingerprint.trap_message,
+    })
 }
 
 /// Parses [`fingerprint_json`] output.
@@ -142,5 +170,6 @@ pub fn parse_fingerprint(bytes: &[u8]) -> Result<Fingerprint, String> {
         .iter()
         .map(|e| e.as_str().map(String::from).ok_or("bad event"))
         .collect::<Result<Vec<_>, &str>>()?;
-    Ok(Fingerprint::from_parts(fields, events))
+    let trap_message = value["trap_message"].as_str().map(String::from);
+    Ok(Fingerprint::from_parts(fields, events).with_trap_message(trap_message))
 }
