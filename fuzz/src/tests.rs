@@ -197,3 +197,30 @@ fn a_stale_corpus_fails_its_replay() {
     assert!(compare_manifest(manifest, "a ran 3\nb rejected\nc rejected\n").is_err());
     assert!(compare_manifest(manifest, "a ran 3\nb ran 0\n").is_err());
 }
+
+/// Found by `stock_diff` (corpus/stock_diff/7c1f02a6…): reading 0 bytes
+/// (stdin at its end) into a non-empty iovec whose buffer is out of bounds
+/// succeeds in stock wasmtime-wasi (wiggle copies nothing and checks
+/// nothing); the crate trapped.
+#[test]
+fn stock_diff_empty_read_into_an_out_of_bounds_buffer() {
+    let data = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../corpus/stock_diff/7c1f02a668c221583cfd29c26b29372b549ee080"),
+    )
+    .expect("committed input");
+    let mut u = arbitrary::Unstructured::new(&data);
+    let input = stock_diff::input(&mut u).expect("decodes");
+    assert!(
+        input.stdin.is_empty(),
+        "stdin must be at its end: {input:?}"
+    );
+    assert!(
+        input
+            .calls
+            .iter()
+            .any(|c| P1_FUNCTIONS[c.function].0 == "fd_read"),
+        "{input:?}"
+    );
+    stock_diff::check(&input);
+}
