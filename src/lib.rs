@@ -54,6 +54,7 @@ mod config;
 pub mod engine;
 pub mod environ;
 pub mod fd;
+pub mod fs;
 pub mod p1;
 pub mod p2;
 pub mod random;

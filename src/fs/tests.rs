@@ -1,0 +1,3 @@
+//! Unit tests of the virtual filesystem.
+
+mod build;
