@@ -19,7 +19,7 @@ impl FsTree {
     /// existing entry (even a symlink) is `EEXIST`; `create`, `truncate` or
     /// `write` on a directory is `EISDIR`; `directory` on anything else (a
     /// symlink not followed included) is `ENOTDIR`; a final symlink not
-    /// followed is `ELOOP`; a new name with a trailing `/` is `EISDIR`.
+    /// followed is `ELOOP`; `create` with a trailing `/` is `EISDIR`.
     /// `directory` together with `create`, `exclusive` or `truncate` is
     /// `EINVAL`, as stock wasmtime-wasi's `open_at` answers.
     ///
@@ -65,13 +65,15 @@ impl FsTree {
         }
         let excl = o.create && o.exclusive;
         let follow = (o.follow || path.ends_with(b"/")) && !excl;
-        let r = self.resolve(dir, path, follow)?;
+        let r = self.resolve_with(dir, path, follow, o.create)?;
+        // Linux refuses creating with a trailing `/` (of the path or of a
+        // final symlink's target) before following any further.
+        if o.create && r.slash {
+            return Err(Errno::ISDIR);
+        }
         let Some(ino) = r.ino else {
             if !o.create {
                 return Err(Errno::NOENT);
-            }
-            if r.slash {
-                return Err(Errno::ISDIR);
             }
             let name = r.name(Errno::EXIST)?.to_vec();
             return self.create_entry(r.parent, name, Kind::File(Arc::default()), now);
@@ -251,9 +253,9 @@ impl FsTree {
     ) -> Result<(), Errno> {
         let src = self.resolve(from_dir, from, false)?;
         let dst = self.resolve(to_dir, to, false)?;
-        let src_ino = src.ino.ok_or(Errno::NOENT)?;
         let src_name = src.name(Errno::BUSY)?.to_vec();
         let dst_name = dst.name(Errno::BUSY)?.to_vec();
+        let src_ino = src.ino.ok_or(Errno::NOENT)?;
         let src_is_dir = self.node(src_ino)?.is_dir();
         if (src.slash || dst.slash) && !src_is_dir {
             return Err(Errno::NOTDIR);

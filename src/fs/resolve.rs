@@ -50,6 +50,19 @@ impl FsTree {
         path: &[u8],
         follow_last: bool,
     ) -> Result<Resolved, Errno> {
+        self.resolve_with(start, path, follow_last, false)
+    }
+
+    /// [`resolve`](Self::resolve); with `stop_at_slash`, a last component
+    /// with a trailing `/` is returned as it is, not followed (Linux's
+    /// `O_CREAT` checks for that before following a final symlink).
+    pub(crate) fn resolve_with(
+        &self,
+        start: Ino,
+        path: &[u8],
+        follow_last: bool,
+        stop_at_slash: bool,
+    ) -> Result<Resolved, Errno> {
         self.dir(start)?;
         if path.is_empty() {
             return Err(Errno::NOENT);
@@ -100,6 +113,9 @@ impl FsTree {
                         }
                         return Err(Errno::NOENT);
                     };
+                    if last && slash && stop_at_slash {
+                        return Ok(found(cur, Last::Name(comp), ino, slash));
+                    }
                     match &self.node(ino)?.kind {
                         Kind::Symlink(target) if !last || follow_last => {
                             links += 1;

@@ -3,8 +3,11 @@
 mod build;
 mod digest;
 mod io;
+#[cfg(target_os = "linux")]
+mod linux;
 mod ops;
 mod resolve;
+#[cfg(unix)]
 mod snapshot;
 
 use super::{FsTree, OpenOptions, VirtualFs};

@@ -216,7 +216,7 @@ fn rename_errnos() {
     assert_eq!(r(&mut t, b"f", b"d/.."), Err(Errno::BUSY));
     assert_eq!(r(&mut t, b"f", b"nodir/g"), Err(Errno::NOENT));
     assert_eq!(r(&mut t, b"f", b"../g"), Err(ESCAPE));
-    assert_eq!(t.stat(ROOT).unwrap().mtim, T0 + 0);
+    assert_eq!(t.stat(ROOT).unwrap().mtim, T0);
     // A symlink is renamed itself, not its target.
     r(&mut t, b"ld", b"ld2").unwrap();
     assert_eq!(t.readlink(ROOT, b"ld2").unwrap(), b"d");
