@@ -68,4 +68,5 @@ pub use clocks::{ClockPolicy, VirtualClock};
 #[cfg(feature = "wasi-common")]
 pub use common::{DeterministicCommonCtx, build_wasi_ctx};
 pub use config::DeterminismConfig;
+pub use fs::{FsTree, VirtualFs};
 pub use stdio::CapturedOutput;

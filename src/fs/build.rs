@@ -23,9 +23,20 @@ use std::sync::{Arc, OnceLock};
 /// [`SnapshotError::Clash`]. The plain methods ([`file`](Self::file),
 /// [`dir`](Self::dir), [`symlink`](Self::symlink)) panic with that error's
 /// message; the `try_` methods return it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct VirtualFs {
     inner: Arc<Inner>,
+}
+
+impl fmt::Debug for VirtualFs {
+    /// A summary: contents are not printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VirtualFs")
+            .field("entries", &self.inner.entries.len())
+            .field("bytes", &self.inner.bytes)
+            .field("limits", &self.inner.limits)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, Default)]

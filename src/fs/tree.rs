@@ -14,8 +14,9 @@ use std::sync::Arc;
 /// Operations take inode numbers ([`Ino`]) and paths as bytes, and follow the
 /// [rules](super#the-rules-written-once). Every tree made from the same
 /// snapshot with the same `dev` and `snapshot_time` starts identical, and
-/// what one tree does is invisible to every other.
-#[derive(Clone, Debug)]
+/// what one tree does is invisible to every other. Cloning forks a tree the
+/// same way (copy-on-write), open handles included.
+#[derive(Clone)]
 pub struct FsTree {
     pub(crate) table: Table,
     pub(crate) dev: u64,
@@ -23,6 +24,20 @@ pub struct FsTree {
     pub(crate) limits: Limits,
     /// Open handles per inode (see [`open`](FsTree::open)).
     pub(crate) handles: BTreeMap<Ino, u64>,
+}
+
+impl std::fmt::Debug for FsTree {
+    /// A summary: contents are not printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FsTree")
+            .field("dev", &self.dev)
+            .field("snapshot_time", &self.snapshot_time)
+            .field("entries", &self.table.entries)
+            .field("bytes", &self.table.bytes)
+            .field("next_ino", &self.table.next_ino)
+            .field("handles", &self.handles)
+            .finish()
+    }
 }
 
 impl FsTree {

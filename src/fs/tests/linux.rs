@@ -9,6 +9,7 @@ use super::{T0, tree};
 use crate::fs::*;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 // No `..`: with a symlink to `.` it could lead out of the host directory.
@@ -16,6 +17,16 @@ const PATHS: &[&str] = &[
     "a", "b", "c", "a/b", "a/c", "b/a", "a/b/c", "l", "a/l", "a/", "b/", "l/", "a/.", ".", "a/b/.",
 ];
 const TARGETS: &[&str] = &["a", "b", "c", "a/b", "l", "a/", ".", "b/c"];
+
+// asm-generic values (x86, riscv, ...); arm and aarch64 have their own.
+#[cfg(not(any(target_arch = "arm", target_arch = "aarch64")))]
+const O_DIRECTORY: i32 = 0o200000;
+#[cfg(not(any(target_arch = "arm", target_arch = "aarch64")))]
+const O_NOFOLLOW: i32 = 0o400000;
+#[cfg(any(target_arch = "arm", target_arch = "aarch64"))]
+const O_DIRECTORY: i32 = 0o40000;
+#[cfg(any(target_arch = "arm", target_arch = "aarch64"))]
+const O_NOFOLLOW: i32 = 0o100000;
 
 /// A small deterministic generator (xorshift64*).
 struct Rng(u64);
@@ -51,6 +62,8 @@ enum Op {
         excl: bool,
         truncate: bool,
         write: bool,
+        directory: bool,
+        follow: bool,
     },
     Stat(&'static str, bool),
     Readlink(&'static str),
@@ -67,12 +80,15 @@ fn op(rng: &mut Rng) -> Op {
         5 => Op::Symlink(rng.pick(TARGETS), p),
         6 => {
             let (create, excl, truncate) = (rng.coin(), rng.coin(), rng.coin());
+            let directory = rng.next().is_multiple_of(4);
             Op::Open {
                 path: p,
-                create,
-                excl: create && excl,
-                truncate,
-                write: create || truncate || rng.coin(),
+                create: create && !directory,
+                excl: create && excl && !directory,
+                truncate: truncate && !directory,
+                write: (create || truncate || rng.coin()) && !directory,
+                directory,
+                follow: !rng.next().is_multiple_of(4),
             }
         }
         7 => Op::Stat(p, rng.coin()),
@@ -113,12 +129,17 @@ fn on_host(root: &Path, op: &Op) -> Result<String, Errno> {
             excl,
             truncate,
             write,
+            directory,
+            follow,
         } => std::fs::OpenOptions::new()
             .read(true)
             .write(*write)
             .create(*create && !*excl)
             .create_new(*excl)
             .truncate(*truncate)
+            .custom_flags(
+                if *directory { O_DIRECTORY } else { 0 } | if *follow { 0 } else { O_NOFOLLOW },
+            )
             .open(p(path))
             .and_then(|mut f| {
                 if *write && f.metadata()?.is_file() {
@@ -161,12 +182,16 @@ fn on_tree(t: &mut FsTree, op: &Op, now: u64) -> Result<String, Errno> {
             excl,
             truncate,
             write,
+            directory,
+            follow,
         } => {
             let options = OpenOptions::new()
                 .create(create)
                 .exclusive(excl)
                 .truncate(truncate)
-                .write(write);
+                .write(write)
+                .directory(directory)
+                .follow(follow);
             let ino = t.open(ROOT, b(path), &options, now)?;
             if write && t.stat(ino)?.filetype == FileType::RegularFile {
                 t.write_at(ino, 0, b"w", now)?;
