@@ -75,9 +75,9 @@
 //! starts from: that directory is the capability, as in cap-std and stock
 //! wasmtime-wasi. Escaping it — by `..`, by an absolute path, or through a
 //! symlink whose target is absolute or leads out — is refused with
-//! [`ESCAPE`] (`EPERM`, 63: stock wasmtime-wasi reports cap-std's
-//! "a path led outside of the filesystem", a `PermissionDenied` error, as
-//! `EPERM`). Symlinks are followed for every intermediate component and for
+//! [`ESCAPE`] (`EPERM`, 63): the wasi-filesystem specification asks for
+//! `error-code::not-permitted` there, and stock wasmtime-wasi maps cap-std's
+//! "a path led outside of the filesystem" (`PermissionDenied`) to it. Symlinks are followed for every intermediate component and for
 //! the last one when asked, relative to the directory holding the link, at
 //! most [`MAX_SYMLINKS`] (40) times per resolution (then `ELOOP`). A path (or
 //! a symlink target) of [`PATH_MAX`] (4096) bytes or more, or a component

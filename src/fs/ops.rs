@@ -17,11 +17,14 @@ impl FsTree {
     /// empty regular file with `create` (in the directory a dangling final
     /// symlink points into, when following); `create` with `exclusive` on an
     /// existing entry (even a symlink) is `EEXIST`; `create`, `truncate` or
-    /// `write` on a directory is `EISDIR`; `directory` on anything else (a
-    /// symlink not followed included) is `ENOTDIR`; a final symlink not
-    /// followed is `ELOOP`; `create` with a trailing `/` is `EISDIR`.
-    /// `directory` together with `create`, `exclusive` or `truncate` is
-    /// `EINVAL`, as stock wasmtime-wasi's `open_at` answers.
+    /// `write` on a directory is `EISDIR`; a final symlink not followed is
+    /// `ELOOP`, even with `directory`; `directory` on a file is `ENOTDIR`;
+    /// `create` with a trailing `/` (of the path, or of a final symlink's
+    /// target) is `EISDIR`. `directory` together with `create`, `exclusive`
+    /// or `truncate` is `EINVAL`. The last three are stock wasmtime-wasi's
+    /// answers (its `open_at` refuses those flags first, and opens before it
+    /// checks for a directory, so `O_NOFOLLOW` wins); plain Linux would say
+    /// `ENOTDIR` for a symlink opened with `O_DIRECTORY | O_NOFOLLOW`.
     ///
     /// # Errors
     ///
@@ -84,8 +87,10 @@ impl FsTree {
         match &self.node(ino)?.kind {
             Kind::Dir(_) if o.create || o.truncate || o.write => Err(Errno::ISDIR),
             Kind::Dir(_) => Ok(ino),
-            _ if o.directory || r.slash => Err(Errno::NOTDIR),
+            _ if r.slash => Err(Errno::NOTDIR),
+            // Before `directory`: stock wasmtime-wasi opens, then checks.
             Kind::Symlink(_) => Err(Errno::LOOP),
+            _ if o.directory => Err(Errno::NOTDIR),
             Kind::File(_) => {
                 if o.truncate {
                     self.set_size(ino, 0, now)?;
