@@ -175,3 +175,16 @@ fn new_entries_are_numbered_after_the_snapshot_and_never_reused() {
     assert_eq!(t.create_dir(ROOT, b"d", T0).unwrap(), 5);
     assert_eq!(t.symlink(b"b", ROOT, b"e", T0).unwrap(), 6);
 }
+
+#[test]
+fn snapshots_and_trees_can_move_between_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<VirtualFs>();
+    send_sync::<FsTree>();
+    let vfs = VirtualFs::new().file("f", "x");
+    let handle = std::thread::spawn(move || tree(&vfs).digest());
+    assert_eq!(
+        handle.join().unwrap(),
+        tree(&VirtualFs::new().file("f", "x")).digest()
+    );
+}
