@@ -54,6 +54,7 @@ mod config;
 pub mod engine;
 pub mod environ;
 pub mod fd;
+pub mod fs;
 pub mod p1;
 pub mod p2;
 pub mod random;
@@ -68,4 +69,5 @@ pub use clocks::{ClockPolicy, VirtualClock};
 #[cfg(feature = "wasi-common")]
 pub use common::{DeterministicCommonCtx, build_wasi_ctx};
 pub use config::DeterminismConfig;
+pub use fs::{FsTree, VirtualFs};
 pub use stdio::CapturedOutput;

@@ -1,0 +1,137 @@
+//! File contents: reading, writing, resizing.
+
+use super::errno::Errno;
+use super::node::Kind;
+use super::tree::FsTree;
+use super::types::Ino;
+use std::sync::Arc;
+
+impl FsTree {
+    /// Copies bytes of file `ino` from `offset` into `buf`; returns how many
+    /// (0 at or past the end). Never changes anything (no `atim` update).
+    ///
+    /// # Errors
+    ///
+    /// `EBADF` if `ino` is gone; `EISDIR` for a directory; `EINVAL` for a
+    /// symlink.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::fs::{FsTree, OpenOptions, ROOT, VirtualFs};
+    ///
+    /// let mut tree = FsTree::new(&VirtualFs::new().file("f", "hello"), 1, 0);
+    /// let ino = tree.open(ROOT, b"f", &OpenOptions::new().write(true), 0)?;
+    /// assert_eq!(tree.write_at(ino, 7, b"!", 10)?, 1); // a 2-byte hole of zeros
+    /// let mut buf = [0xff; 16];
+    /// let n = tree.read_at(ino, 1, &mut buf)?;
+    /// assert_eq!(&buf[..n], b"ello\0\0!");
+    /// assert_eq!(tree.stat(ino)?.mtim, 10);
+    /// # Ok::<(), deterministic_wasi_ctx::fs::Errno>(())
+    /// ```
+    pub fn read_at(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let data = self.file(ino)?;
+        let Ok(start) = usize::try_from(offset) else {
+            return Ok(0);
+        };
+        let Some(rest) = data.get(start..) else {
+            return Ok(0);
+        };
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        Ok(n)
+    }
+
+    /// Writes `bytes` into file `ino` at `offset`, zero-filling any gap past
+    /// the end; returns how many bytes were written. Near `max_bytes` only
+    /// the part that fits is written (as on a full disk); if nothing fits
+    /// the write is `ENOSPC`. A write of at least one byte sets `mtim` and
+    /// `ctim` to `now`; an empty write changes nothing. The file's bytes are
+    /// copied out of the snapshot on its first write.
+    ///
+    /// # Errors
+    ///
+    /// `EBADF`, `EISDIR`, `EINVAL` as [`read_at`](Self::read_at); `ENOSPC`.
+    pub fn write_at(
+        &mut self,
+        ino: Ino,
+        offset: u64,
+        bytes: &[u8],
+        now: u64,
+    ) -> Result<usize, Errno> {
+        let size = self.file(ino)?.len() as u64;
+        if bytes.is_empty() {
+            return Ok(0);
+        }
+        // The largest size this file may reach.
+        let room = self.limits.max_bytes.saturating_sub(self.table.bytes);
+        let max_size = size.saturating_add(room);
+        if offset >= max_size {
+            return Err(Errno::NOSPC);
+        }
+        let n = (bytes.len() as u64).min(max_size - offset) as usize;
+        let end = offset as usize + n; // <= max_size, which fits in memory's budget
+        let data = self.file_mut(ino)?;
+        if data.len() < end {
+            data.resize(end, 0);
+        }
+        data[offset as usize..end].copy_from_slice(&bytes[..n]);
+        let new_size = data.len() as u64;
+        self.table.bytes += new_size - size;
+        self.modified(ino, now)?;
+        Ok(n)
+    }
+
+    /// Writes `bytes` at the end of file `ino` (as `write_at` at its size).
+    ///
+    /// # Errors
+    ///
+    /// As [`write_at`](Self::write_at).
+    pub fn append(&mut self, ino: Ino, bytes: &[u8], now: u64) -> Result<usize, Errno> {
+        let size = self.file(ino)?.len() as u64;
+        self.write_at(ino, size, bytes, now)
+    }
+
+    /// Truncates or zero-extends file `ino` to `size` bytes and sets `mtim`
+    /// and `ctim` to `now`. Growth past `max_bytes` is refused before any
+    /// memory is allocated, so a 1 TiB request fails at once.
+    ///
+    /// # Errors
+    ///
+    /// `EBADF`; `EINVAL` for a directory or symlink (as Linux's
+    /// `ftruncate`); `ENOSPC` past `max_bytes`.
+    pub fn set_size(&mut self, ino: Ino, size: u64, now: u64) -> Result<(), Errno> {
+        let old = match self.file(ino) {
+            Ok(data) => data.len() as u64,
+            Err(Errno::ISDIR) => return Err(Errno::INVAL),
+            Err(e) => return Err(e),
+        };
+        if size > old && size - old > self.limits.max_bytes.saturating_sub(self.table.bytes) {
+            return Err(Errno::NOSPC);
+        }
+        if size != old {
+            // `size` <= old + room <= max_bytes, so this allocation is bounded.
+            self.file_mut(ino)?.resize(size as usize, 0);
+            self.table.bytes = self.table.bytes - old + size;
+        }
+        self.modified(ino, now)
+    }
+
+    /// The bytes of file `ino`.
+    pub(crate) fn file(&self, ino: Ino) -> Result<&[u8], Errno> {
+        match &self.node(ino)?.kind {
+            Kind::File(data) => Ok(data),
+            Kind::Dir(_) => Err(Errno::ISDIR),
+            Kind::Symlink(_) => Err(Errno::INVAL),
+        }
+    }
+
+    /// The bytes of file `ino`, copied out of the shared snapshot if needed.
+    fn file_mut(&mut self, ino: Ino) -> Result<&mut Vec<u8>, Errno> {
+        match &mut self.node_mut(ino)?.kind {
+            Kind::File(data) => Ok(Arc::make_mut(data)),
+            Kind::Dir(_) => Err(Errno::ISDIR),
+            Kind::Symlink(_) => Err(Errno::INVAL),
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! Operations on paths: open, create, remove, rename, link, symlinks, times.
+
+use super::PATH_MAX;
+use super::errno::Errno;
+use super::node::{Dir, Kind};
+use super::resolve::Last;
+use super::tree::FsTree;
+use super::types::{Ino, NewTime, OpenOptions, Stat};
+use std::sync::Arc;
+
+impl FsTree {
+    /// Opens (and with `options.create`, creates) the entry `path` names from
+    /// directory `dir`, counting a handle on it (release it with
+    /// [`close`](Self::close)). What `path_open` calls.
+    ///
+    /// As Linux's `openat`: a missing entry is `ENOENT`, or created as an
+    /// empty regular file with `create` (in the directory a dangling final
+    /// symlink points into, when following); `create` with `exclusive` on an
+    /// existing entry (even a symlink) is `EEXIST`; `create`, `truncate` or
+    /// `write` on a directory is `EISDIR`; a final symlink not followed is
+    /// `ELOOP`, even with `directory`; `directory` on a file is `ENOTDIR`;
+    /// `create` with a trailing `/` (of the path, or of a final symlink's
+    /// target) is `EISDIR`. `directory` together with `create`, `exclusive`
+    /// or `truncate` is `EINVAL`. The last three are stock wasmtime-wasi's
+    /// answers (its `open_at` refuses those flags first, and opens before it
+    /// checks for a directory, so `O_NOFOLLOW` wins); plain Linux would say
+    /// `ENOTDIR` for a symlink opened with `O_DIRECTORY | O_NOFOLLOW`.
+    ///
+    /// # Errors
+    ///
+    /// The above, the [path errors](super#the-rules-written-once), `ENOENT`
+    /// for creating in a removed directory, `ENOSPC` past `max_entries`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::fs::{Errno, FsTree, OpenOptions, ROOT, VirtualFs};
+    ///
+    /// let mut tree = FsTree::new(&VirtualFs::new().file("old", "x"), 1, 0);
+    /// let create_new = OpenOptions::new().create(true).exclusive(true);
+    /// assert_eq!(tree.open(ROOT, b"old", &create_new, 9), Err(Errno::EXIST));
+    /// let ino = tree.open(ROOT, b"new", &create_new, 9)?;
+    /// assert_eq!(tree.stat(ino)?.ctim, 9);
+    /// assert_eq!(tree.open(ROOT, b"missing", &OpenOptions::new(), 9), Err(Errno::NOENT));
+    /// # Ok::<(), Errno>(())
+    /// ```
+    pub fn open(
+        &mut self,
+        dir: Ino,
+        path: &[u8],
+        options: &OpenOptions,
+        now: u64,
+    ) -> Result<Ino, Errno> {
+        let ino = self.open_inner(dir, path, options, now)?;
+        *self.handles.entry(ino).or_insert(0) += 1;
+        Ok(ino)
+    }
+
+    fn open_inner(
+        &mut self,
+        dir: Ino,
+        path: &[u8],
+        o: &OpenOptions,
+        now: u64,
+    ) -> Result<Ino, Errno> {
+        if o.directory && (o.create || o.exclusive || o.truncate) {
+            return Err(Errno::INVAL);
+        }
+        let excl = o.create && o.exclusive;
+        let follow = (o.follow || path.ends_with(b"/")) && !excl;
+        let r = self.resolve_with(dir, path, follow, o.create)?;
+        // Linux refuses creating with a trailing `/` (of the path or of a
+        // final symlink's target) before following any further.
+        if o.create && r.slash {
+            return Err(Errno::ISDIR);
+        }
+        let Some(ino) = r.ino else {
+            if !o.create {
+                return Err(Errno::NOENT);
+            }
+            let name = r.name(Errno::EXIST)?.to_vec();
+            return self.create_entry(r.parent, name, Kind::File(Arc::default()), now);
+        };
+        if excl {
+            return Err(Errno::EXIST);
+        }
+        match &self.node(ino)?.kind {
+            Kind::Dir(_) if o.create || o.truncate || o.write => Err(Errno::ISDIR),
+            Kind::Dir(_) => Ok(ino),
+            _ if r.slash => Err(Errno::NOTDIR),
+            // Before `directory`: stock wasmtime-wasi opens, then checks.
+            Kind::Symlink(_) => Err(Errno::LOOP),
+            _ if o.directory => Err(Errno::NOTDIR),
+            Kind::File(_) => {
+                if o.truncate {
+                    self.set_size(ino, 0, now)?;
+                }
+                Ok(ino)
+            }
+        }
+    }
+
+    /// Links a new node of `kind` as `name` in `parent`: `ENOENT` if the
+    /// parent was removed, `ENOSPC` past `max_entries`.
+    fn create_entry(
+        &mut self,
+        parent: Ino,
+        name: Vec<u8>,
+        kind: Kind,
+        now: u64,
+    ) -> Result<Ino, Errno> {
+        if self.node(parent)?.links == 0 {
+            return Err(Errno::NOENT);
+        }
+        let is_dir = matches!(kind, Kind::Dir(_));
+        let ino = self.add_node(kind, now)?;
+        let p = self.dir_mut(parent)?;
+        p.entries.insert(name, ino);
+        if is_dir {
+            p.subdirs += 1;
+            self.dir_mut(ino)?.parent = parent;
+        }
+        self.modified(parent, now)?;
+        Ok(ino)
+    }
+
+    /// The metadata of the entry `path` names from `dir`, following a final
+    /// symlink when `follow`. What `path_filestat_get` calls.
+    ///
+    /// # Errors
+    ///
+    /// The [path errors](super#the-rules-written-once); `ENOENT` if missing.
+    pub fn stat_at(&self, dir: Ino, path: &[u8], follow: bool) -> Result<Stat, Errno> {
+        let ino = self.lookup(dir, path, follow)?;
+        self.stat(ino)
+    }
+
+    /// Sets the access and modification times of `ino`; the change time
+    /// becomes `now` unless both are [`NewTime::NoChange`] (then nothing
+    /// changes, as Linux's `utimensat`).
+    ///
+    /// # Errors
+    ///
+    /// `EBADF` if `ino` is gone.
+    pub fn set_times(
+        &mut self,
+        ino: Ino,
+        atim: NewTime,
+        mtim: NewTime,
+        now: u64,
+    ) -> Result<(), Errno> {
+        self.node(ino)?;
+        if atim == NewTime::NoChange && mtim == NewTime::NoChange {
+            return Ok(());
+        }
+        let times = self.times_mut(ino)?;
+        let pick = |new: NewTime, old: u64| match new {
+            NewTime::NoChange => old,
+            NewTime::Now => now,
+            NewTime::At(t) => t,
+        };
+        times.atim = pick(atim, times.atim);
+        times.mtim = pick(mtim, times.mtim);
+        times.ctim = now;
+        Ok(())
+    }
+
+    /// Creates directory `path` (a trailing `/` is allowed). Returns its inode.
+    ///
+    /// # Errors
+    ///
+    /// `EEXIST` if the entry exists (a symlink is not followed, `.` and `..`
+    /// always exist); `ENOENT` for a missing parent; `ENOSPC`; the path errors.
+    pub fn create_dir(&mut self, dir: Ino, path: &[u8], now: u64) -> Result<Ino, Errno> {
+        let r = self.resolve(dir, path, false)?;
+        if r.ino.is_some() {
+            return Err(Errno::EXIST);
+        }
+        let name = r.name(Errno::EXIST)?.to_vec();
+        self.create_entry(r.parent, name, Kind::Dir(Dir::default()), now)
+    }
+
+    /// Removes the empty directory `path` (a final symlink is not followed).
+    ///
+    /// # Errors
+    ///
+    /// `ENOENT`; `ENOTDIR` if it is not a directory; `ENOTEMPTY`; `EINVAL`
+    /// for a last component `.` and `ENOTEMPTY` for `..` (as Linux).
+    pub fn remove_dir(&mut self, dir: Ino, path: &[u8], now: u64) -> Result<(), Errno> {
+        let r = self.resolve(dir, path, false)?;
+        let name = match &r.last {
+            Last::Name(name) => name.clone(),
+            Last::Dot => return Err(Errno::INVAL),
+            Last::DotDot => return Err(Errno::NOTEMPTY),
+        };
+        let ino = r.ino.ok_or(Errno::NOENT)?;
+        match &self.node(ino)?.kind {
+            Kind::Dir(d) if !d.entries.is_empty() => return Err(Errno::NOTEMPTY),
+            Kind::Dir(_) => {}
+            _ => return Err(Errno::NOTDIR),
+        }
+        let parent = self.dir_mut(r.parent)?;
+        parent.entries.remove(&name);
+        parent.subdirs -= 1;
+        self.modified(r.parent, now)?;
+        self.node_mut(ino)?.links = 0;
+        self.changed(ino, now)?;
+        self.release(ino);
+        Ok(())
+    }
+
+    /// Removes the name `path` of a file or symlink (a final symlink is
+    /// removed, not followed). The inode goes when its last link and handle
+    /// do.
+    ///
+    /// # Errors
+    ///
+    /// `ENOENT`; `EISDIR` for a directory (as Linux, also for `.` and `..`);
+    /// `ENOTDIR` for a non-directory named with a trailing `/`.
+    pub fn unlink(&mut self, dir: Ino, path: &[u8], now: u64) -> Result<(), Errno> {
+        let r = self.resolve(dir, path, false)?;
+        let name = r.name(Errno::ISDIR)?.to_vec();
+        let ino = r.ino.ok_or(Errno::NOENT)?;
+        if self.node(ino)?.is_dir() {
+            return Err(Errno::ISDIR);
+        }
+        if r.slash {
+            return Err(Errno::NOTDIR);
+        }
+        self.dir_mut(r.parent)?.entries.remove(&name);
+        self.modified(r.parent, now)?;
+        self.node_mut(ino)?.links -= 1;
+        self.changed(ino, now)?;
+        self.release(ino);
+        Ok(())
+    }
+
+    /// Renames `from` (in directory `from_dir`) to `to` (in `to_dir`), as
+    /// POSIX `rename`: final symlinks are not followed; an existing `to` is
+    /// replaced if it is a file or symlink and `from` is not a directory, or
+    /// if both are directories and `to` is empty. Renaming an entry onto
+    /// itself (or onto another hard link of it) does nothing.
+    ///
+    /// # Errors
+    ///
+    /// `ENOENT` if `from` is missing; `EBUSY` if either last component is
+    /// `.` or `..`; `EINVAL` for moving a directory into itself or below;
+    /// `ENOTEMPTY` for replacing a non-empty directory (or an ancestor of
+    /// `from`); `ENOTDIR` for a directory onto a non-directory or a trailing
+    /// `/` on a non-directory; `EISDIR` for a non-directory onto a directory.
+    pub fn rename(
+        &mut self,
+        from_dir: Ino,
+        from: &[u8],
+        to_dir: Ino,
+        to: &[u8],
+        now: u64,
+    ) -> Result<(), Errno> {
+        let src = self.resolve(from_dir, from, false)?;
+        let dst = self.resolve(to_dir, to, false)?;
+        let src_name = src.name(Errno::BUSY)?.to_vec();
+        let dst_name = dst.name(Errno::BUSY)?.to_vec();
+        let src_ino = src.ino.ok_or(Errno::NOENT)?;
+        let src_is_dir = self.node(src_ino)?.is_dir();
+        if (src.slash || dst.slash) && !src_is_dir {
+            return Err(Errno::NOTDIR);
+        }
+        if src_is_dir && self.is_ancestor(src_ino, dst.parent) {
+            return Err(Errno::INVAL);
+        }
+        if let Some(dst_ino) = dst.ino {
+            let dst_node = self.node(dst_ino)?;
+            if dst_node.is_dir() && self.is_ancestor(dst_ino, src.parent) {
+                return Err(Errno::NOTEMPTY);
+            }
+            if dst_ino == src_ino {
+                return Ok(());
+            }
+            match (&dst_node.kind, src_is_dir) {
+                (Kind::Dir(_), false) => return Err(Errno::ISDIR),
+                (Kind::Dir(d), true) if !d.entries.is_empty() => return Err(Errno::NOTEMPTY),
+                (Kind::Dir(_), true) => {}
+                (_, true) => return Err(Errno::NOTDIR),
+                (_, false) => {}
+            }
+        } else if self.node(dst.parent)?.links == 0 {
+            return Err(Errno::NOENT);
+        }
+        // Unlink the source, then the replaced entry, then link the source.
+        let s = self.dir_mut(src.parent)?;
+        s.entries.remove(&src_name);
+        if src_is_dir {
+            s.subdirs -= 1;
+        }
+        let d = self.dir_mut(dst.parent)?;
+        let replaced = d.entries.insert(dst_name, src_ino);
+        if src_is_dir {
+            d.subdirs += 1;
+            if replaced.is_some() {
+                d.subdirs -= 1;
+            }
+            self.dir_mut(src_ino)?.parent = dst.parent;
+        }
+        self.modified(src.parent, now)?;
+        self.modified(dst.parent, now)?;
+        self.changed(src_ino, now)?;
+        if let Some(old) = replaced {
+            let node = self.node_mut(old)?;
+            node.links = if node.is_dir() { 0 } else { node.links - 1 };
+            self.changed(old, now)?;
+            self.release(old);
+        }
+        Ok(())
+    }
+
+    /// Makes `to` (in `to_dir`) another hard link to the entry `from` names
+    /// (in `from_dir`; a final symlink is followed only with `follow`, else
+    /// the link is to the symlink itself).
+    ///
+    /// # Errors
+    ///
+    /// `ENOENT` if `from` is missing or `to` ends in `/`; `EEXIST` if `to`
+    /// exists; `EPERM` if `from` is a directory; the path errors.
+    pub fn link(
+        &mut self,
+        from_dir: Ino,
+        from: &[u8],
+        follow: bool,
+        to_dir: Ino,
+        to: &[u8],
+        now: u64,
+    ) -> Result<(), Errno> {
+        let ino = self.lookup(from_dir, from, follow)?;
+        let dst = self.resolve(to_dir, to, false)?;
+        if dst.ino.is_some() {
+            return Err(Errno::EXIST);
+        }
+        let name = dst.name(Errno::EXIST)?.to_vec();
+        if dst.slash {
+            return Err(Errno::NOENT);
+        }
+        if self.node(ino)?.is_dir() {
+            return Err(Errno::PERM);
+        }
+        if self.node(dst.parent)?.links == 0 {
+            return Err(Errno::NOENT);
+        }
+        self.dir_mut(dst.parent)?.entries.insert(name, ino);
+        self.modified(dst.parent, now)?;
+        self.node_mut(ino)?.links += 1;
+        self.changed(ino, now)?;
+        Ok(())
+    }
+
+    /// Creates symlink `path` holding `target` (stored as given; it may
+    /// dangle, and is checked only when followed). Returns its inode.
+    ///
+    /// # Errors
+    ///
+    /// `ENOENT` for an empty target or a `path` ending in `/`;
+    /// `ENAMETOOLONG` for a target of 4096 bytes or more; `EEXIST`;
+    /// `ENOSPC`; the path errors.
+    pub fn symlink(
+        &mut self,
+        target: &[u8],
+        dir: Ino,
+        path: &[u8],
+        now: u64,
+    ) -> Result<Ino, Errno> {
+        if target.is_empty() {
+            return Err(Errno::NOENT);
+        }
+        if target.len() >= PATH_MAX {
+            return Err(Errno::NAMETOOLONG);
+        }
+        let r = self.resolve(dir, path, false)?;
+        if r.ino.is_some() {
+            return Err(Errno::EXIST);
+        }
+        let name = r.name(Errno::EXIST)?.to_vec();
+        if r.slash {
+            return Err(Errno::NOENT);
+        }
+        self.create_entry(r.parent, name, Kind::Symlink(target.into()), now)
+    }
+
+    /// The target of symlink `path` (a final symlink is read, not followed).
+    ///
+    /// # Errors
+    ///
+    /// `ENOENT`; `EINVAL` if it is not a symlink; the path errors.
+    pub fn readlink(&self, dir: Ino, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        let ino = self.lookup(dir, path, false)?;
+        match &self.node(ino)?.kind {
+            Kind::Symlink(target) => Ok(target.to_vec()),
+            _ => Err(Errno::INVAL),
+        }
+    }
+}
