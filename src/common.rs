@@ -69,11 +69,13 @@ impl DeterminismConfig {
         for (key, value) in self.get_env() {
             let _ = wasi.push_env(key, value);
         }
+        let descriptors = Descriptors::new(self.get_stdin().to_vec(), output.clone())
+            .with_mounts(self.mounts(), clock.clone());
         DeterministicCommonCtx {
             wasi,
             clock,
             secure_random: SharedStream::new(random::secure_stream(self.get_seed())),
-            descriptors: Descriptors::new(self.get_stdin().to_vec(), output.clone()),
+            descriptors,
             environ: Environ::new(self.get_args(), self.get_env()),
             output,
         }

@@ -1,6 +1,8 @@
 //! The determinism model: one configuration every backend is built from.
 
-use crate::clocks::{ClockPolicy, VirtualClock};
+use crate::clocks::{ClockPolicy, VirtualClock, duration_nanos};
+use crate::fd::Mount;
+use crate::fs::{FsTree, VirtualFs};
 use std::time::Duration;
 
 /// Everything that decides what a guest can observe. Every backend
@@ -19,9 +21,11 @@ use std::time::Duration;
 /// | [`args`](Self::args), [`env`](Self::env) | none |
 /// | [`stdin`](Self::stdin) | empty |
 /// | [`capture_output`](Self::capture_output) | off: stdout and stderr are discarded |
+/// | [`preopen`](Self::preopen) | none |
 ///
 /// Nothing is ever inherited from the host: no arguments, environment,
-/// preopened directories, sockets or name lookup.
+/// host directories, sockets or name lookup. Preopened directories are
+/// in-memory [`VirtualFs`] trees.
 ///
 /// # Example
 ///
@@ -47,6 +51,15 @@ pub struct DeterminismConfig {
     stdin: Vec<u8>,
     capture_output: bool,
     output_limit: usize,
+    preopens: Vec<Preopen>,
+}
+
+/// One preopened tree of a configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Preopen {
+    guest_path: String,
+    fs: VirtualFs,
+    writable: bool,
 }
 
 impl Default for DeterminismConfig {
@@ -61,6 +74,7 @@ impl Default for DeterminismConfig {
             stdin: Vec::new(),
             capture_output: false,
             output_limit: 16 << 20,
+            preopens: Vec::new(),
         }
     }
 }
@@ -134,6 +148,81 @@ impl DeterminismConfig {
     pub fn output_limit(mut self, bytes: usize) -> Self {
         self.output_limit = bytes;
         self
+    }
+
+    /// Preopens `fs` as the directory `guest_path` (fds 3, 4, ... in the
+    /// order of the calls), read-write. Every Store built from this
+    /// configuration starts from the same tree and its writes stay in that
+    /// Store (copy-on-write: building a context copies no file contents);
+    /// read the final tree with `descriptors().filesystem(guest_path)`.
+    /// Metadata follow the [`fs`](crate::fs) rules: the `n`-th preopen is
+    /// device `n` (from 1), snapshot entries have [`wall_start`](Self::wall_start)
+    /// as their times, changes are stamped with the virtual wall clock.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
+    ///
+    /// let input = VirtualFs::new().file("in/data.csv", "a,b\n1,2\n").dir("out");
+    /// let config = DeterminismConfig::new().preopen("/", input);
+    /// let ctx = config.build_p1();
+    /// let tree = ctx.descriptors().filesystem("/").unwrap();
+    /// assert_eq!(tree.read_file("in/data.csv"), Some(b"a,b\n1,2\n".to_vec()));
+    /// ```
+    pub fn preopen(mut self, guest_path: impl Into<String>, fs: VirtualFs) -> Self {
+        self.preopens.push(Preopen {
+            guest_path: guest_path.into(),
+            fs,
+            writable: true,
+        });
+        self
+    }
+
+    /// Like [`preopen`](Self::preopen), read-only: every call that would
+    /// change the tree, or open a file for writing, answers `EPERM` (as stock
+    /// wasmtime-wasi's read-only `DirPerms`/`FilePerms`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
+    /// let config = DeterminismConfig::new().preopen_read_only("/data", VirtualFs::new());
+    /// assert_eq!(config.get_preopens().next(), Some(("/data", false)));
+    /// ```
+    pub fn preopen_read_only(mut self, guest_path: impl Into<String>, fs: VirtualFs) -> Self {
+        self.preopens.push(Preopen {
+            guest_path: guest_path.into(),
+            fs,
+            writable: false,
+        });
+        self
+    }
+
+    /// The preopens' guest paths and whether each is writable, in fd order.
+    pub fn get_preopens(&self) -> impl Iterator<Item = (&str, bool)> {
+        self.preopens
+            .iter()
+            .map(|p| (p.guest_path.as_str(), p.writable))
+    }
+
+    /// A fresh tree for each preopen (O(1) each: nothing is copied).
+    pub(crate) fn mounts(&self) -> Vec<Mount> {
+        let snapshot_time = duration_nanos(self.wall_start);
+        self.preopens
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Mount {
+                guest_path: p.guest_path.clone(),
+                tree: FsTree::new(&p.fs, i as u64 + 1, snapshot_time),
+                writable: p.writable,
+            })
+            .collect()
+    }
+
+    /// The configured wall-clock start.
+    pub fn get_wall_start(&self) -> Duration {
+        self.wall_start
     }
 
     /// The configured seed.

@@ -18,9 +18,24 @@
 //! The table starts with stdin (fd 0), stdout (1) and stderr (2). Stdio is
 //! not a terminal (`filetype` unknown, all `filestat` fields zero), stdin is
 //! the configured bytes, stdout and stderr are discarded or captured up to a
-//! limit ([`CapturedOutput`](crate::CapturedOutput)). There are no
-//! directories, files or sockets yet, so `path_*` calls find no directory
-//! (`EBADF`) and `sock_*` calls on an open descriptor answer `ENOTSOCK`.
+//! limit ([`CapturedOutput`](crate::CapturedOutput)). Preopened directories
+//! ([`DeterminismConfig::preopen`](crate::DeterminismConfig::preopen)) follow
+//! as fds 3, 4, ..., each with its own copy-on-write
+//! [`FsTree`](crate::fs::FsTree): `path_*` and the `fd_*` calls on files and
+//! directories are answered from it with stock's checks (see
+//! [`paths`](self#paths)), so what a guest reads, writes and lists is the
+//! same every run and on every backend. There are no sockets: `sock_*`
+//! calls on an open descriptor answer `ENOTSOCK`.
+//!
+//! # Paths
+//!
+//! Stock's order of checks: argument decoding, the directory descriptor(s)
+//! (`EBADF` for anything else; `ENOTDIR` for a file given to `path_open`),
+//! the path strings (budget, bounds, `EILSEQ`), the preopen's permissions
+//! (`EPERM` when read-only), then the tree's answer (its rules are in
+//! [`fs`](crate::fs)). Two preopens are two devices: `path_rename` and
+//! `path_link` between them answer `EXDEV`. At most
+//! [`MAX_OPEN_DESCRIPTORS`] are open at once (`EMFILE` beyond).
 //!
 //! # Example
 //!
@@ -50,8 +65,10 @@
 mod calls;
 pub(crate) mod guest;
 mod link;
+mod paths;
 mod table;
 
 pub use guest::Failure;
 pub use link::add_descriptors_to_linker;
-pub use table::{Descriptor, Descriptors};
+pub use paths::OpenArgs;
+pub use table::{Descriptor, Descriptors, DirHandle, FileHandle, MAX_OPEN_DESCRIPTORS, Mount};

@@ -84,7 +84,8 @@
 //! symlink target) of [`PATH_MAX`] (4096) bytes or more, or a component
 //! longer than [`NAME_MAX`] (255), is `ENAMETOOLONG`. A trailing `/` demands
 //! a directory (`ENOTDIR` otherwise) and follows a final symlink for
-//! lookups, as on Linux. The empty path is `ENOENT`.
+//! lookups, as on Linux. The empty path is `ENOENT`; a path or symlink
+//! target holding a NUL byte is `EINVAL` (no host call could take it).
 //!
 //! **Errnos** follow Linux, including which check comes first; a
 //! differential test runs random operation sequences on a tree and on a real
@@ -113,6 +114,7 @@
 mod build;
 mod digest;
 mod errno;
+mod export;
 mod io;
 mod node;
 mod ops;

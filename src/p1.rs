@@ -87,11 +87,13 @@ impl DeterminismConfig {
         builder
             .secure_random(secure_random.clone())
             .max_random_size(random::MAX_RANDOM_GET);
+        let descriptors = Descriptors::new(self.get_stdin().to_vec(), output.clone())
+            .with_mounts(self.mounts(), clock.clone());
         DeterministicP1Ctx {
             wasi: builder.build_p1(),
             clock,
             secure_random,
-            descriptors: Descriptors::new(self.get_stdin().to_vec(), output.clone()),
+            descriptors,
             environ: Environ::new(self.get_args(), self.get_env()),
             output,
         }

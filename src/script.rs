@@ -24,6 +24,8 @@
 
 use std::fmt::Write as _;
 
+pub mod fs;
+
 /// Clock ids, by their preview1 number.
 pub const CLOCK_REALTIME: u32 = 0;
 /// Monotonic clock id.

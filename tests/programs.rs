@@ -364,3 +364,90 @@ fn p2_timers() {
         ]
     );
 }
+
+/// `std::fs` on a preopened virtual tree: both backends in fresh Stores give
+/// the same output and the same final tree (the audit's runner, its
+/// fingerprint including the tree's digest), with the metadata the rules
+/// fix; stock wasmtime-wasi over a host copy of the tree agrees on every
+/// line but the metadata ones and on the final names and contents.
+#[test]
+fn fs_ops() {
+    use deterministic_wasi_ctx::VirtualFs;
+    use deterministic_wasi_ctx::audit::{Backend, Compiled, Fingerprint, RunSpec, Strategy};
+    let (p1, _) = program("fs_ops");
+    let wasm = std::fs::read(p1).expect("guest program");
+    let input = VirtualFs::new().file("in/data.csv", "a,b\n1,2\n3,4\n");
+    let config = DeterminismConfig::new()
+        .wall_start(Duration::from_secs(1_000_000_000))
+        .preopen("/", input);
+    let engine = Strategy::Cranelift.engine().expect("engine");
+    let compiled = Compiled::new(&engine, &wasm).expect("compiles");
+    let spec = |stock| RunSpec {
+        config: config.clone(),
+        fuel: FUEL,
+        max_events: 100,
+        stock,
+        keep_memory: false,
+    };
+    let runs: Vec<_> = [Backend::WasmtimeWasi, Backend::WasiCommon]
+        .into_iter()
+        .flat_map(|b| [b, b])
+        .map(|b| compiled.run(&engine, b, &spec(false)))
+        .collect();
+    let first = Fingerprint::of(&runs[0]);
+    for run in &runs[1..] {
+        assert_eq!(Fingerprint::of(run).fields, first.fields);
+    }
+    let out = String::from_utf8_lossy(&runs[0].stdout).into_owned();
+    assert_eq!(runs[0].status.to_string(), "exit 0", "{out}");
+    let second = 1_000_000_000_000_000_000u128;
+    let expected = [
+        "input 12 bytes, 3 rows".to_string(),
+        "read back \"rows=3\\ndone\\n\"".to_string(),
+        "after seek \"345\"".to_string(),
+        // Listing order is the rule's (by name), not creation order.
+        "listing [\"link.bin\", \"moved.bin\", \"result.txt\", \"sub\"]".to_string(),
+        "sorted [\"link.bin\", \"moved.bin\", \"result.txt\", \"sub\"]".to_string(),
+        // Snapshot entries: inodes in path order, the snapshot time.
+        format!("/in/data.csv: dir=false len=12 dev=1 ino=3 nlink=1 mtime={second} atime={second}"),
+        // Created entries: inodes in creation order; times from the virtual
+        // clock, which nothing advanced.
+        format!(
+            "/out/result.txt: dir=false len=12 dev=1 ino=6 nlink=1 mtime={second} atime={second}"
+        ),
+        format!(
+            "/out/moved.bin: dir=false len=4 dev=1 ino=7 nlink=2 mtime={second} atime={second}"
+        ),
+        format!("/out: dir=true len=4096 dev=1 ino=4 nlink=3 mtime={second} atime={second}"),
+        format!("/out/sub: dir=true len=4096 dev=1 ino=5 nlink=2 mtime={second} atime={second}"),
+        "remove non-empty: errno Some(55)".to_string(), // ENOTEMPTY
+        "missing: errno Some(44)".to_string(),          // ENOENT
+        "escape: errno Some(63)".to_string(),           // EPERM
+    ];
+    assert_eq!(out.lines().collect::<Vec<_>>(), expected, "{out}");
+    let tree = &runs[0].filesystems[0].1;
+    assert_eq!(tree.read_file("out/moved.bin"), Some(b"0123".to_vec()));
+    assert_eq!(
+        tree.read_file("out/link.bin"),
+        None,
+        "removed by the program"
+    );
+
+    // Stock over a host copy: the same lines but the metadata ones.
+    let stock = compiled.run(&engine, Backend::WasmtimeWasi, &spec(true));
+    let stock_out = String::from_utf8_lossy(&stock.stdout).into_owned();
+    let plain = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| !l.contains("mtime=") && !l.starts_with("listing"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(plain(&stock_out), plain(&out), "stock:\n{stock_out}");
+    let shape = |t: &deterministic_wasi_ctx::FsTree| -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        t.walk()
+            .into_iter()
+            .map(|e| (e.path.clone(), t.read_file(&e.path)))
+            .collect()
+    };
+    assert_eq!(shape(&stock.filesystems[0].1), shape(tree));
+}

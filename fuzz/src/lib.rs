@@ -14,6 +14,7 @@
 pub mod backend_diff;
 pub mod baseline;
 pub mod calls;
+pub mod fs_diff;
 pub mod p1_script;
 pub mod p1_smith;
 pub mod p2_script;

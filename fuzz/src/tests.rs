@@ -52,6 +52,7 @@ target_tests!(
 );
 target_tests!(baseline, baseline_smoke, baseline_corpus, 20, 2048);
 target_tests!(stock_diff, stock_diff_smoke, stock_diff_corpus, 300, 256);
+target_tests!(fs_diff, fs_diff_smoke, fs_diff_corpus, 200, 512);
 
 /// With the WASI-call prelude ([`calls::add_calls`]) nearly every
 /// `p1_smith` execution reaches a WASI function (without it: 10 of these
@@ -223,4 +224,81 @@ fn stock_diff_empty_read_into_an_out_of_bounds_buffer() {
         "{input:?}"
     );
     stock_diff::check(&input);
+}
+
+/// A longer `fs_diff` run that reports every kind of difference it meets
+/// (one example each) instead of stopping at the first, then fails if there
+/// was any: `N=6000 SEED=99 cargo test -p deterministic-wasi-ctx-fuzz --lib
+/// fs_diff_survey -- --ignored --nocapture`. Ignored by default: it is the
+/// tool for a session fixing differences, not part of every run.
+#[test]
+#[ignore = "long survey run, see its docs"]
+fn fs_diff_survey() {
+    let n: usize = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    let seed: u64 = std::env::var("SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut seen = std::collections::BTreeMap::new();
+    for data in seeded_inputs(seed, n, 512) {
+        let result = std::panic::catch_unwind(|| {
+            let mut u = arbitrary::Unstructured::new(&data);
+            if let Ok(input) = fs_diff::input(&mut u) {
+                fs_diff::check(&input);
+            }
+        });
+        if let Err(e) = result {
+            let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+            let lines: Vec<&str> = msg.lines().take(4).collect();
+            let key = lines
+                .get(1)
+                .map(|l| l.split(['{', '(']).next().unwrap_or("").to_string())
+                .unwrap_or_default();
+            let key = format!("{} {}", lines.first().unwrap_or(&""), key);
+            seen.entry(key).or_insert_with(|| lines.join("\n"));
+        }
+    }
+    let _ = std::panic::take_hook();
+    for (k, v) in &seen {
+        eprintln!("== {k}\n{v}\n");
+    }
+    eprintln!("{} kinds", seen.len());
+    assert!(seen.is_empty(), "{} kinds of difference", seen.len());
+}
+
+/// The `fs_diff` oracle is not vacuous: stock given a tree whose file `a`
+/// differs in one byte makes the comparison fail at the read.
+#[test]
+fn fs_diff_catches_a_different_tree() {
+    use deterministic_wasi_ctx::script::fs::{Fd, FsOp, FsPath, FsScript};
+    let input = fs_diff::Input {
+        contents: b"hello".to_vec(),
+        script: FsScript {
+            ops: vec![
+                FsOp::PathOpen {
+                    dir: Fd(3),
+                    follow: true,
+                    path: FsPath::new("a"),
+                    oflags: 0,
+                    read: true,
+                    write: false,
+                    fdflags: 0,
+                },
+                FsOp::FdRead { fd: Fd(5), len: 16 },
+            ],
+        },
+    };
+    fs_diff::check(&input);
+    let other = fs_diff::config(b"jello");
+    let caught = std::panic::catch_unwind(|| fs_diff::check_against(&input, &other));
+    let message = caught.expect_err("a different tree must be reported");
+    let message = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("call 1 differs"), "{message}");
 }

@@ -126,6 +126,10 @@ pub struct Outcome {
     pub trace_digest: [u8; 32],
     /// The first calls of the trace, in full.
     pub events: Vec<HostCall>,
+    /// Each preopened directory's final tree (guest path, tree), in fd
+    /// order. A fingerprint field as its digest ([`FsTree::digest`](crate::fs::FsTree::digest)),
+    /// so runs that write different files differ.
+    pub filesystems: Vec<(String, crate::fs::FsTree)>,
     /// The exported `memory`'s final contents, if
     /// [`RunSpec::keep_memory`](super::RunSpec::keep_memory) asked for them
     /// and the module exports one. Not a fingerprint field (`memories` holds
@@ -150,6 +154,12 @@ impl Outcome {
         }
         for (name, value) in &self.globals {
             fields.push((format!("global {name}"), value.clone()));
+        }
+        for (guest_path, tree) in &self.filesystems {
+            fields.push((
+                format!("fs {guest_path}"),
+                format!("blake3 {}", hex(&tree.digest())),
+            ));
         }
         fields.push(("fuel consumed".into(), self.fuel_consumed.to_string()));
         fields.push(("host calls".into(), self.host_calls.to_string()));

@@ -225,57 +225,75 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
         let limit = config.output_capacity().unwrap_or(16 << 20);
         let stdout = MemoryOutputPipe::new(limit);
         let stderr = MemoryOutputPipe::new(limit);
-        let ctx = wasmtime_wasi::WasiCtxBuilder::new()
+        let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
+        builder
             .args(config.get_args())
             .envs(config.get_env())
             .stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(
                 config.get_stdin().to_vec(),
             ))
             .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .build_p1();
+            .stderr(stderr.clone());
+        let dirs = match StockDirs::preopen(&config, &mut builder) {
+            Ok(dirs) => dirs,
+            Err(error) => {
+                let out = Err(wasmtime::Error::msg(format!("stock preopen: {error}")));
+                let mut store = store(engine, (), spec.fuel, 0);
+                let pipes = (Vec::new(), Vec::new());
+                return finish(out, &mut store, spec, &recorder, pipes, Vec::new());
+            }
+        };
+        let ctx = builder.build_p1();
         let linker = linker_for(engine, link_stock_p1);
         let proxies = trace::max_proxy_instances(module);
         let mut store = store(engine, ctx, spec.fuel, proxies);
         let out = linker.and_then(|linker| start(&linker, &mut store, module, &recorder));
+        let filesystems = dirs.read_back(&config);
         return finish(
             out,
             &mut store,
             spec,
             &recorder,
-            stdout.contents().to_vec(),
-            stderr.contents().to_vec(),
+            (stdout.contents().to_vec(), stderr.contents().to_vec()),
+            filesystems,
         );
     }
     match backend {
         Backend::WasmtimeWasi => {
             let ctx = config.build_p1();
             let output = ctx.output().clone();
-            run_linked(engine, module, ctx, link_p1, spec, &recorder, &output)
+            let parts = (
+                link_p1 as Link<_>,
+                DeterministicP1Ctx::descriptors as Trees<_>,
+            );
+            run_linked(engine, module, ctx, parts, spec, &recorder, &output)
         }
         #[cfg(feature = "wasi-common")]
         Backend::WasiCommon => {
             let ctx = config.build_wasi_common();
             let output = ctx.output.clone();
-            run_linked(
-                engine,
-                module,
-                ctx,
-                link_wasi_common,
-                spec,
-                &recorder,
-                &output,
-            )
+            let parts = (
+                link_wasi_common as Link<_>,
+                (|c: &crate::DeterministicCommonCtx| &c.descriptors) as Trees<_>,
+            );
+            run_linked(engine, module, ctx, parts, spec, &recorder, &output)
         }
     }
 }
 
-/// Links `ctx` with `link`, runs `module` traced, and collects the outcome.
+/// Adds a backend's functions to a linker.
+type Link<C> = fn(&mut Linker<Host<C>>) -> wasmtime::Result<()>;
+
+/// Finds a context's descriptors (for its preopened trees).
+type Trees<C> = fn(&C) -> &crate::fd::Descriptors;
+
+/// Links `ctx` with `link`, runs `module` traced, and collects the outcome
+/// with the final trees `trees` finds.
 fn run_linked<C: Send + 'static>(
     engine: &Engine,
     module: &Module,
     ctx: C,
-    link: fn(&mut Linker<Host<C>>) -> wasmtime::Result<()>,
+    (link, trees): (Link<C>, Trees<C>),
     spec: &RunSpec,
     recorder: &Recorder,
     output: &crate::CapturedOutput,
@@ -283,13 +301,18 @@ fn run_linked<C: Send + 'static>(
     let linker = linker_for(engine, link);
     let mut store = store(engine, ctx, spec.fuel, trace::max_proxy_instances(module));
     let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder));
+    let filesystems = trees(&store.data().ctx)
+        .mounts()
+        .iter()
+        .map(|m| (m.guest_path.clone(), m.tree.clone()))
+        .collect();
     finish(
         out,
         &mut store,
         spec,
         recorder,
-        output.stdout(),
-        output.stderr(),
+        (output.stdout(), output.stderr()),
+        filesystems,
     )
 }
 
@@ -315,8 +338,8 @@ fn finish<T>(
     store: &mut Store<T>,
     spec: &RunSpec,
     recorder: &Recorder,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
+    (stdout, stderr): (Vec<u8>, Vec<u8>),
+    filesystems: Vec<(String, crate::fs::FsTree)>,
 ) -> Outcome {
     let trace = recorder.trace();
     let (result, instance) = match started {
@@ -358,6 +381,7 @@ fn finish<T>(
         trace_digest: trace.digest(),
         events: trace.events().to_vec(),
         memory,
+        filesystems,
     }
 }
 
@@ -482,5 +506,63 @@ fn finish_component<T>(
         trace_digest: trace.digest(),
         events: trace.events().to_vec(),
         memory: None,
+        filesystems: Vec::new(),
+    }
+}
+
+/// The host directories a stock run's preopens are copied to: made fresh
+/// for one run, read back after it and then removed.
+struct StockDirs(Vec<(std::path::PathBuf, String)>);
+
+impl StockDirs {
+    /// Writes each preopened tree of `config` to a new temporary directory
+    /// and preopens it in `builder` with stock's permissions.
+    fn preopen(
+        config: &DeterminismConfig,
+        builder: &mut wasmtime_wasi::WasiCtxBuilder,
+    ) -> wasmtime::Result<StockDirs> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use wasmtime_wasi::{DirPerms, FilePerms};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let mut dirs = StockDirs(Vec::new());
+        for mount in config.mounts() {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let name = format!("dwc-stock-{}-{n}", std::process::id());
+            let host = std::env::temp_dir().join(name);
+            mount.tree.export(&host)?;
+            dirs.0.push((host.clone(), mount.guest_path.clone()));
+            let (dir_perms, file_perms) = if mount.writable {
+                (DirPerms::all(), FilePerms::all())
+            } else {
+                (DirPerms::READ, FilePerms::READ)
+            };
+            builder.preopened_dir(&host, &mount.guest_path, dir_perms, file_perms)?;
+        }
+        Ok(dirs)
+    }
+
+    /// Each directory as the run left it, snapshotted into a tree under the
+    /// configuration's metadata rules (only names, types and contents come
+    /// from the host).
+    fn read_back(&self, config: &DeterminismConfig) -> Vec<(String, crate::fs::FsTree)> {
+        let time = crate::clocks::duration_nanos(config.get_wall_start());
+        let mut trees = Vec::new();
+        for (i, (host, guest)) in self.0.iter().enumerate() {
+            if let Ok(fs) = crate::fs::VirtualFs::from_host_dir(host) {
+                trees.push((
+                    guest.clone(),
+                    crate::fs::FsTree::new(&fs, i as u64 + 1, time),
+                ));
+            }
+        }
+        trees
+    }
+}
+
+impl Drop for StockDirs {
+    fn drop(&mut self) {
+        for (host, _) in &self.0 {
+            let _ = std::fs::remove_dir_all(host);
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use deterministic_wasi_ctx::audit::{AuditConfig, Backend, RunSpec, Strategy};
-use deterministic_wasi_ctx::{ClockPolicy, DeterminismConfig};
+use deterministic_wasi_ctx::{ClockPolicy, DeterminismConfig, VirtualFs};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -29,6 +29,10 @@ pub enum Command {
         /// One JSON object per file on stdout instead of text lines.
         #[arg(long)]
         json: bool,
+        /// Write run 0's final preopened trees under DIR (a new or empty
+        /// directory): DIR/<file name>/<guest path, `/` as `root`>/.
+        #[arg(long, value_name = "DIR")]
+        export_fs: Option<PathBuf>,
     },
     /// Run a program once and print its host calls, one line per call.
     Trace {
@@ -80,6 +84,11 @@ pub struct Options {
     /// A file whose bytes are the guest's stdin.
     #[arg(long)]
     pub stdin: Option<PathBuf>,
+    /// Preopen a snapshot of host directory HOST as GUEST (default: HOST as
+    /// written, as the wasmtime CLI does); repeatable. Read once; every run
+    /// starts from the snapshot and the host directory is never written.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    pub dirs: Vec<String>,
     /// TEST FIXTURE: run under stock, non-deterministic wasmtime-wasi, to see
     /// what the auditor reports for a context that leaks the host.
     #[arg(long)]
@@ -186,6 +195,9 @@ impl Options {
         if let Some(stdin) = &self.stdin {
             command.arg("--stdin").arg(stdin);
         }
+        for dir in &self.dirs {
+            command.arg(format!("--dir={dir}"));
+        }
         if self.no_determinism {
             command.arg("--no-determinism");
         }
@@ -207,12 +219,17 @@ impl Options {
         {
             return Err("arguments and environment variables cannot contain NUL bytes".into());
         }
-        let config = DeterminismConfig::new()
+        let mut config = DeterminismConfig::new()
             .seed(self.seed)
             .clock_policy(parse_clock(&self.clock).map_err(|why| format!("--clock: {why}"))?)
             .args(self.args.clone())
             .env(self.env.clone())
             .stdin(stdin);
+        for dir in &self.dirs {
+            let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+            let fs = VirtualFs::from_host_dir(host).map_err(|e| format!("--dir {host}: {e}"))?;
+            config = config.preopen(guest, fs);
+        }
         let backends = match self.backend {
             BackendChoice::WasmtimeWasi => vec![Backend::WasmtimeWasi],
             BackendChoice::WasiCommon => vec![Backend::WasiCommon],

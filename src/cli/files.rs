@@ -79,3 +79,39 @@ pub fn load(path: &Path) -> Result<Vec<u8>, String> {
     }
     Err("not a WebAssembly binary (no \\0asm header) and not a .wat file".into())
 }
+
+/// `--export-fs DIR` must be new or empty (nothing is ever overwritten).
+pub fn check_export_dir(dir: &Path) -> Result<(), String> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => match entries.next() {
+            Some(_) => Err("exists and is not empty".into()),
+            None => Ok(()),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Writes `outcome`'s final trees to DIR/<file name>/<guest path>/ (`/` as
+/// `root`, other slashes as `_`).
+pub fn export_trees(
+    dir: &Path,
+    program: &Path,
+    outcome: &deterministic_wasi_ctx::audit::Outcome,
+) -> Result<(), String> {
+    let name = program
+        .file_name()
+        .map_or_else(|| "program".into(), |n| n.to_string_lossy().into_owned());
+    for (guest, tree) in &outcome.filesystems {
+        let trimmed = guest.trim_matches('/').replace('/', "_");
+        let leaf = if trimmed.is_empty() {
+            "root".to_string()
+        } else {
+            trimmed
+        };
+        let target = dir.join(&name).join(leaf);
+        tree.export(&target)
+            .map_err(|e| format!("{}: {e}", target.display()))?;
+    }
+    Ok(())
+}

@@ -30,7 +30,8 @@ pub fn main() -> i32 {
             options,
             processes,
             json,
-        } => audit_command(&paths, &options, processes, json),
+            export_fs,
+        } => audit_command(&paths, &options, processes, json, export_fs.as_deref()),
         Command::Trace { path, options } => trace_command(&path, &options),
         Command::Child {
             path,
@@ -48,6 +49,7 @@ fn audit_command(
     options: &Options,
     processes: bool,
     json: bool,
+    export_fs: Option<&Path>,
 ) -> ExitStatus {
     let config = match options.audit_config() {
         Ok(config) => config,
@@ -56,6 +58,12 @@ fn audit_command(
             return ExitStatus::UsageOrLoadError;
         }
     };
+    if let Some(dir) = export_fs
+        && let Err(why) = files::check_export_dir(dir)
+    {
+        eprintln!("error: --export-fs {}: {why}", dir.display());
+        return ExitStatus::UsageOrLoadError;
+    }
     let (files, mut status) = match files::collect(paths) {
         Ok(files) => (files, ExitStatus::Deterministic),
         Err((files, errors)) => {
@@ -81,6 +89,12 @@ fn audit_command(
             Ok(report) => {
                 status = status.max(report.verdict().into());
                 report::print(&path, &report, started.elapsed(), json);
+                if let Some(dir) = export_fs
+                    && let Err(why) = files::export_trees(dir, &path, &report.outcome)
+                {
+                    eprintln!("error: --export-fs: {}: {why}", path.display());
+                    status = status.max(ExitStatus::UsageOrLoadError);
+                }
             }
             Err(why) => {
                 eprintln!("error: {}: {why}", path.display());

@@ -38,6 +38,10 @@ pub mod errno {
     pub const INVAL: u16 = 28;
     /// I/O error.
     pub const IO: u16 = 29;
+    /// Too many open files.
+    pub const MFILE: u16 = 33;
+    /// Name too long.
+    pub const NAMETOOLONG: u16 = 37;
     /// Out of memory (the host-call budget).
     pub const NOMEM: u16 = 48;
     /// Not a directory.
@@ -46,8 +50,14 @@ pub mod errno {
     pub const NOTSOCK: u16 = 57;
     /// Not supported.
     pub const NOTSUP: u16 = 58;
+    /// Operation not permitted (a read-only preopen).
+    pub const PERM: u16 = 63;
     /// Invalid seek.
     pub const SPIPE: u16 = 70;
+    /// Cross-device link (between two preopens).
+    pub const XDEV: u16 = 75;
+    /// Illegal byte sequence (a path that is not UTF-8).
+    pub const ILSEQ: u16 = 25;
 }
 
 /// A call's result: `Ok` carries what is written back (if anything).

@@ -2,6 +2,7 @@
 
 use super::calls::Calls;
 use super::guest::{CallResult, Failure, Guest};
+use super::paths::OpenArgs;
 use super::table::{Descriptor, Descriptors};
 use crate::VirtualClock;
 use crate::sched::abi::{GuestMemory, Layout, PollError, TAG_FD_READ};
@@ -132,26 +133,26 @@ pub fn add_descriptors_to_linker<T: 'static>(
         define!(linker, module, layout, get, "fd_tell"(fd: i32, out: i32) => |c| c.fd_tell(fd, out));
         define!(linker, module, layout, get, "fd_readdir"(fd: i32, buf: i32, len: i32, cookie: i64, out: i32)
             => |c| c.fd_readdir(fd, buf, len, cookie, out));
-        define!(linker, module, layout, get, "path_create_directory"(fd: i32, _path: i32, _len: i32)
-            => |c| c.path_in_dir(fd));
-        define!(linker, module, layout, get, "path_filestat_get"(fd: i32, lookup: i32, _path: i32, _len: i32, _out: i32)
-            => |c| c.path_filestat_get(fd, lookup));
-        define!(linker, module, layout, get, "path_filestat_set_times"(fd: i32, lookup: i32, _path: i32, _len: i32, _atim: i64, _mtim: i64, fst: i32)
-            => |c| c.path_filestat_set_times(fd, lookup, fst));
-        define!(linker, module, layout, get, "path_link"(from: i32, lookup: i32, _p: i32, _pl: i32, to: i32, _q: i32, _ql: i32)
-            => |c| c.path_link(from, lookup, to));
-        define!(linker, module, layout, get, "path_open"(fd: i32, lookup: i32, path: i32, len: i32, oflags: i32, base: i64, inheriting: i64, fdflags: i32, _out: i32)
-            => |c| c.path_open(fd, lookup, path, len, oflags, base, inheriting, fdflags));
-        define!(linker, module, layout, get, "path_readlink"(fd: i32, _path: i32, _len: i32, _buf: i32, _buf_len: i32, _out: i32)
-            => |c| c.path_in_dir(fd));
-        define!(linker, module, layout, get, "path_remove_directory"(fd: i32, _path: i32, _len: i32)
-            => |c| c.path_in_dir(fd));
-        define!(linker, module, layout, get, "path_rename"(from: i32, _p: i32, _pl: i32, to: i32, _q: i32, _ql: i32)
-            => |c| c.path_rename(from, to));
-        define!(linker, module, layout, get, "path_symlink"(_p: i32, _pl: i32, fd: i32, _q: i32, _ql: i32)
-            => |c| c.path_symlink(fd));
-        define!(linker, module, layout, get, "path_unlink_file"(fd: i32, _path: i32, _len: i32)
-            => |c| c.path_in_dir(fd));
+        define!(linker, module, layout, get, "path_create_directory"(fd: i32, path: i32, len: i32)
+            => |c| c.path_create_directory(fd, (path, len)));
+        define!(linker, module, layout, get, "path_filestat_get"(fd: i32, lookup: i32, path: i32, len: i32, out: i32)
+            => |c| c.path_filestat_get(fd, lookup, (path, len), out));
+        define!(linker, module, layout, get, "path_filestat_set_times"(fd: i32, lookup: i32, path: i32, len: i32, atim: i64, mtim: i64, fst: i32)
+            => |c| c.path_filestat_set_times(fd, lookup, (path, len), (atim, mtim), fst));
+        define!(linker, module, layout, get, "path_link"(from: i32, lookup: i32, p: i32, pl: i32, to: i32, q: i32, ql: i32)
+            => |c| c.path_link((from, lookup, (p, pl)), (to, (q, ql))));
+        define!(linker, module, layout, get, "path_open"(fd: i32, lookup: i32, path: i32, len: i32, oflags: i32, base: i64, inheriting: i64, fdflags: i32, out: i32)
+            => |c| c.path_open(fd, &OpenArgs { lookup, path: (path, len), oflags, base, inheriting, fdflags, out }));
+        define!(linker, module, layout, get, "path_readlink"(fd: i32, path: i32, len: i32, buf: i32, buf_len: i32, out: i32)
+            => |c| c.path_readlink(fd, (path, len), (buf, buf_len), out));
+        define!(linker, module, layout, get, "path_remove_directory"(fd: i32, path: i32, len: i32)
+            => |c| c.path_remove_directory(fd, (path, len)));
+        define!(linker, module, layout, get, "path_rename"(from: i32, p: i32, pl: i32, to: i32, q: i32, ql: i32)
+            => |c| c.path_rename((from, (p, pl)), (to, (q, ql))));
+        define!(linker, module, layout, get, "path_symlink"(p: i32, pl: i32, fd: i32, q: i32, ql: i32)
+            => |c| c.path_symlink((p, pl), fd, (q, ql)));
+        define!(linker, module, layout, get, "path_unlink_file"(fd: i32, path: i32, len: i32)
+            => |c| c.path_unlink_file(fd, (path, len)));
         define!(linker, module, layout, get, "proc_raise"(signal: i32) => |c| c.proc_raise(signal));
         if layout == Layout::Preview1 {
             // Preview0 has no `sock_accept`.
@@ -170,8 +171,9 @@ pub fn add_descriptors_to_linker<T: 'static>(
 }
 
 /// `poll_oneoff` with [`sched::poll`](crate::sched::poll)'s clock rules; an
-/// `fd_read` subscription is ready on stdin, an `fd_write` one on stdout or
-/// stderr, and any other descriptor is `EBADF`.
+/// `fd_read` subscription is ready on stdin and on a file, an `fd_write` one
+/// on stdout, stderr and a file of a writable preopen, and any other
+/// descriptor is `EBADF`.
 fn add_poll_oneoff<T: 'static>(
     linker: &mut Linker<T>,
     module: &str,
@@ -192,7 +194,9 @@ fn add_poll_oneoff<T: 'static>(
             let ready = |fd: u32, tag: u8| match fds.get(fd) {
                 Some(Descriptor::Stdin) => tag == TAG_FD_READ,
                 Some(Descriptor::Stdout | Descriptor::Stderr) => tag != TAG_FD_READ,
-                None => false,
+                // A file is always ready; writing needs a writable preopen.
+                Some(Descriptor::File(f)) => tag == TAG_FD_READ || fds.mount(f.mount).writable,
+                Some(Descriptor::Dir(_)) | None => false,
             };
             let mut memory = GuestMemory::new(bytes);
             let (subs, events, n, nevents) = (subs as u32, events as u32, n as u32, nevents as u32);

@@ -1,7 +1,14 @@
-//! The descriptor table and the stdio behind it.
+//! The descriptor table, the stdio behind it and the preopened trees.
 
+use crate::VirtualClock;
+use crate::fs::{FsTree, Ino};
 use crate::stdio::CapturedOutput;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The most descriptors open at once. Opening more answers `EMFILE`, the
+/// same way every run (stock wasmtime-wasi has no such limit and would grow
+/// its table until the host runs out of memory).
+pub const MAX_OPEN_DESCRIPTORS: usize = 1 << 16;
 
 /// What a descriptor refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,10 +19,58 @@ pub enum Descriptor {
     Stdout,
     /// Standard error.
     Stderr,
+    /// A directory of a preopened tree.
+    Dir(DirHandle),
+    /// A regular file of a preopened tree.
+    File(FileHandle),
+}
+
+/// An open directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirHandle {
+    /// Which preopen's tree (its index in [`Descriptors::mounts`]).
+    pub mount: usize,
+    /// The directory's inode in that tree.
+    pub ino: Ino,
+    /// Whether this is the preopened directory itself (it has a guest path
+    /// and `fd_prestat_get` describes it).
+    pub preopen: bool,
+    /// Opened for reading (`fd_readdir` is allowed).
+    pub read: bool,
+}
+
+/// An open regular file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileHandle {
+    /// Which preopen's tree.
+    pub mount: usize,
+    /// The file's inode in that tree.
+    pub ino: Ino,
+    /// Opened for reading.
+    pub read: bool,
+    /// Opened for writing.
+    pub write: bool,
+    /// `FDFLAGS_APPEND`: every write goes to the end.
+    pub append: bool,
+    /// `FDFLAGS_NONBLOCK` (reported, otherwise without effect on a file).
+    pub nonblock: bool,
+    /// The offset `fd_read`, `fd_write`, `fd_seek` and `fd_tell` use.
+    pub position: u64,
+}
+
+/// One preopened directory: its guest path and this Store's tree.
+#[derive(Clone, Debug)]
+pub struct Mount {
+    /// The path the guest sees (`fd_prestat_dir_name`).
+    pub guest_path: String,
+    /// This Store's copy-on-write tree.
+    pub tree: FsTree,
+    /// Whether the guest may change the tree (else it is read-only).
+    pub writable: bool,
 }
 
 /// One context's preview1 descriptors: which numbers are open, and the stdio
-/// streams they lead to. Built by
+/// streams and preopened trees they lead to. Built by
 /// [`DeterminismConfig::build_p1`](crate::DeterminismConfig::build_p1) and
 /// [`build_wasi_common`](crate::DeterminismConfig::build_wasi_common);
 /// served by [`add_descriptors_to_linker`](super::add_descriptors_to_linker).
@@ -23,12 +78,13 @@ pub enum Descriptor {
 /// # Example
 ///
 /// ```
-/// use deterministic_wasi_ctx::DeterminismConfig;
+/// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
 /// use deterministic_wasi_ctx::fd::Descriptor;
 ///
-/// let ctx = DeterminismConfig::new().build_p1();
+/// let ctx = DeterminismConfig::new().preopen("/data", VirtualFs::new()).build_p1();
 /// assert_eq!(ctx.descriptors().get(1), Some(Descriptor::Stdout));
-/// assert_eq!(ctx.descriptors().get(3), None);
+/// assert!(matches!(ctx.descriptors().get(3), Some(Descriptor::Dir(d)) if d.preopen));
+/// assert_eq!(ctx.descriptors().get(4), None);
 /// ```
 #[derive(Debug)]
 pub struct Descriptors {
@@ -37,11 +93,13 @@ pub struct Descriptors {
     stdin: Vec<u8>,
     stdin_read: usize,
     output: CapturedOutput,
+    mounts: Vec<Mount>,
+    clock: Option<VirtualClock>,
 }
 
 impl Descriptors {
     /// Stdin (fd 0) reading `stdin`, stdout (1) and stderr (2) writing to
-    /// `output`.
+    /// `output`; no preopens.
     pub(crate) fn new(stdin: Vec<u8>, output: CapturedOutput) -> Self {
         Descriptors {
             used: BTreeMap::from([
@@ -53,7 +111,27 @@ impl Descriptors {
             stdin,
             stdin_read: 0,
             output,
+            mounts: Vec::new(),
+            clock: None,
         }
+    }
+
+    /// Adds the preopened trees as fds 3, 4, ... in order; `clock` gives the
+    /// virtual wall time file changes are stamped with.
+    pub(crate) fn with_mounts(mut self, mounts: Vec<Mount>, clock: VirtualClock) -> Self {
+        for (mount, m) in mounts.iter().enumerate() {
+            let fd = 3 + mount as u32;
+            let dir = DirHandle {
+                mount,
+                ino: m.tree.root(),
+                preopen: true,
+                read: true,
+            };
+            self.used.insert(fd, Descriptor::Dir(dir));
+        }
+        self.mounts = mounts;
+        self.clock = Some(clock);
+        self
     }
 
     /// What `fd` refers to, if it is open.
@@ -61,12 +139,83 @@ impl Descriptors {
         self.used.get(&fd).copied()
     }
 
-    /// Closes `fd`: `false` if it was not open.
-    pub(crate) fn close(&mut self, fd: u32) -> bool {
-        if self.used.remove(&fd).is_none() {
-            return false;
+    /// The preopened trees, in configuration order (fd 3 is the first).
+    pub fn mounts(&self) -> &[Mount] {
+        &self.mounts
+    }
+
+    /// The tree preopened as `guest_path`, as this Store left it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
+    /// let ctx = DeterminismConfig::new().preopen("/", VirtualFs::new().file("a", "A")).build_p1();
+    /// let tree = ctx.descriptors().filesystem("/").unwrap();
+    /// assert_eq!(tree.read_file("a"), Some(b"A".to_vec()));
+    /// ```
+    pub fn filesystem(&self, guest_path: &str) -> Option<&FsTree> {
+        self.mounts
+            .iter()
+            .find(|m| m.guest_path == guest_path)
+            .map(|m| &m.tree)
+    }
+
+    pub(crate) fn mount(&self, mount: usize) -> &Mount {
+        &self.mounts[mount]
+    }
+
+    pub(crate) fn tree_mut(&mut self, mount: usize) -> &mut FsTree {
+        &mut self.mounts[mount].tree
+    }
+
+    /// The virtual wall time in nanoseconds since the epoch, without counting
+    /// as a clock read.
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.as_ref().map_or(0, |clock| {
+            crate::clocks::duration_nanos(clock.wall_at(clock.peek()))
+        })
+    }
+
+    pub(crate) fn get_mut(&mut self, fd: u32) -> Option<&mut Descriptor> {
+        self.used.get_mut(&fd)
+    }
+
+    /// Opens a new descriptor, as stock does: the highest number freed
+    /// earlier, else one past the highest in use. `None` past
+    /// [`MAX_OPEN_DESCRIPTORS`].
+    pub(crate) fn push(&mut self, desc: Descriptor) -> Option<u32> {
+        if self.used.len() >= MAX_OPEN_DESCRIPTORS {
+            return None;
         }
+        let fd = match self.free.pop_last() {
+            Some(fd) => fd,
+            None => match self.used.last_key_value() {
+                Some((&last, _)) => match last.checked_add(1) {
+                    Some(fd) => fd,
+                    None => (0..u32::MAX).rev().find(|fd| !self.used.contains_key(fd))?,
+                },
+                None => 0,
+            },
+        };
+        self.used.insert(fd, desc);
+        Some(fd)
+    }
+
+    /// Closes `fd`: `false` if it was not open. A file or directory's handle
+    /// on its tree is released.
+    pub(crate) fn close(&mut self, fd: u32) -> bool {
+        let Some(desc) = self.used.remove(&fd) else {
+            return false;
+        };
         self.free.insert(fd);
+        let (mount, ino) = match desc {
+            Descriptor::File(f) => (f.mount, f.ino),
+            Descriptor::Dir(d) if !d.preopen => (d.mount, d.ino),
+            _ => return true,
+        };
+        // Every non-preopen handle was counted when it was opened.
+        let _ = self.mounts[mount].tree.close(ino);
         true
     }
 
@@ -105,7 +254,7 @@ impl Descriptors {
         match stream {
             Descriptor::Stdout => self.output.write_stdout(bytes),
             Descriptor::Stderr => self.output.write_stderr(bytes),
-            Descriptor::Stdin => false,
+            _ => false,
         }
     }
 }

@@ -28,6 +28,16 @@ pub struct VirtualFs {
     inner: Arc<Inner>,
 }
 
+/// Two snapshots are equal when they are the same snapshot (clones of one
+/// `VirtualFs`); compare contents with [`FsTree::digest`](super::FsTree::digest).
+impl PartialEq for VirtualFs {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for VirtualFs {}
+
 impl fmt::Debug for VirtualFs {
     /// A summary: contents are not printed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,7 +1,7 @@
 //! Operations on paths: open, create, remove, rename, link, symlinks, times.
 
 use super::PATH_MAX;
-use super::errno::Errno;
+use super::errno::{ESCAPE, Errno};
 use super::node::{Dir, Kind};
 use super::resolve::Last;
 use super::tree::FsTree;
@@ -68,7 +68,11 @@ impl FsTree {
         }
         let excl = o.create && o.exclusive;
         let follow = (o.follow || path.ends_with(b"/")) && !excl;
-        let r = self.resolve_with(dir, path, follow, o.create)?;
+        let r = self.resolve_with(dir, path, follow, o.create, None)?;
+        if excl && r.ino.is_some() && !matches!(r.last, Last::Name(_)) {
+            // `.` and `..` exist before anything else is checked.
+            return Err(Errno::EXIST);
+        }
         // Linux refuses creating with a trailing `/` (of the path or of a
         // final symlink's target) before following any further.
         if o.create && r.slash {
@@ -76,7 +80,7 @@ impl FsTree {
         }
         let Some(ino) = r.ino else {
             if !o.create {
-                return Err(Errno::NOENT);
+                r.found()?;
             }
             let name = r.name(Errno::EXIST)?.to_vec();
             return self.create_entry(r.parent, name, Kind::File(Arc::default()), now);
@@ -131,7 +135,21 @@ impl FsTree {
     ///
     /// The [path errors](super#the-rules-written-once); `ENOENT` if missing.
     pub fn stat_at(&self, dir: Ino, path: &[u8], follow: bool) -> Result<Stat, Errno> {
-        let ino = self.lookup(dir, path, follow)?;
+        let ino = if follow {
+            self.lookup(dir, path, true)?
+        } else {
+            // As stock wasmtime-wasi (cap-std's `symlink_metadata`): trailing
+            // `/` and `/.` after a single name are dropped, so `link/` is the
+            // symlink itself...
+            let trimmed = trim_final_dots(path);
+            if trimmed.len() < path.len() && trimmed.contains(&b'/') {
+                // ... of a single name: with more, a trailing `/` follows
+                // the last symlink as on Linux.
+                self.lookup(dir, path, false)?
+            } else {
+                self.resolve(dir, trimmed, false)?.found()?
+            }
+        };
         self.stat(ino)
     }
 
@@ -172,7 +190,7 @@ impl FsTree {
     /// `EEXIST` if the entry exists (a symlink is not followed, `.` and `..`
     /// always exist); `ENOENT` for a missing parent; `ENOSPC`; the path errors.
     pub fn create_dir(&mut self, dir: Ino, path: &[u8], now: u64) -> Result<Ino, Errno> {
-        let r = self.resolve(dir, path, false)?;
+        let r = self.resolve_parent_first(dir, path, false, false)?;
         if r.ino.is_some() {
             return Err(Errno::EXIST);
         }
@@ -187,13 +205,14 @@ impl FsTree {
     /// `ENOENT`; `ENOTDIR` if it is not a directory; `ENOTEMPTY`; `EINVAL`
     /// for a last component `.` and `ENOTEMPTY` for `..` (as Linux).
     pub fn remove_dir(&mut self, dir: Ino, path: &[u8], now: u64) -> Result<(), Errno> {
-        let r = self.resolve(dir, path, false)?;
+        let r = self.resolve_parent_first(dir, path, false, true)?;
         let name = match &r.last {
             Last::Name(name) => name.clone(),
-            Last::Dot => return Err(Errno::INVAL),
-            Last::DotDot => return Err(Errno::NOTEMPTY),
+            // Stock (cap-std) refuses both as `EINVAL`; Linux says
+            // `ENOTEMPTY` for `..`.
+            Last::Dot | Last::DotDot => return Err(Errno::INVAL),
         };
-        let ino = r.ino.ok_or(Errno::NOENT)?;
+        let ino = r.found()?;
         match &self.node(ino)?.kind {
             Kind::Dir(d) if !d.entries.is_empty() => return Err(Errno::NOTEMPTY),
             Kind::Dir(_) => {}
@@ -218,9 +237,10 @@ impl FsTree {
     /// `ENOENT`; `EISDIR` for a directory (as Linux, also for `.` and `..`);
     /// `ENOTDIR` for a non-directory named with a trailing `/`.
     pub fn unlink(&mut self, dir: Ino, path: &[u8], now: u64) -> Result<(), Errno> {
-        let r = self.resolve(dir, path, false)?;
+        // A trailing `/` follows a final symlink first (as stock).
+        let r = self.resolve_parent_first(dir, path, false, true)?;
         let name = r.name(Errno::ISDIR)?.to_vec();
-        let ino = r.ino.ok_or(Errno::NOENT)?;
+        let ino = r.found()?;
         if self.node(ino)?.is_dir() {
             return Err(Errno::ISDIR);
         }
@@ -256,11 +276,12 @@ impl FsTree {
         to: &[u8],
         now: u64,
     ) -> Result<(), Errno> {
-        let src = self.resolve(from_dir, from, false)?;
-        let dst = self.resolve(to_dir, to, false)?;
+        let src = self.resolve_parent_first(from_dir, from, false, false)?;
+        // Stock (cap-std) drops the new name's trailing slashes.
+        let dst = self.resolve_parent_first(to_dir, trim_slashes(to), false, false)?;
         let src_name = src.name(Errno::BUSY)?.to_vec();
         let dst_name = dst.name(Errno::BUSY)?.to_vec();
-        let src_ino = src.ino.ok_or(Errno::NOENT)?;
+        let src_ino = src.found()?;
         let src_is_dir = self.node(src_ino)?.is_dir();
         if (src.slash || dst.slash) && !src_is_dir {
             return Err(Errno::NOTDIR);
@@ -330,8 +351,13 @@ impl FsTree {
         to: &[u8],
         now: u64,
     ) -> Result<(), Errno> {
-        let ino = self.lookup(from_dir, from, follow)?;
-        let dst = self.resolve(to_dir, to, false)?;
+        // Both directories are found first, then the entries (as stock).
+        let src = self.resolve_parent_first(from_dir, from, follow, true)?;
+        let dst = self.resolve_parent_first(to_dir, to, false, true)?;
+        let ino = src.found()?;
+        if src.slash && !self.node(ino)?.is_dir() {
+            return Err(Errno::NOTDIR);
+        }
         if dst.ino.is_some() {
             return Err(Errno::EXIST);
         }
@@ -367,13 +393,21 @@ impl FsTree {
         path: &[u8],
         now: u64,
     ) -> Result<Ino, Errno> {
+        if target.first() == Some(&b'/') {
+            return Err(ESCAPE);
+        }
         if target.is_empty() {
+            // Found once the parent is open, before the new name is looked at.
+            self.resolve_parent_first(dir, path, false, true)?;
             return Err(Errno::NOENT);
         }
+        let r = self.resolve_parent_first(dir, path, false, true)?;
         if target.len() >= PATH_MAX {
             return Err(Errno::NAMETOOLONG);
         }
-        let r = self.resolve(dir, path, false)?;
+        if target.contains(&0) {
+            return Err(Errno::INVAL);
+        }
         if r.ino.is_some() {
             return Err(Errno::EXIST);
         }
@@ -390,10 +424,39 @@ impl FsTree {
     ///
     /// `ENOENT`; `EINVAL` if it is not a symlink; the path errors.
     pub fn readlink(&self, dir: Ino, path: &[u8]) -> Result<Vec<u8>, Errno> {
-        let ino = self.lookup(dir, path, false)?;
+        let r = self.resolve_parent_first(dir, path, false, true)?;
+        let ino = r.found()?;
         match &self.node(ino)?.kind {
+            // Stock wasmtime-wasi (cap-std) refuses to show an absolute target.
+            Kind::Symlink(target) if target.first() == Some(&b'/') => Err(ESCAPE),
             Kind::Symlink(target) => Ok(target.to_vec()),
             _ => Err(Errno::INVAL),
         }
+    }
+}
+
+/// `path` without trailing `/` and `/.` components (cap-std drops them
+/// before `symlink_metadata`); a path of nothing else is kept.
+fn trim_final_dots(mut path: &[u8]) -> &[u8] {
+    loop {
+        let trimmed = if let Some(p) = path.strip_suffix(b"/") {
+            p
+        } else if let Some(p) = path.strip_suffix(b"/.") {
+            p
+        } else {
+            return path;
+        };
+        if trimmed.is_empty() {
+            return path;
+        }
+        path = trimmed;
+    }
+}
+
+/// `path` without trailing slashes (a path of only slashes is kept).
+fn trim_slashes(path: &[u8]) -> &[u8] {
+    match path.iter().rposition(|&b| b != b'/') {
+        Some(i) => &path[..=i],
+        None => path,
     }
 }

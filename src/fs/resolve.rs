@@ -28,11 +28,23 @@ pub(crate) struct Resolved {
 }
 
 impl Resolved {
-    /// The name a new entry would get, or why there can be none.
+    /// The name a new entry would get, or why there can be none (`otherwise`
+    /// for `.` and `..`, `ENAMETOOLONG` for a name over [`NAME_MAX`]).
     pub(crate) fn name(&self, otherwise: Errno) -> Result<&[u8], Errno> {
         match &self.last {
+            Last::Name(name) if name.len() > NAME_MAX => Err(Errno::NAMETOOLONG),
             Last::Name(name) => Ok(name),
             _ => Err(otherwise),
+        }
+    }
+
+    /// The entry, or why there is none: `ENAMETOOLONG` for a name over
+    /// [`NAME_MAX`], else `ENOENT`.
+    pub(crate) fn found(&self) -> Result<Ino, Errno> {
+        match (&self.last, self.ino) {
+            (_, Some(ino)) => Ok(ino),
+            (Last::Name(name), None) if name.len() > NAME_MAX => Err(Errno::NAMETOOLONG),
+            _ => Err(Errno::NOENT),
         }
     }
 }
@@ -50,7 +62,24 @@ impl FsTree {
         path: &[u8],
         follow_last: bool,
     ) -> Result<Resolved, Errno> {
-        self.resolve_with(start, path, follow_last, false)
+        self.resolve_with(start, path, follow_last, false, None)
+    }
+
+    /// [`resolve`](Self::resolve) for the calls that stock answers by
+    /// opening the parent directory first (create, remove, rename, link,
+    /// symlink, readlink), as cap-std does: a NUL in the last component is
+    /// found only when the walk reaches it. With `slash_is_dot` (remove,
+    /// unlink, symlink, link's new name, readlink) a trailing `/` reads as a
+    /// final `.`: `dir/` names `dir` itself as `.`, and a final symlink
+    /// before it is followed.
+    pub(crate) fn resolve_parent_first(
+        &self,
+        start: Ino,
+        path: &[u8],
+        follow_last: bool,
+        slash_is_dot: bool,
+    ) -> Result<Resolved, Errno> {
+        self.resolve_with(start, path, follow_last, false, Some(slash_is_dot))
     }
 
     /// [`resolve`](Self::resolve); with `stop_at_slash`, a last component
@@ -62,6 +91,7 @@ impl FsTree {
         path: &[u8],
         follow_last: bool,
         stop_at_slash: bool,
+        parent_first: Option<bool>,
     ) -> Result<Resolved, Errno> {
         self.dir(start)?;
         if path.is_empty() {
@@ -69,6 +99,21 @@ impl FsTree {
         }
         if path.len() >= PATH_MAX {
             return Err(Errno::NAMETOOLONG);
+        }
+        // No host call can take a NUL (Rust's `CString` refuses it): stock
+        // checks the whole path before resolving it, or only the part before
+        // the last component for the calls that open the parent first
+        // (that component then fails where the walk reaches it).
+        // A trailing `/` is a final `.` for those calls (as cap-std reads
+        // it), so the whole path is then the parent's.
+        let dot = parent_first == Some(true) && path.ends_with(b"/");
+        let checked = if parent_first.is_some() && !dot {
+            parent_part(path)
+        } else {
+            path
+        };
+        if checked.contains(&0) {
+            return Err(Errno::INVAL);
         }
         if path[0] == b'/' {
             return Err(ESCAPE);
@@ -78,11 +123,23 @@ impl FsTree {
         // Components still to walk, the next one last.
         let mut todo: Vec<Vec<u8>> = split(path).rev().map(<[u8]>::to_vec).collect();
         let mut slash = path.ends_with(b"/");
+        if dot {
+            todo.insert(0, b".".to_vec());
+            slash = false;
+        }
         let mut links = 0;
         while let Some(comp) = todo.pop() {
             let last = todo.is_empty();
             let cur = *stack.last().expect("never empty");
-            if comp.len() > NAME_MAX {
+            if comp.contains(&0) {
+                // No host call can take it (Rust's `CString` refuses it),
+                // so it fails where the walk reaches it.
+                return Err(Errno::INVAL);
+            }
+            // The last name's length is checked by the operation, once its
+            // directory is found (Linux answers `EISDIR` for `O_CREAT` with a
+            // trailing `/`, say, before `ENAMETOOLONG`): see [`Resolved::found`].
+            if comp.len() > NAME_MAX && !last {
                 return Err(Errno::NAMETOOLONG);
             }
             match comp.as_slice() {
@@ -150,7 +207,32 @@ impl FsTree {
     /// `follow` or when the path ends in `/`).
     pub(crate) fn lookup(&self, start: Ino, path: &[u8], follow: bool) -> Result<Ino, Errno> {
         let r = self.resolve(start, path, follow || path.ends_with(b"/"))?;
-        let ino = r.ino.ok_or(Errno::NOENT)?;
+        let ino = r.found()?;
+        if r.slash && !self.node(ino)?.is_dir() {
+            return Err(Errno::NOTDIR);
+        }
+        Ok(ino)
+    }
+
+    /// Resolves every component of `path` but the last (as the calls that
+    /// open the parent first do), for its errors only.
+    pub(crate) fn check_parent(&self, start: Ino, path: &[u8]) -> Result<(), Errno> {
+        let r = self.resolve_parent_first(start, path, false, false)?;
+        match r.last {
+            Last::Name(name) if name.len() > NAME_MAX => Err(Errno::NAMETOOLONG),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`lookup`](Self::lookup) for the calls that open the parent first.
+    pub(crate) fn lookup_parent_first(
+        &self,
+        start: Ino,
+        path: &[u8],
+        follow: bool,
+    ) -> Result<Ino, Errno> {
+        let r = self.resolve_parent_first(start, path, follow || path.ends_with(b"/"), false)?;
+        let ino = r.found()?;
         if r.slash && !self.node(ino)?.is_dir() {
             return Err(Errno::NOTDIR);
         }
@@ -179,4 +261,14 @@ fn found(parent: Ino, last: Last, ino: Ino, slash: bool) -> Resolved {
         ino: Some(ino),
         slash,
     }
+}
+
+/// The part of `path` before its last component (and the slashes after it).
+fn parent_part(path: &[u8]) -> &[u8] {
+    let end = path.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
+    let start = path[..end]
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |i| i + 1);
+    &path[..start]
 }

@@ -26,6 +26,17 @@ pub struct FsTree {
     pub(crate) handles: BTreeMap<Ino, u64>,
 }
 
+/// Trees are equal when everything they show is: their
+/// [`digest`](FsTree::digest)s are equal (names, types, contents, inode
+/// numbers, link counts, sizes, times).
+impl PartialEq for FsTree {
+    fn eq(&self, other: &Self) -> bool {
+        self.digest() == other.digest()
+    }
+}
+
+impl Eq for FsTree {}
+
 impl std::fmt::Debug for FsTree {
     /// A summary: contents are not printed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

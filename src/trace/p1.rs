@@ -416,6 +416,24 @@ fn writes_of(
         "fd_prestat_get" => region(arg(1), 8),
         "fd_seek" => region(arg(3), 8),
         "fd_tell" => region(arg(1), 8),
+        "fd_prestat_dir_name" => region(arg(1), arg(2)),
+        "path_open" => region(arg(8), 4),
+        "path_filestat_get" => region(arg(4), 64),
+        "fd_readdir" => {
+            region(arg(1), u32_at(arg(4)).min(arg(2)));
+            region(arg(4), 4);
+        }
+        "path_readlink" => {
+            region(arg(3), u32_at(arg(5)).min(arg(4)));
+            region(arg(5), 4);
+        }
+        "path_create_directory"
+        | "path_remove_directory"
+        | "path_unlink_file"
+        | "path_rename"
+        | "path_link"
+        | "path_symlink"
+        | "path_filestat_set_times" => {}
         "sched_yield"
         | "proc_exit"
         | "proc_raise"

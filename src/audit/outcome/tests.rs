@@ -18,6 +18,7 @@ fn ended(result: wasmtime::Result<()>, calls: u64) -> Outcome {
         trace_digest: [0; 32],
         events: Vec::new(),
         memory: None,
+        filesystems: Vec::new(),
     }
 }
 

@@ -3,8 +3,10 @@
 //! with `directory` is done the way stock wasmtime-wasi does it: open, then
 //! check that a directory was opened.
 //!
-//! Paths never escape (no `..`, no absolute paths or symlink targets), so the
-//! host directory is a faithful reference.
+//! Paths never escape (no `..`, no absolute paths or symlink targets) and
+//! never end in `/` or `.` (where the tree follows stock wasmtime-wasi, not
+//! Linux: see the `fs_diff` fuzz target), so the host directory is a
+//! faithful reference.
 
 use super::snapshot::TempDir;
 use super::{T0, tree};
@@ -15,9 +17,10 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 // No `..`: with a symlink to `.` it could lead out of the host directory.
-const PATHS: &[&str] = &[
-    "a", "b", "c", "a/b", "a/c", "b/a", "a/b/c", "l", "a/l", "a/", "b/", "l/", "a/.", ".", "a/b/.",
-];
+// No trailing `/` or final `.` either: there stock wasmtime-wasi (cap-std)
+// answers differently from Linux, and the tree follows stock; `fs_diff`
+// checks those cases against stock itself.
+const PATHS: &[&str] = &["a", "b", "c", "a/b", "a/c", "b/a", "a/b/c", "l", "a/l"];
 const TARGETS: &[&str] = &["a", "b", "c", "a/b", "l", "a/", ".", "b/c"];
 
 // The asm-generic value (x86, riscv, ...); arm and aarch64 have their own.
@@ -52,7 +55,6 @@ enum Op {
     RemoveDir(&'static str),
     Unlink(&'static str),
     Rename(&'static str, &'static str),
-    Link(&'static str, &'static str),
     Symlink(&'static str, &'static str),
     Open {
         path: &'static str,
@@ -74,7 +76,10 @@ fn op(rng: &mut Rng) -> Op {
         1 => Op::RemoveDir(p),
         2 => Op::Unlink(p),
         3 => Op::Rename(p, rng.pick(PATHS)),
-        4 => Op::Link(p, rng.pick(PATHS)),
+        // `link` opens both directories before looking at either entry,
+        // as stock does (Linux looks the old entry up first): `fs_diff`
+        // checks it against stock.
+        4 => Op::Stat(p, false),
         5 => Op::Symlink(rng.pick(TARGETS), p),
         6 => {
             let (create, excl, truncate) = (rng.coin(), rng.coin(), rng.coin());
@@ -119,7 +124,6 @@ fn on_host(root: &Path, op: &Op) -> Result<String, Errno> {
         Op::RemoveDir(a) => std::fs::remove_dir(p(a)).map(|_| String::new()),
         Op::Unlink(a) => std::fs::remove_file(p(a)).map(|_| String::new()),
         Op::Rename(a, b) => std::fs::rename(p(a), p(b)).map(|_| String::new()),
-        Op::Link(a, b) => std::fs::hard_link(p(a), p(b)).map(|_| String::new()),
         Op::Symlink(t, a) => std::os::unix::fs::symlink(t, p(a)).map(|_| String::new()),
         Op::Open {
             path,
@@ -172,9 +176,6 @@ fn on_tree(t: &mut FsTree, op: &Op, now: u64) -> Result<String, Errno> {
         Op::RemoveDir(a) => t.remove_dir(ROOT, b(a), now).map(|_| String::new()),
         Op::Unlink(a) => t.unlink(ROOT, b(a), now).map(|_| String::new()),
         Op::Rename(a, c) => t.rename(ROOT, b(a), ROOT, b(c), now).map(|_| String::new()),
-        Op::Link(a, c) => t
-            .link(ROOT, b(a), false, ROOT, b(c), now)
-            .map(|_| String::new()),
         Op::Symlink(target, a) => t.symlink(b(target), ROOT, b(a), now).map(|_| String::new()),
         Op::Open {
             path,

@@ -1,0 +1,816 @@
+//! Filesystem call scripts: a sequence of preview1 `fd_*`/`path_*` calls
+//! with valid pointers (hostile values are in the arguments: descriptors,
+//! paths, flags, offsets), compiled into a core module whose `_start` makes
+//! the calls in order and records every result in linear memory, like
+//! [`Script`](super::Script).
+//!
+//! The differential target `fs_diff` runs one script on the virtual
+//! filesystem (both backends) and on stock wasmtime-wasi over a host copy of
+//! the same tree, and compares [`FsResult::masked`] results: everything but
+//! the metadata values the context decides (`dev`, `ino`, times, a
+//! directory's size) and the order of a directory listing.
+//!
+//! # Example
+//!
+//! ```
+//! use deterministic_wasi_ctx::script::fs::{Fd, FsOp, FsPath, FsScript};
+//!
+//! let script = FsScript {
+//!     ops: vec![FsOp::PathCreateDirectory { dir: Fd(3), path: FsPath::new("out") }],
+//! };
+//! assert!(script.compile().wat().contains("path_create_directory"));
+//! ```
+
+use std::fmt::Write as _;
+
+/// The most bytes one read, listing or readlink asks for.
+pub const MAX_READ: u32 = 1024;
+/// The most bytes one write writes.
+pub const MAX_WRITE: usize = 512;
+/// Descriptors are reduced modulo this (0-2 stdio, 3 and 4 the preopens,
+/// 5 and up what the script opened).
+pub const FD_RANGE: u8 = 10;
+
+/// A descriptor argument (reduced modulo [`FD_RANGE`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fd(pub u8);
+
+/// Mostly the preopens and what the script opens (3 to 7), sometimes any.
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Fd {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Fd(if u.ratio(4, 5)? {
+            u.int_in_range(3..=7)?
+        } else {
+            u.arbitrary()?
+        }))
+    }
+}
+
+/// A path argument, as bytes (may be absolute, escape, be empty, hold a
+/// NUL or invalid UTF-8).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FsPath(pub Vec<u8>);
+
+impl FsPath {
+    /// A path from text.
+    pub fn new(path: &str) -> FsPath {
+        FsPath(path.as_bytes().to_vec())
+    }
+}
+
+/// Names generated paths are made of: entries of [`fs_diff_tree`], new
+/// names, `.`/`..`, an empty component, a name over 255 bytes.
+#[cfg(feature = "arbitrary")]
+const NAMES: [&str; 14] = [
+    "a", "b", "c.txt", "d", "new", "link", "dlink", "loop", "up", "abs", ".", "..", "", "é",
+];
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for FsPath {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let mut path = Vec::new();
+        if u.ratio(1, 16)? {
+            path.push(b'/');
+        }
+        let count = u.int_in_range(0..=4)?;
+        for i in 0..count {
+            if i > 0 {
+                path.push(b'/');
+            }
+            match u.int_in_range(0..=40)? {
+                0 => path.extend(std::iter::repeat_n(b'n', 256)),
+                1 => path.push(0xff),
+                2 => path.extend_from_slice(b"x\0y"),
+                n => path.extend_from_slice(NAMES[n as usize % NAMES.len()].as_bytes()),
+            }
+        }
+        if u.ratio(1, 8)? {
+            path.push(b'/');
+        }
+        Ok(FsPath(path))
+    }
+}
+
+/// The tree `fs_diff` preopens (writable as `/`, read-only as `/ro`), with
+/// `contents` as the bytes of `a`.
+pub fn fs_diff_tree(contents: &[u8]) -> crate::fs::VirtualFs {
+    crate::fs::VirtualFs::new()
+        .file("a", contents.to_vec())
+        .file("b/c.txt", "0123456789")
+        .dir("b/d")
+        .symlink("link", "a")
+        .symlink("dlink", "b")
+        .symlink("loop", "loop")
+        .symlink("up", "../a")
+        .symlink("abs", "/a")
+}
+
+/// One call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[allow(missing_docs)] // the fields are the call's arguments, by their witx names
+pub enum FsOp {
+    /// `path_open`; `read`/`write` set `FD_READ`/`FD_WRITE` in the base rights.
+    PathOpen {
+        dir: Fd,
+        follow: bool,
+        path: FsPath,
+        oflags: u8,
+        read: bool,
+        write: bool,
+        fdflags: u8,
+    },
+    /// `fd_close`.
+    FdClose { fd: Fd },
+    /// `fd_read` of `len % (MAX_READ + 1)` bytes.
+    FdRead { fd: Fd, len: u16 },
+    /// `fd_pread`.
+    FdPread { fd: Fd, len: u16, offset: u64 },
+    /// `fd_write`.
+    FdWrite { fd: Fd, data: Vec<u8> },
+    /// `fd_pwrite`.
+    FdPwrite { fd: Fd, data: Vec<u8>, offset: u64 },
+    /// `fd_seek` (`whence % 3`).
+    FdSeek { fd: Fd, offset: i64, whence: u8 },
+    /// `fd_tell`.
+    FdTell { fd: Fd },
+    /// `fd_filestat_get`.
+    FdFilestatGet { fd: Fd },
+    /// `fd_fdstat_get`.
+    FdFdstatGet { fd: Fd },
+    /// `fd_fdstat_set_flags` (`flags % 32`).
+    FdFdstatSetFlags { fd: Fd, flags: u8 },
+    /// `fd_filestat_set_size`.
+    FdFilestatSetSize { fd: Fd, size: u64 },
+    /// `fd_filestat_set_times` (`fst % 16`).
+    FdFilestatSetTimes {
+        fd: Fd,
+        atim: u64,
+        mtim: u64,
+        fst: u8,
+    },
+    /// `fd_readdir` into `len % (MAX_READ + 1)` bytes from `cookie % 16`.
+    FdReaddir { fd: Fd, len: u16, cookie: u8 },
+    /// `fd_renumber`.
+    FdRenumber { from: Fd, to: Fd },
+    /// `fd_advise` (`advice % 6`).
+    FdAdvise {
+        fd: Fd,
+        offset: u64,
+        len: u64,
+        advice: u8,
+    },
+    /// `fd_allocate`.
+    FdAllocate { fd: Fd, offset: u64, len: u64 },
+    /// `fd_sync` (or `fd_datasync`).
+    FdSync { fd: Fd, data_only: bool },
+    /// `fd_prestat_get`.
+    FdPrestatGet { fd: Fd },
+    /// `fd_prestat_dir_name` into `len % 8` bytes.
+    FdPrestatDirName { fd: Fd, len: u8 },
+    /// `path_create_directory`.
+    PathCreateDirectory { dir: Fd, path: FsPath },
+    /// `path_remove_directory`.
+    PathRemoveDirectory { dir: Fd, path: FsPath },
+    /// `path_unlink_file`.
+    PathUnlinkFile { dir: Fd, path: FsPath },
+    /// `path_rename`.
+    PathRename {
+        from_dir: Fd,
+        from: FsPath,
+        to_dir: Fd,
+        to: FsPath,
+    },
+    /// `path_link`.
+    PathLink {
+        from_dir: Fd,
+        follow: bool,
+        from: FsPath,
+        to_dir: Fd,
+        to: FsPath,
+    },
+    /// `path_symlink`.
+    PathSymlink {
+        target: FsPath,
+        dir: Fd,
+        path: FsPath,
+    },
+    /// `path_readlink` into `len % (MAX_READ + 1)` bytes.
+    PathReadlink { dir: Fd, path: FsPath, len: u16 },
+    /// `path_filestat_get`.
+    PathFilestatGet { dir: Fd, follow: bool, path: FsPath },
+    /// `path_filestat_set_times` (`fst % 16`).
+    PathFilestatSetTimes {
+        dir: Fd,
+        follow: bool,
+        path: FsPath,
+        atim: u64,
+        mtim: u64,
+        fst: u8,
+    },
+}
+
+/// A sequence of filesystem calls.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FsScript {
+    /// The calls, in order.
+    pub ops: Vec<FsOp>,
+}
+
+/// The most calls a generated script makes.
+pub const MAX_OPS: usize = 24;
+
+/// Calls while input lasts (at most [`MAX_OPS`]), one in three a
+/// `path_open` so that later calls find files and directories open.
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for FsScript {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let mut ops = Vec::new();
+        while !u.is_empty() && ops.len() < MAX_OPS {
+            let op = if u.ratio(1, 3)? {
+                FsOp::PathOpen {
+                    dir: Fd(u.int_in_range(3..=5)?),
+                    follow: u.arbitrary()?,
+                    path: u.arbitrary()?,
+                    oflags: u.arbitrary()?,
+                    read: u.ratio(3, 4)?,
+                    write: u.arbitrary()?,
+                    fdflags: if u.ratio(3, 4)? { 0 } else { u.arbitrary()? },
+                }
+            } else {
+                u.arbitrary()?
+            };
+            ops.push(op);
+        }
+        Ok(FsScript { ops })
+    }
+}
+
+/// An offset or size as the script passes it: small values and "negative"
+/// ones (top bit set) as given, others reduced below 64 KiB (a host
+/// directory accepts a sparse file there, the tree's limits too).
+fn offset(value: u64) -> u64 {
+    if !(1 << 20..1 << 63).contains(&value) {
+        value
+    } else {
+        value % (1 << 16)
+    }
+}
+
+impl Fd {
+    fn n(self) -> u8 {
+        self.0 % FD_RANGE
+    }
+}
+
+/// One call's result, as read back from memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FsResult {
+    /// The errno (0 on success).
+    pub errno: u16,
+    /// What the call wrote.
+    pub output: FsOutput,
+}
+
+/// A call's outputs (meaningful when `errno` is 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FsOutput {
+    /// Nothing.
+    None,
+    /// A count (bytes read or written, a new descriptor, a link's length).
+    Count(u32),
+    /// A count and the bytes it covers.
+    Bytes(u32, Vec<u8>),
+    /// A file offset.
+    Offset(u64),
+    /// `filestat`: dev, ino, filetype, nlink, size, atim, mtim, ctim.
+    Filestat([u64; 8]),
+    /// `fdstat`: filetype, flags, base and inheriting rights.
+    Fdstat([u64; 4]),
+    /// `fd_readdir`: bytes used and the buffer.
+    Dirents(u32, Vec<u8>),
+    /// A listing compared as a set: complete listings from cookie 0, sorted
+    /// `(name, type)`; otherwise only the fact.
+    Listing(Option<Vec<(Vec<u8>, u8)>>),
+}
+
+impl FsResult {
+    /// The result with the values the context decides and stock cannot
+    /// match masked: a filestat's `dev`, `ino` and times (and size, for a
+    /// directory); a listing's order, `d_ino` and `d_next`.
+    pub fn masked(&self, op: &FsOp) -> FsResult {
+        let output = match (&self.output, op) {
+            _ if self.errno != 0 => FsOutput::None,
+            (FsOutput::Filestat(s), _) => {
+                let size = if s[2] == 3 { 0 } else { s[4] };
+                FsOutput::Filestat([0, 0, s[2], s[3], size, 0, 0, 0])
+            }
+            (FsOutput::Dirents(used, buf), FsOp::FdReaddir { len, cookie, .. }) => {
+                let len = u32::from(*len) % (MAX_READ + 1);
+                let complete = *used < len && cookie % 16 == 0;
+                FsOutput::Listing(complete.then(|| listing(&buf[..*used as usize])))
+            }
+            (other, _) => other.clone(),
+        };
+        FsResult {
+            errno: self.errno,
+            output,
+        }
+    }
+}
+
+/// The `(name, type)` pairs of complete dirents, sorted.
+fn listing(mut buf: &[u8]) -> Vec<(Vec<u8>, u8)> {
+    let mut out = Vec::new();
+    while buf.len() >= 24 {
+        let namlen = u32::from_le_bytes(buf[16..20].try_into().expect("4 bytes")) as usize;
+        let kind = buf[20];
+        let Some(name) = buf.get(24..24 + namlen) else {
+            break;
+        };
+        out.push((name.to_vec(), kind));
+        buf = &buf[24 + namlen..];
+    }
+    out.sort();
+    out
+}
+
+/// Where an operation's results live.
+#[derive(Clone, Debug)]
+struct Slot {
+    op: FsOp,
+    at: u32,
+}
+
+/// A compiled script: its module text and where its results are.
+#[derive(Clone, Debug)]
+pub struct CompiledFsScript {
+    wat: String,
+    slots: Vec<Slot>,
+}
+
+/// Lays out inputs (paths, data, iovecs) in a data segment.
+struct Inputs {
+    next: u32,
+    data: String,
+}
+
+impl Inputs {
+    /// Places `bytes` and returns `(ptr, len)`.
+    fn put(&mut self, bytes: &[u8]) -> (u32, u32) {
+        let at = self.next;
+        self.next = (at + bytes.len() as u32 + 8).div_ceil(8) * 8;
+        if !bytes.is_empty() {
+            let text: String = bytes.iter().map(|b| format!("\\{b:02x}")).collect();
+            writeln!(self.data, "  (data (i32.const {at}) \"{text}\")").expect("write to String");
+        }
+        (at, bytes.len() as u32)
+    }
+
+    /// Places an iovec over `[ptr, ptr + len)` and returns its address.
+    fn iovec(&mut self, ptr: u32, len: u32) -> u32 {
+        let mut v = ptr.to_le_bytes().to_vec();
+        v.extend_from_slice(&len.to_le_bytes());
+        self.put(&v).0
+    }
+}
+
+/// Bytes reserved after the errno word for an operation's outputs.
+fn slot_size(op: &FsOp) -> u32 {
+    match op {
+        FsOp::FdRead { len, .. }
+        | FsOp::FdPread { len, .. }
+        | FsOp::FdReaddir { len, .. }
+        | FsOp::PathReadlink { len, .. } => 8 + u32::from(*len) % (MAX_READ + 1),
+        FsOp::FdFilestatGet { .. } | FsOp::PathFilestatGet { .. } => 64,
+        FsOp::FdFdstatGet { .. } => 24,
+        _ => 16,
+    }
+}
+
+impl FsScript {
+    /// Compiles the script into a module importing `wasi_snapshot_preview1`.
+    pub fn compile(&self) -> CompiledFsScript {
+        let mut inputs = Inputs {
+            next: 0x1000,
+            data: String::new(),
+        };
+        // Slots go after all inputs; inputs are placed while compiling each
+        // call, so reserve room for them first (paths, data, iovecs).
+        let room: u32 = self.ops.iter().map(input_room).sum::<u32>() + 0x100;
+        let mut slot_at = (inputs.next + room).div_ceil(8) * 8;
+        let mut body = String::new();
+        let mut slots = Vec::new();
+        for op in &self.ops {
+            let at = slot_at;
+            let text = call(op, at + 8, &mut inputs);
+            writeln!(body, "    (i32.store (i32.const {at}) {text})").expect("write to String");
+            slot_at = (at + 8 + slot_size(op)).div_ceil(8) * 8;
+            slots.push(Slot { op: op.clone(), at });
+        }
+        let pages = slot_at.div_ceil(65536).max(1);
+        let mut imports = String::new();
+        for (name, params) in IMPORTS {
+            writeln!(
+                imports,
+                "  (import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} (param {params}) (result i32)))"
+            )
+            .expect("write to String");
+        }
+        let data = inputs.data;
+        let wat = format!(
+            "(module\n{imports}  (memory (export \"memory\") {pages})\n{data}  (func (export \"_start\")\n{body}  ))"
+        );
+        CompiledFsScript { wat, slots }
+    }
+}
+
+/// The imported functions and their parameter types.
+const IMPORTS: [(&str, &str); 30] = [
+    ("path_open", "i32 i32 i32 i32 i32 i64 i64 i32 i32"),
+    ("fd_close", "i32"),
+    ("fd_read", "i32 i32 i32 i32"),
+    ("fd_pread", "i32 i32 i32 i64 i32"),
+    ("fd_write", "i32 i32 i32 i32"),
+    ("fd_pwrite", "i32 i32 i32 i64 i32"),
+    ("fd_seek", "i32 i64 i32 i32"),
+    ("fd_tell", "i32 i32"),
+    ("fd_filestat_get", "i32 i32"),
+    ("fd_fdstat_get", "i32 i32"),
+    ("fd_fdstat_set_flags", "i32 i32"),
+    ("fd_filestat_set_size", "i32 i64"),
+    ("fd_filestat_set_times", "i32 i64 i64 i32"),
+    ("fd_readdir", "i32 i32 i32 i64 i32"),
+    ("fd_renumber", "i32 i32"),
+    ("fd_advise", "i32 i64 i64 i32"),
+    ("fd_allocate", "i32 i64 i64"),
+    ("fd_sync", "i32"),
+    ("fd_datasync", "i32"),
+    ("fd_prestat_get", "i32 i32"),
+    ("fd_prestat_dir_name", "i32 i32 i32"),
+    ("path_create_directory", "i32 i32 i32"),
+    ("path_remove_directory", "i32 i32 i32"),
+    ("path_unlink_file", "i32 i32 i32"),
+    ("path_rename", "i32 i32 i32 i32 i32 i32"),
+    ("path_link", "i32 i32 i32 i32 i32 i32 i32"),
+    ("path_symlink", "i32 i32 i32 i32 i32"),
+    ("path_readlink", "i32 i32 i32 i32 i32 i32"),
+    ("path_filestat_get", "i32 i32 i32 i32 i32"),
+    ("path_filestat_set_times", "i32 i32 i32 i32 i64 i64 i32"),
+];
+
+/// Bytes of input data an operation places (paths, data, iovecs), rounded up.
+fn input_room(op: &FsOp) -> u32 {
+    let room = |p: &FsPath| p.0.len() as u32 + 16;
+    match op {
+        FsOp::PathOpen { path: p, .. }
+        | FsOp::PathCreateDirectory { path: p, .. }
+        | FsOp::PathRemoveDirectory { path: p, .. }
+        | FsOp::PathUnlinkFile { path: p, .. }
+        | FsOp::PathReadlink { path: p, .. }
+        | FsOp::PathFilestatGet { path: p, .. }
+        | FsOp::PathFilestatSetTimes { path: p, .. } => room(p),
+        FsOp::PathRename { from, to, .. } | FsOp::PathLink { from, to, .. } => {
+            room(from) + room(to)
+        }
+        FsOp::PathSymlink {
+            target, path: p, ..
+        } => room(target) + room(p),
+        FsOp::FdWrite { data, .. } | FsOp::FdPwrite { data, .. } => {
+            data.len().min(MAX_WRITE) as u32 + 32
+        }
+        FsOp::FdRead { .. } | FsOp::FdPread { .. } => 16,
+        _ => 0,
+    }
+}
+
+/// Places path `p` and returns its two arguments.
+fn path(inputs: &mut Inputs, p: &FsPath) -> String {
+    let (ptr, len) = inputs.put(&p.0);
+    format!("(i32.const {ptr}) (i32.const {len})")
+}
+
+/// The call text of `op`, its outputs at `out`.
+fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
+    let c = |v: u32| format!("(i32.const {v})");
+    let c64 = |v: u64| format!("(i64.const {})", v as i64);
+    let len_of = |len: u16| u32::from(len) % (MAX_READ + 1);
+    match op {
+        FsOp::PathOpen {
+            dir,
+            follow,
+            path: p,
+            oflags,
+            read,
+            write,
+            fdflags,
+        } => {
+            let rights = u64::from(*read) << 1 | u64::from(*write) << 6;
+            format!(
+                "(call $path_open {} {} {} {} {} (i64.const 0) {} {})",
+                c(dir.n().into()),
+                c((*follow).into()),
+                path(inputs, p),
+                c(u32::from(*oflags % 16)),
+                c64(rights),
+                c(u32::from(*fdflags % 32)),
+                c(out)
+            )
+        }
+        FsOp::FdClose { fd } => format!("(call $fd_close {})", c(fd.n().into())),
+        FsOp::FdRead { fd, len } | FsOp::FdPread { fd, len, .. } => {
+            let buf = out + 8;
+            let iov = inputs.iovec(buf, len_of(*len));
+            match op {
+                FsOp::FdPread { offset: o, .. } => format!(
+                    "(call $fd_pread {} {} (i32.const 1) {} {})",
+                    c(fd.n().into()),
+                    c(iov),
+                    c64(offset(*o)),
+                    c(out)
+                ),
+                _ => format!(
+                    "(call $fd_read {} {} (i32.const 1) {})",
+                    c(fd.n().into()),
+                    c(iov),
+                    c(out)
+                ),
+            }
+        }
+        FsOp::FdWrite { fd, data } | FsOp::FdPwrite { fd, data, .. } => {
+            let data = &data[..data.len().min(MAX_WRITE)];
+            let (ptr, len) = inputs.put(data);
+            let iov = inputs.iovec(ptr, len);
+            match op {
+                FsOp::FdPwrite { offset: o, .. } => format!(
+                    "(call $fd_pwrite {} {} (i32.const 1) {} {})",
+                    c(fd.n().into()),
+                    c(iov),
+                    c64(offset(*o)),
+                    c(out)
+                ),
+                _ => format!(
+                    "(call $fd_write {} {} (i32.const 1) {})",
+                    c(fd.n().into()),
+                    c(iov),
+                    c(out)
+                ),
+            }
+        }
+        FsOp::FdSeek {
+            fd,
+            offset: o,
+            whence,
+        } => format!(
+            "(call $fd_seek {} (i64.const {o}) {} {})",
+            c(fd.n().into()),
+            c(u32::from(whence % 3)),
+            c(out)
+        ),
+        FsOp::FdTell { fd } => format!("(call $fd_tell {} {})", c(fd.n().into()), c(out)),
+        FsOp::FdFilestatGet { fd } => {
+            format!("(call $fd_filestat_get {} {})", c(fd.n().into()), c(out))
+        }
+        FsOp::FdFdstatGet { fd } => {
+            format!("(call $fd_fdstat_get {} {})", c(fd.n().into()), c(out))
+        }
+        FsOp::FdFdstatSetFlags { fd, flags } => format!(
+            "(call $fd_fdstat_set_flags {} {})",
+            c(fd.n().into()),
+            c(u32::from(flags % 32))
+        ),
+        FsOp::FdFilestatSetSize { fd, size } => format!(
+            "(call $fd_filestat_set_size {} {})",
+            c(fd.n().into()),
+            c64(offset(*size))
+        ),
+        FsOp::FdFilestatSetTimes {
+            fd,
+            atim,
+            mtim,
+            fst,
+        } => format!(
+            "(call $fd_filestat_set_times {} {} {} {})",
+            c(fd.n().into()),
+            c64(*atim),
+            c64(*mtim),
+            c(u32::from(fst % 16))
+        ),
+        FsOp::FdReaddir { fd, len, cookie } => format!(
+            "(call $fd_readdir {} {} {} (i64.const {}) {})",
+            c(fd.n().into()),
+            c(out + 8),
+            c(len_of(*len)),
+            cookie % 16,
+            c(out)
+        ),
+        FsOp::FdRenumber { from, to } => format!(
+            "(call $fd_renumber {} {})",
+            c(from.n().into()),
+            c(to.n().into())
+        ),
+        FsOp::FdAdvise {
+            fd,
+            offset: o,
+            len,
+            advice,
+        } => format!(
+            "(call $fd_advise {} {} {} {})",
+            c(fd.n().into()),
+            c64(offset(*o)),
+            c64(offset(*len)),
+            c(u32::from(advice % 6))
+        ),
+        FsOp::FdAllocate { fd, offset: o, len } => format!(
+            "(call $fd_allocate {} {} {})",
+            c(fd.n().into()),
+            c64(offset(*o)),
+            c64(offset(*len))
+        ),
+        FsOp::FdSync { fd, data_only } => {
+            let name = if *data_only { "fd_datasync" } else { "fd_sync" };
+            format!("(call ${name} {})", c(fd.n().into()))
+        }
+        FsOp::FdPrestatGet { fd } => {
+            format!("(call $fd_prestat_get {} {})", c(fd.n().into()), c(out))
+        }
+        FsOp::FdPrestatDirName { fd, len } => format!(
+            "(call $fd_prestat_dir_name {} {} {})",
+            c(fd.n().into()),
+            c(out),
+            c(u32::from(len % 8))
+        ),
+        FsOp::PathCreateDirectory { dir, path: p } => {
+            format!(
+                "(call $path_create_directory {} {})",
+                c(dir.n().into()),
+                path(inputs, p)
+            )
+        }
+        FsOp::PathRemoveDirectory { dir, path: p } => {
+            format!(
+                "(call $path_remove_directory {} {})",
+                c(dir.n().into()),
+                path(inputs, p)
+            )
+        }
+        FsOp::PathUnlinkFile { dir, path: p } => {
+            format!(
+                "(call $path_unlink_file {} {})",
+                c(dir.n().into()),
+                path(inputs, p)
+            )
+        }
+        FsOp::PathRename {
+            from_dir,
+            from,
+            to_dir,
+            to,
+        } => {
+            let from = path(inputs, from);
+            let to = path(inputs, to);
+            format!(
+                "(call $path_rename {} {from} {} {to})",
+                c(from_dir.n().into()),
+                c(to_dir.n().into())
+            )
+        }
+        FsOp::PathLink {
+            from_dir,
+            follow,
+            from,
+            to_dir,
+            to,
+        } => {
+            let from = path(inputs, from);
+            let to = path(inputs, to);
+            format!(
+                "(call $path_link {} {} {from} {} {to})",
+                c(from_dir.n().into()),
+                c((*follow).into()),
+                c(to_dir.n().into())
+            )
+        }
+        FsOp::PathSymlink {
+            target,
+            dir,
+            path: p,
+        } => {
+            let target = path(inputs, target);
+            let p = path(inputs, p);
+            format!("(call $path_symlink {target} {} {p})", c(dir.n().into()))
+        }
+        FsOp::PathReadlink { dir, path: p, len } => format!(
+            "(call $path_readlink {} {} {} {} {})",
+            c(dir.n().into()),
+            path(inputs, p),
+            c(out + 8),
+            c(len_of(*len)),
+            c(out)
+        ),
+        FsOp::PathFilestatGet {
+            dir,
+            follow,
+            path: p,
+        } => format!(
+            "(call $path_filestat_get {} {} {} {})",
+            c(dir.n().into()),
+            c((*follow).into()),
+            path(inputs, p),
+            c(out)
+        ),
+        FsOp::PathFilestatSetTimes {
+            dir,
+            follow,
+            path: p,
+            atim,
+            mtim,
+            fst,
+        } => format!(
+            "(call $path_filestat_set_times {} {} {} {} {} {})",
+            c(dir.n().into()),
+            c((*follow).into()),
+            path(inputs, p),
+            c64(*atim),
+            c64(*mtim),
+            c(u32::from(fst % 16))
+        ),
+    }
+}
+
+impl CompiledFsScript {
+    /// The module, as WebAssembly text.
+    pub fn wat(&self) -> &str {
+        &self.wat
+    }
+
+    /// The module, as binary WebAssembly.
+    ///
+    /// # Panics
+    ///
+    /// Never for a module [`FsScript::compile`] produced.
+    pub fn wasm(&self) -> Vec<u8> {
+        wat::parse_str(&self.wat).expect("compiled scripts are valid text")
+    }
+
+    /// The operations, in order.
+    pub fn ops(&self) -> impl Iterator<Item = &FsOp> {
+        self.slots.iter().map(|s| &s.op)
+    }
+
+    /// Reads every operation's result out of the final `memory` (operations
+    /// that did not run read as errno 0 with zeroed outputs).
+    pub fn results(&self, memory: &[u8]) -> Vec<FsResult> {
+        self.slots.iter().map(|s| read_result(s, memory)).collect()
+    }
+}
+
+fn read_result(slot: &Slot, memory: &[u8]) -> FsResult {
+    let bytes = |at: u32, len: u32| -> Vec<u8> {
+        let (start, end) = (at as usize, at as usize + len as usize);
+        memory
+            .get(start..end)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
+    };
+    let u32_at = |at: u32| u32::from_le_bytes(bytes(at, 4).try_into().unwrap_or_default());
+    let u64_at = |at: u32| u64::from_le_bytes(bytes(at, 8).try_into().unwrap_or_default());
+    let errno = u32_at(slot.at) as u16;
+    let out = slot.at + 8;
+    let room = slot_size(&slot.op) - 8;
+    let output = match &slot.op {
+        FsOp::PathOpen { .. } | FsOp::FdWrite { .. } | FsOp::FdPwrite { .. } => {
+            FsOutput::Count(u32_at(out))
+        }
+        FsOp::FdRead { .. } | FsOp::FdPread { .. } | FsOp::PathReadlink { .. } => {
+            let n = u32_at(out).min(room);
+            FsOutput::Bytes(n, bytes(out + 8, n))
+        }
+        FsOp::FdReaddir { .. } => {
+            let n = u32_at(out).min(room);
+            FsOutput::Dirents(n, bytes(out + 8, n))
+        }
+        FsOp::FdSeek { .. } | FsOp::FdTell { .. } => FsOutput::Offset(u64_at(out)),
+        FsOp::FdFilestatGet { .. } | FsOp::PathFilestatGet { .. } => {
+            let mut s = [0u64; 8];
+            for (i, offset) in [0, 8, 16, 24, 32, 40, 48, 56].into_iter().enumerate() {
+                s[i] = u64_at(out + offset);
+            }
+            s[2] &= 0xff;
+            FsOutput::Filestat(s)
+        }
+        FsOp::FdFdstatGet { .. } => FsOutput::Fdstat([
+            u64::from(bytes(out, 1).first().copied().unwrap_or(0)),
+            u64::from(u16::from_le_bytes(
+                bytes(out + 2, 2).try_into().unwrap_or_default(),
+            )),
+            u64_at(out + 8),
+            u64_at(out + 16),
+        ]),
+        FsOp::FdPrestatGet { .. } => FsOutput::Bytes(8, bytes(out, 8)),
+        FsOp::FdPrestatDirName { len, .. } => FsOutput::Bytes(0, bytes(out, u32::from(len % 8))),
+        _ => FsOutput::None,
+    };
+    FsResult { errno, output }
+}
