@@ -93,6 +93,8 @@
 //! stock wasmtime-wasi answers before Linux would (`open`'s flag checks), its
 //! answer is taken, and the operation's docs say so.
 //!
+//! **File size.** No file grows past [`MAX_FILE_SIZE`] (`EFBIG`, as on ext4).
+//!
 //! **Limits** ([`Limits`]): the total bytes of all files and the number of
 //! inodes (the root included) of a tree. An operation that would exceed
 //! either fails with `ENOSPC` and changes nothing (a write that partly fits
@@ -146,3 +148,9 @@ pub const PATH_MAX: usize = 4096;
 
 /// The longest name of one path component, in bytes (Linux's `NAME_MAX`).
 pub const NAME_MAX: usize = 255;
+
+/// The largest size a file can have: 16 TiB − 4 KiB, ext4's limit with 4 KiB
+/// blocks (Linux's `s_maxbytes`). Writing at or past it is `EFBIG`, as on the
+/// host directories stock wasmtime-wasi is compared with; the byte limit
+/// ([`Limits::max_bytes`]) is checked after it.
+pub const MAX_FILE_SIZE: u64 = (1 << 44) - 4096;

@@ -267,3 +267,80 @@ fn trace_shows_a_host_errors_message() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--dir` snapshots a host directory for every run; the program's file
+/// writes land in the runs' trees (compared through the `fs /` digest) and
+/// `--export-fs` writes run 0's tree out, never touching the host directory;
+/// stock wasmtime-wasi over host copies is reported diverged (its inode
+/// numbers differ run to run); a missing `--dir` or a non-empty
+/// `--export-fs` is one error line and exit 2.
+#[test]
+fn dir_snapshots_export_and_stock_divergence() {
+    let (_, program, _) = test_programs::PROGRAMS
+        .iter()
+        .find(|(name, _, _)| *name == "fs_ops")
+        .expect("fs_ops guest");
+    let base = std::env::temp_dir().join(format!("dwc-cli-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let host = base.join("host");
+    std::fs::create_dir_all(host.join("in")).expect("host dir");
+    std::fs::write(host.join("in/data.csv"), "a,b\n1,2\n3,4\n").expect("input");
+    let dir = format!("{}::/", host.display());
+    let export = base.join("export");
+    let export_arg = export.display().to_string();
+
+    let out = cli(&[
+        "audit",
+        "--dir",
+        &dir,
+        "--backend",
+        "all",
+        "--export-fs",
+        &export_arg,
+        program,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains(": DETERMINISTIC "),
+        "{}",
+        text(&out.stdout)
+    );
+    let exported = export.join("fs_ops.wasm/root");
+    assert_eq!(
+        std::fs::read(exported.join("out/result.txt")).expect("exported"),
+        b"rows=3\ndone\n"
+    );
+    assert!(!host.join("out").exists(), "the host directory was written");
+
+    let out = cli(&["audit", "--dir", &dir, "--no-determinism", program]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(": DIVERGED "),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = cli(&["audit", "--dir", &dir, "--export-fs", &export_arg, program]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("exists and is not empty"),
+        "{}",
+        text(&out.stderr)
+    );
+    let missing = format!("{}::/", base.join("missing").display());
+    let out = cli(&["audit", "--dir", &missing, program]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).lines().count(),
+        1,
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&base).expect("clean up");
+}

@@ -302,3 +302,17 @@ fn fs_diff_catches_a_different_tree() {
         .unwrap_or_default();
     assert!(message.contains("call 1 differs"), "{message}");
 }
+
+/// Found by `fs_diff` (corpus/fs_diff/7414329e…): a write at a position
+/// past ext4's largest file size is `EFBIG` on the host (the tree said
+/// `ENOSPC`); the tree now has that limit too (`fs::MAX_FILE_SIZE`).
+#[test]
+fn fs_diff_write_past_the_largest_file_is_efbig() {
+    let data = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../corpus/fs_diff/7414329e5ec1aebd3f9aa3855c8c53f5f5f3a6e6"),
+    )
+    .expect("corpus file");
+    let input = fs_diff::input(&mut arbitrary::Unstructured::new(&data)).expect("decodes");
+    fs_diff::check(&input);
+}

@@ -1,5 +1,6 @@
 //! File contents: reading, writing, resizing.
 
+use super::MAX_FILE_SIZE;
 use super::errno::Errno;
 use super::node::Kind;
 use super::tree::FsTree;
@@ -43,7 +44,9 @@ impl FsTree {
     }
 
     /// Writes `bytes` into file `ino` at `offset`, zero-filling any gap past
-    /// the end; returns how many bytes were written. Near `max_bytes` only
+    /// the end; returns how many bytes were written. At or past
+    /// [`MAX_FILE_SIZE`](super::MAX_FILE_SIZE) it is `EFBIG`, and a write
+    /// across it is cut there (as Linux). Near `max_bytes` only
     /// the part that fits is written (as on a full disk); if nothing fits
     /// the write is `ENOSPC`. A write of at least one byte sets `mtim` and
     /// `ctim` to `now`; an empty write changes nothing. The file's bytes are
@@ -63,6 +66,12 @@ impl FsTree {
         if bytes.is_empty() {
             return Ok(0);
         }
+        // Linux's file-size limit first: nothing at or past it, a write
+        // across it is cut short there.
+        if offset >= MAX_FILE_SIZE {
+            return Err(Errno::FBIG);
+        }
+        let bytes = &bytes[..(bytes.len() as u64).min(MAX_FILE_SIZE - offset) as usize];
         // The largest size this file may reach.
         let room = self.limits.max_bytes.saturating_sub(self.table.bytes);
         let max_size = size.saturating_add(room);
@@ -99,13 +108,17 @@ impl FsTree {
     /// # Errors
     ///
     /// `EBADF`; `EINVAL` for a directory or symlink (as Linux's
-    /// `ftruncate`); `ENOSPC` past `max_bytes`.
+    /// `ftruncate`); `EFBIG` past [`MAX_FILE_SIZE`](super::MAX_FILE_SIZE);
+    /// `ENOSPC` past `max_bytes`.
     pub fn set_size(&mut self, ino: Ino, size: u64, now: u64) -> Result<(), Errno> {
         let old = match self.file(ino) {
             Ok(data) => data.len() as u64,
             Err(Errno::ISDIR) => return Err(Errno::INVAL),
             Err(e) => return Err(e),
         };
+        if size > MAX_FILE_SIZE {
+            return Err(Errno::FBIG);
+        }
         if size > old && size - old > self.limits.max_bytes.saturating_sub(self.table.bytes) {
             return Err(Errno::NOSPC);
         }

@@ -397,8 +397,12 @@ impl FsTree {
             return Err(ESCAPE);
         }
         if target.is_empty() {
-            // Found once the parent is open, before the new name is looked at.
-            self.resolve_parent_first(dir, path, false, true)?;
+            // Found once the parent is open and the new name passed to the
+            // host (which refuses a NUL in it), before its length is checked.
+            let r = self.resolve_parent_first(dir, path, false, true)?;
+            if matches!(&r.last, Last::Name(name) if name.contains(&0)) {
+                return Err(Errno::INVAL);
+            }
             return Err(Errno::NOENT);
         }
         let r = self.resolve_parent_first(dir, path, false, true)?;

@@ -29,20 +29,23 @@ pub(crate) struct Resolved {
 
 impl Resolved {
     /// The name a new entry would get, or why there can be none (`otherwise`
-    /// for `.` and `..`, `ENAMETOOLONG` for a name over [`NAME_MAX`]).
+    /// for `.` and `..`, `EINVAL` for a NUL byte, `ENAMETOOLONG` for a name
+    /// over [`NAME_MAX`]).
     pub(crate) fn name(&self, otherwise: Errno) -> Result<&[u8], Errno> {
         match &self.last {
+            Last::Name(name) if name.contains(&0) => Err(Errno::INVAL),
             Last::Name(name) if name.len() > NAME_MAX => Err(Errno::NAMETOOLONG),
             Last::Name(name) => Ok(name),
             _ => Err(otherwise),
         }
     }
 
-    /// The entry, or why there is none: `ENAMETOOLONG` for a name over
-    /// [`NAME_MAX`], else `ENOENT`.
+    /// The entry, or why there is none: `EINVAL` for a name with a NUL
+    /// byte, `ENAMETOOLONG` for one over [`NAME_MAX`], else `ENOENT`.
     pub(crate) fn found(&self) -> Result<Ino, Errno> {
         match (&self.last, self.ino) {
             (_, Some(ino)) => Ok(ino),
+            (Last::Name(name), None) if name.contains(&0) => Err(Errno::INVAL),
             (Last::Name(name), None) if name.len() > NAME_MAX => Err(Errno::NAMETOOLONG),
             _ => Err(Errno::NOENT),
         }
@@ -131,9 +134,10 @@ impl FsTree {
         while let Some(comp) = todo.pop() {
             let last = todo.is_empty();
             let cur = *stack.last().expect("never empty");
-            if comp.contains(&0) {
+            if comp.contains(&0) && !last {
                 // No host call can take it (Rust's `CString` refuses it),
-                // so it fails where the walk reaches it.
+                // so it fails where the walk reaches it; in the last name,
+                // when the operation uses it (see [`Resolved::found`]).
                 return Err(Errno::INVAL);
             }
             // The last name's length is checked by the operation, once its
@@ -219,6 +223,7 @@ impl FsTree {
     pub(crate) fn check_parent(&self, start: Ino, path: &[u8]) -> Result<(), Errno> {
         let r = self.resolve_parent_first(start, path, false, false)?;
         match r.last {
+            Last::Name(name) if name.contains(&0) => Err(Errno::INVAL),
             Last::Name(name) if name.len() > NAME_MAX => Err(Errno::NAMETOOLONG),
             _ => Ok(()),
         }
@@ -231,7 +236,7 @@ impl FsTree {
         path: &[u8],
         follow: bool,
     ) -> Result<Ino, Errno> {
-        let r = self.resolve_parent_first(start, path, follow || path.ends_with(b"/"), false)?;
+        let r = self.resolve_parent_first(start, path, follow, true)?;
         let ino = r.found()?;
         if r.slash && !self.node(ino)?.is_dir() {
             return Err(Errno::NOTDIR);

@@ -485,6 +485,20 @@ fn input_room(op: &FsOp) -> u32 {
     }
 }
 
+/// `fd_read`/`fd_write` (or, `at` an offset, `fd_pread`/`fd_pwrite`) of
+/// one iovec at `iov`, the count written at `out`.
+fn io_call(what: &str, fd: u8, iov: u32, at: Option<u64>, out: u32) -> String {
+    match at {
+        Some(at) => format!(
+            "(call $fd_p{what} (i32.const {fd}) (i32.const {iov}) (i32.const 1) (i64.const {}) (i32.const {out}))",
+            at as i64
+        ),
+        None => format!(
+            "(call $fd_{what} (i32.const {fd}) (i32.const {iov}) (i32.const 1) (i32.const {out}))"
+        ),
+    }
+}
+
 /// Places path `p` and returns its two arguments.
 fn path(inputs: &mut Inputs, p: &FsPath) -> String {
     let (ptr, len) = inputs.put(&p.0);
@@ -520,43 +534,22 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
         }
         FsOp::FdClose { fd } => format!("(call $fd_close {})", c(fd.n().into())),
         FsOp::FdRead { fd, len } | FsOp::FdPread { fd, len, .. } => {
-            let buf = out + 8;
-            let iov = inputs.iovec(buf, len_of(*len));
-            match op {
-                FsOp::FdPread { offset: o, .. } => format!(
-                    "(call $fd_pread {} {} (i32.const 1) {} {})",
-                    c(fd.n().into()),
-                    c(iov),
-                    c64(offset(*o)),
-                    c(out)
-                ),
-                _ => format!(
-                    "(call $fd_read {} {} (i32.const 1) {})",
-                    c(fd.n().into()),
-                    c(iov),
-                    c(out)
-                ),
-            }
+            let iov = inputs.iovec(out + 8, len_of(*len));
+            let at = match op {
+                FsOp::FdPread { offset: o, .. } => Some(offset(*o)),
+                _ => None,
+            };
+            io_call("read", fd.n(), iov, at, out)
         }
         FsOp::FdWrite { fd, data } | FsOp::FdPwrite { fd, data, .. } => {
             let data = &data[..data.len().min(MAX_WRITE)];
             let (ptr, len) = inputs.put(data);
             let iov = inputs.iovec(ptr, len);
-            match op {
-                FsOp::FdPwrite { offset: o, .. } => format!(
-                    "(call $fd_pwrite {} {} (i32.const 1) {} {})",
-                    c(fd.n().into()),
-                    c(iov),
-                    c64(offset(*o)),
-                    c(out)
-                ),
-                _ => format!(
-                    "(call $fd_write {} {} (i32.const 1) {})",
-                    c(fd.n().into()),
-                    c(iov),
-                    c(out)
-                ),
-            }
+            let at = match op {
+                FsOp::FdPwrite { offset: o, .. } => Some(offset(*o)),
+                _ => None,
+            };
+            io_call("write", fd.n(), iov, at, out)
         }
         FsOp::FdSeek {
             fd,

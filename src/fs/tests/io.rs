@@ -104,9 +104,12 @@ fn huge_set_size_fails_fast_without_allocating() {
     let before = rss_kib();
     let start = std::time::Instant::now();
     assert_eq!(t.set_size(f, 1 << 40, T0), Err(Errno::NOSPC));
-    assert_eq!(t.set_size(f, u64::MAX, T0), Err(Errno::NOSPC));
+    // Past the largest file size, EFBIG comes first.
+    assert_eq!(t.set_size(f, u64::MAX, T0), Err(Errno::FBIG));
+    assert_eq!(t.set_size(f, MAX_FILE_SIZE + 1, T0), Err(Errno::FBIG));
     assert_eq!(t.write_at(f, 1 << 40, b"x", T0), Err(Errno::NOSPC));
-    assert_eq!(t.write_at(f, u64::MAX, b"x", T0), Err(Errno::NOSPC));
+    assert_eq!(t.write_at(f, u64::MAX, b"x", T0), Err(Errno::FBIG));
+    assert_eq!(t.write_at(f, MAX_FILE_SIZE, b"x", T0), Err(Errno::FBIG));
     assert!(start.elapsed() < std::time::Duration::from_secs(1));
     if let (Some(before), Some(after)) = (before, rss_kib()) {
         // Other tests run in parallel threads; 64 MiB is far below 1 TiB.
