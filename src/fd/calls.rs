@@ -527,7 +527,9 @@ impl Calls<'_, '_> {
         buf: u32,
         len: u32,
     ) -> CallResult<u32> {
-        let bytes = self.guest.slice(buf, len)?.to_vec();
+        // Guest memory and the table are separate fields: the tree writes
+        // straight from guest memory, without a copy.
+        let bytes = self.guest.slice(buf, len)?;
         let offset = at.unwrap_or(f.position);
         if !f.append && offset > i64::MAX as u64 {
             return fail(errno::INVAL);
@@ -538,9 +540,9 @@ impl Calls<'_, '_> {
         let now = self.fds.now();
         let tree = self.fds.tree_mut(f.mount);
         let n = if f.append {
-            tree.append(f.ino, &bytes, now)
+            tree.append(f.ino, bytes, now)
         } else {
-            tree.write_at(f.ino, offset, &bytes, now)
+            tree.write_at(f.ino, offset, bytes, now)
         };
         n.map(|n| n as u32).map_err(fs_err)
     }

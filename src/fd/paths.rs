@@ -55,6 +55,23 @@ impl Calls<'_, '_> {
         Ok((d, path))
     }
 
+    /// The two directories and paths of `path_link` and `path_rename`, in
+    /// stock's order: both directories, both paths, then both preopens'
+    /// permissions.
+    fn two_mutable_dirs(
+        &mut self,
+        (from, from_path): (i32, (i32, i32)),
+        (to, to_path): (i32, (i32, i32)),
+    ) -> CallResult<(DirHandle, DirHandle, Vec<u8>, Vec<u8>)> {
+        let src = self.dir(from)?;
+        let dst = self.dir(to)?;
+        let from_path = self.read_path(from_path)?;
+        let to_path = self.read_path(to_path)?;
+        self.writable(src.mount)?;
+        self.writable(dst.mount)?;
+        Ok((src, dst, from_path, to_path))
+    }
+
     /// `path_create_directory`.
     pub fn path_create_directory(&mut self, fd: i32, path: (i32, i32)) -> CallResult<()> {
         let (d, path) = self.mutable_dir(fd, path)?;
@@ -117,12 +134,8 @@ impl Calls<'_, '_> {
         (to, to_path): (i32, (i32, i32)),
     ) -> CallResult<()> {
         let follow = lookupflags(lookup)?;
-        let src = self.dir(from)?;
-        let dst = self.dir(to)?;
-        let from_path = self.read_path(from_path)?;
-        let to_path = self.read_path(to_path)?;
-        self.writable(src.mount)?;
-        self.writable(dst.mount)?;
+        let (src, dst, from_path, to_path) =
+            self.two_mutable_dirs((from, from_path), (to, to_path))?;
         if follow {
             return fail(errno::INVAL);
         }
@@ -229,12 +242,8 @@ impl Calls<'_, '_> {
         (from, from_path): (i32, (i32, i32)),
         (to, to_path): (i32, (i32, i32)),
     ) -> CallResult<()> {
-        let src = self.dir(from)?;
-        let dst = self.dir(to)?;
-        let from_path = self.read_path(from_path)?;
-        let to_path = self.read_path(to_path)?;
-        self.writable(src.mount)?;
-        self.writable(dst.mount)?;
+        let (src, dst, from_path, to_path) =
+            self.two_mutable_dirs((from, from_path), (to, to_path))?;
         if src.mount != dst.mount {
             return fail(errno::XDEV);
         }
