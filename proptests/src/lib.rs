@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod checks;
+pub mod fs;
 pub mod model;
 pub mod run;
 pub mod strategies;

@@ -211,3 +211,45 @@ fn random_property_catches_one_flipped_byte() {
     };
     checks::check_script(&checks::real_backends(), &config, &script).expect("real backends pass");
 }
+
+/// The filesystem property, run on a context whose clock starts one
+/// nanosecond later than the model's: every snapshot time and every time a
+/// call sets is off by one, and the property must say so.
+#[test]
+fn fs_property_catches_a_clock_one_nanosecond_off() {
+    let (reason, _) = must_fail(proptests::fs::strategies::case(8), |case| {
+        let late = Duration::from_nanos(case.wall_start + 1);
+        proptests::fs::check::check_fs_case(&case, &case.config().wall_start(late))
+    });
+    assert!(reason.contains("differs from the model"), "{reason}");
+}
+
+/// The filesystem property, run on a tree whose first file (in path order)
+/// has one byte changed (or, without files, one more file): the property
+/// must see it.
+#[test]
+fn fs_property_catches_one_changed_byte() {
+    use proptests::fs::model::Entry;
+    use std::collections::BTreeMap;
+    fn change_first_file(dir: &mut BTreeMap<String, Entry>) -> bool {
+        dir.values_mut().any(|entry| match entry {
+            Entry::File(bytes) => {
+                match bytes.first_mut() {
+                    Some(b) => *b ^= 1,
+                    None => bytes.push(0),
+                }
+                true
+            }
+            Entry::Dir(children) => change_first_file(children),
+            Entry::Symlink(_) => false,
+        })
+    }
+    let (reason, _) = must_fail(proptests::fs::strategies::case(8), |case| {
+        let mut changed = case.clone();
+        if !change_first_file(&mut changed.tree) {
+            changed.tree.insert("d".into(), Entry::File(Vec::new()));
+        }
+        proptests::fs::check::check_fs_case(&case, &changed.config())
+    });
+    assert!(reason.contains("model"), "{reason}");
+}

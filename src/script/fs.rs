@@ -209,6 +209,10 @@ pub enum FsOp {
         mtim: u64,
         fst: u8,
     },
+    /// `poll_oneoff` on one relative monotonic clock subscription of `nanos`
+    /// nanoseconds: a sleep, so that later calls see a later virtual wall
+    /// clock (their `NOW` times and the times creates and writes set).
+    Sleep { nanos: u16 },
 }
 
 /// A sequence of filesystem calls.
@@ -385,6 +389,8 @@ fn slot_size(op: &FsOp) -> u32 {
         | FsOp::PathReadlink { len, .. } => 8 + u32::from(*len) % (MAX_READ + 1),
         FsOp::FdFilestatGet { .. } | FsOp::PathFilestatGet { .. } => 64,
         FsOp::FdFdstatGet { .. } => 24,
+        // nevents, then one 32-byte event.
+        FsOp::Sleep { .. } => 40,
         _ => 16,
     }
 }
@@ -427,7 +433,7 @@ impl FsScript {
 }
 
 /// The imported functions and their parameter types.
-const IMPORTS: [(&str, &str); 30] = [
+const IMPORTS: [(&str, &str); 31] = [
     ("path_open", "i32 i32 i32 i32 i32 i64 i64 i32 i32"),
     ("fd_close", "i32"),
     ("fd_read", "i32 i32 i32 i32"),
@@ -458,6 +464,7 @@ const IMPORTS: [(&str, &str); 30] = [
     ("path_readlink", "i32 i32 i32 i32 i32 i32"),
     ("path_filestat_get", "i32 i32 i32 i32 i32"),
     ("path_filestat_set_times", "i32 i32 i32 i32 i64 i64 i32"),
+    ("poll_oneoff", "i32 i32 i32 i32"),
 ];
 
 /// Bytes of input data an operation places (paths, data, iovecs), rounded up.
@@ -481,6 +488,7 @@ fn input_room(op: &FsOp) -> u32 {
             data.len().min(MAX_WRITE) as u32 + 32
         }
         FsOp::FdRead { .. } | FsOp::FdPread { .. } => 16,
+        FsOp::Sleep { .. } => SUBSCRIPTION_SIZE + 16,
         _ => 0,
     }
 }
@@ -497,6 +505,19 @@ fn io_call(what: &str, fd: u8, iov: u32, at: Option<u64>, out: u32) -> String {
             "(call $fd_{what} (i32.const {fd}) (i32.const {iov}) (i32.const 1) (i32.const {out}))"
         ),
     }
+}
+
+/// The size of a preview1 `subscription`.
+const SUBSCRIPTION_SIZE: u32 = 48;
+
+/// A `subscription` to the monotonic clock (id 1), relative, `nanos` from
+/// now, with userdata 0 and precision 0.
+fn sleep_subscription(nanos: u16) -> Vec<u8> {
+    let mut sub = vec![0u8; SUBSCRIPTION_SIZE as usize];
+    // tag 0 (clock) at 8; the clock's id at 16, timeout at 24, flags 0.
+    sub[16..20].copy_from_slice(&1u32.to_le_bytes());
+    sub[24..32].copy_from_slice(&u64::from(nanos).to_le_bytes());
+    sub
 }
 
 /// Places path `p` and returns its two arguments.
@@ -729,6 +750,15 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
             c64(*mtim),
             c(u32::from(fst % 16))
         ),
+        FsOp::Sleep { nanos } => {
+            let (sub, _) = inputs.put(&sleep_subscription(*nanos));
+            format!(
+                "(call $poll_oneoff {} {} (i32.const 1) {})",
+                c(sub),
+                c(out + 8),
+                c(out)
+            )
+        }
     }
 }
 
@@ -773,9 +803,10 @@ fn read_result(slot: &Slot, memory: &[u8]) -> FsResult {
     let out = slot.at + 8;
     let room = slot_size(&slot.op) - 8;
     let output = match &slot.op {
-        FsOp::PathOpen { .. } | FsOp::FdWrite { .. } | FsOp::FdPwrite { .. } => {
-            FsOutput::Count(u32_at(out))
-        }
+        FsOp::PathOpen { .. }
+        | FsOp::FdWrite { .. }
+        | FsOp::FdPwrite { .. }
+        | FsOp::Sleep { .. } => FsOutput::Count(u32_at(out)),
         FsOp::FdRead { .. } | FsOp::FdPread { .. } | FsOp::PathReadlink { .. } => {
             let n = u32_at(out).min(room);
             FsOutput::Bytes(n, bytes(out + 8, n))
