@@ -14,6 +14,17 @@
 //! instance: a flag byte at [`FLAG`] guards it, since wasm-smith code may
 //! call `_start` again (recursion or `return_call`).
 //!
+//! The fuzz targets preopen a small tree ([`crate::tree`]) as fds 3 and 4.
+//! So that `path_*` calls name something in it, the prelude first stores a
+//! fixed table of path strings ([`PATHS`], the same for every input) at
+//! [`PATH_TABLE`], past the prelude area: the prelude's own stores and
+//! pointers never reach it, so only a long write or an any-value pointer can
+//! overwrite it before a call reads it. Each path argument of a `path_*`
+//! call (a witx `string`: a pointer and a length) is one table entry three
+//! times in four, else two ordinary arguments; its directory descriptor is
+//! 3 or 4 nine times in ten, else an ordinary argument (so one in ten of
+//! those is any value, as everywhere).
+//!
 //! The prelude only calls imports the module already has, and is placed at
 //! the start of an existing body, so no index in the module changes.
 //!
@@ -48,6 +59,83 @@ pub const MAX_CALLS: usize = 24;
 pub const AREA: u32 = 4096;
 /// The byte (just past the prelude area) that records that the prelude ran.
 pub const FLAG: u32 = AREA;
+
+/// Where the prelude stores [`PATHS`], one after the other (no separators:
+/// a path is a pointer and a length). Past the prelude area with a gap, so
+/// that a call writing a few bytes past [`AREA`] does not reach it either.
+pub const PATH_TABLE: u32 = 2 * AREA;
+
+/// The paths `path_*` calls are given: names in the preopened tree
+/// ([`crate::tree`]: file `a`, `b/c.txt`, directory `b/d`, symlinks `link`
+/// to `a`, `dlink` to `b`, `loop` to itself, `up` to `../a`, `abs` to
+/// `/a`), names that do not exist yet, through a symlink, with a trailing
+/// slash, escaping the preopen, absolute and empty.
+pub const PATHS: &[&str] = &[
+    "a",
+    "b/c.txt",
+    "b/d",
+    "b",
+    "link",
+    "dlink",
+    "loop",
+    "up",
+    "abs",
+    "new",
+    "b/new",
+    "b/d/new",
+    "dlink/c.txt",
+    "..",
+    ".",
+    "a/",
+    "/a",
+    "",
+];
+
+/// The `path_*` parameters that are a path (witx `string`): the position of
+/// its pointer, its length being the next parameter. Checked against the
+/// preview1 witx (`wasi_snapshot_preview1.witx`, the same file in
+/// wasmtime-wasi 46 and wasi-common 46).
+const PATH_PARAMS: &[(&str, usize)] = &[
+    ("path_create_directory", 1),
+    ("path_filestat_get", 2),
+    ("path_filestat_set_times", 2),
+    ("path_link", 2),
+    ("path_link", 5),
+    ("path_open", 2),
+    ("path_readlink", 1),
+    ("path_remove_directory", 1),
+    ("path_rename", 1),
+    ("path_rename", 4),
+    ("path_symlink", 0),
+    ("path_symlink", 3),
+    ("path_unlink_file", 1),
+];
+
+/// The `path_*` parameters that are a directory descriptor (same source as
+/// [`PATH_PARAMS`]).
+const DIR_PARAMS: &[(&str, usize)] = &[
+    ("path_create_directory", 0),
+    ("path_filestat_get", 0),
+    ("path_filestat_set_times", 0),
+    ("path_link", 0),
+    ("path_link", 4),
+    ("path_open", 0),
+    ("path_readlink", 0),
+    ("path_remove_directory", 0),
+    ("path_rename", 0),
+    ("path_rename", 3),
+    ("path_symlink", 2),
+    ("path_unlink_file", 0),
+];
+
+/// Each [`PATHS`] entry's address in memory and length.
+fn path_entries() -> impl Iterator<Item = (u32, u32)> {
+    PATHS.iter().scan(PATH_TABLE, |address, path| {
+        let entry = (*address, path.len() as u32);
+        *address += entry.1;
+        Some(entry)
+    })
+}
 
 /// A function import of the module, by function index.
 struct Import {
@@ -122,6 +210,16 @@ fn word(u: &mut Unstructured) -> arbitrary::Result<i32> {
     })
 }
 
+/// A `path_*` call's directory descriptor: the writable preopen (fd 3) six
+/// times in ten, the read-only one (fd 4) three, else a [`word`].
+fn dir_fd(u: &mut Unstructured) -> arbitrary::Result<i32> {
+    Ok(match u.int_in_range(0u8..=9)? {
+        0..=5 => 3,
+        6..=8 => 4,
+        _ => word(u)?,
+    })
+}
+
 /// An i64 argument: mostly a timeout or offset up to ten seconds in
 /// nanoseconds, sometimes small, one in ten any value.
 fn wide(u: &mut Unstructured) -> arbitrary::Result<i64> {
@@ -171,6 +269,25 @@ fn valid_max(name: &str, param: usize) -> Option<i64> {
         .map(|(_, _, max)| *max)
 }
 
+/// Whether parameter `param` of `name` is in `table`.
+fn listed(table: &[(&str, usize)], name: &str, param: usize) -> bool {
+    table.contains(&(name, param))
+}
+
+/// The stores that write [`PATHS`] at [`PATH_TABLE`], 8 bytes at a time.
+fn path_table(memarg: MemArg) -> Vec<Instruction<'static>> {
+    let bytes = PATHS.concat().into_bytes();
+    let mut code = Vec::new();
+    for (i, chunk) in bytes.chunks(8).enumerate() {
+        let mut word = [0; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        code.push(Instruction::I32Const((PATH_TABLE + 8 * i as u32) as i32));
+        code.push(Instruction::I64Const(i64::from_le_bytes(word)));
+        code.push(Instruction::I64Store(memarg));
+    }
+    code
+}
+
 fn prelude(
     shape: &Shape,
     memory_index: u32,
@@ -181,7 +298,7 @@ fn prelude(
         align,
         memory_index,
     };
-    // if (memory[FLAG] == 0) { memory[FLAG] = 1; stores; calls }
+    // if (memory[FLAG] == 0) { memory[FLAG] = 1; path table; stores; calls }
     let mut code = vec![
         Instruction::I32Const(FLAG as i32),
         Instruction::I32Load8U(memarg(0)),
@@ -191,6 +308,7 @@ fn prelude(
         Instruction::I32Const(1),
         Instruction::I32Store8(memarg(0)),
     ];
+    code.extend(path_table(memarg(3)));
     let stores = u.int_in_range(0..=MAX_STORES)?;
     for _ in 0..stores {
         let address = 4 * u.int_in_range(0..=AREA / 4 - 1)?;
@@ -203,10 +321,30 @@ fn prelude(
     } else {
         u.int_in_range(1..=MAX_CALLS)?
     };
+    let entries: Vec<(u32, u32)> = path_entries().collect();
     for _ in 0..calls {
         let import = u.choose(&shape.imports)?;
+        let name = import.name.as_str();
+        // The length of a path whose pointer was just pushed.
+        let mut length = None;
         for (position, param) in import.params.iter().enumerate() {
-            let valid = match valid_max(&import.name, position) {
+            if let Some(len) = length.take() {
+                code.push(Instruction::I32Const(len));
+                continue;
+            }
+            let pair =
+                *param == ValType::I32 && import.params.get(position + 1) == Some(&ValType::I32);
+            if pair && listed(PATH_PARAMS, name, position) && u.ratio(3u8, 4)? {
+                let (address, len) = *u.choose(&entries)?;
+                code.push(Instruction::I32Const(address as i32));
+                length = Some(len as i32);
+                continue;
+            }
+            if listed(DIR_PARAMS, name, position) {
+                code.push(Instruction::I32Const(dir_fd(u)?));
+                continue;
+            }
+            let valid = match valid_max(name, position) {
                 Some(max) if u.ratio(9u8, 10)? => Some(u.int_in_range(0..=max)?),
                 _ => None,
             };

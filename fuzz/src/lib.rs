@@ -9,7 +9,10 @@
 //!
 //! Set `DWC_FUZZ_DUMP=<dir>` to write every generated module there (as
 //! `<blake3>.wasm` and `.wat`) and `DWC_FUZZ_STATS=1` to print, every 1024
-//! executions, how many made at least one host call.
+//! executions, how many made at least one host call, and for `p1_smith` and
+//! `strategy_diff` how many made a `path_*` call, had one succeed and
+//! changed a preopened tree ([`record_paths`]; `p1_smith` then keeps its
+//! runs' calls in full to read them).
 
 pub mod backend_diff;
 pub mod baseline;
@@ -25,11 +28,11 @@ mod tests;
 
 use arbitrary::{Arbitrary, Unstructured};
 use deterministic_wasi_ctx::audit::{
-    AuditConfig, Backend, Fingerprint, Report, RunSpec, Strategy, audit,
+    AuditConfig, Backend, Fingerprint, Outcome, Report, RunSpec, Strategy, audit,
 };
-use deterministic_wasi_ctx::{ClockPolicy, DeterminismConfig};
+use deterministic_wasi_ctx::{ClockPolicy, DeterminismConfig, VirtualFs};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use wasm_encoder::{EntityType, ImportSection, Module, TypeSection, ValType};
 
@@ -300,10 +303,33 @@ impl ContextInput {
         }
     }
 
-    /// The real configuration.
+    /// The real configuration: the model's
+    /// ([`to_config`](proptests::model::ModelConfig::to_config)) with
+    /// [`tree`] preopened writable as `/` (fd 3) and read-only as `/ro`
+    /// (fd 4). The model leaves the trees out: no script operation reaches
+    /// them (a `poll_oneoff` subscription on fd 3 or 4, a directory, is
+    /// `EBADF` as on any fd but stdio), and preview2 contexts serve no
+    /// preopens (`p2_script`'s component sees no directory either way).
     pub fn config(&self) -> DeterminismConfig {
-        self.model().to_config()
+        self.model()
+            .to_config()
+            .preopen("/", tree().clone())
+            .preopen_read_only("/ro", tree().clone())
     }
+}
+
+/// The bytes of file `a` in [`tree`].
+pub const TREE_A: &[u8] = b"hello, preopen\n";
+
+/// The tree the wasm-smith and script targets preopen
+/// ([`ContextInput::config`]): `fs_diff`'s
+/// ([`fs_diff_tree`](deterministic_wasi_ctx::script::fs::fs_diff_tree)),
+/// with [`TREE_A`] as the bytes of `a`. Made once per process, so each
+/// Store's copy costs nothing ([`FsTree::new`](deterministic_wasi_ctx::fs::FsTree::new)
+/// is O(1) after a snapshot's first tree).
+pub fn tree() -> &'static VirtualFs {
+    static TREE: OnceLock<VirtualFs> = OnceLock::new();
+    TREE.get_or_init(|| deterministic_wasi_ctx::script::fs::fs_diff_tree(TREE_A))
 }
 
 /// A run spec with [`FUEL`].
@@ -331,6 +357,25 @@ thread_local! {
     static LAST_HOST_CALLS: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
 }
 
+/// Whether statistics beyond the host-call count are collected: the
+/// `DWC_FUZZ_STATS` variable is set (read once) or [`collect_stats`] was
+/// called. Off, the smith targets keep no calls in full (their runs are
+/// digest-only) and [`record_paths`] does nothing.
+pub fn stats_on() -> bool {
+    static FROM_ENV: OnceLock<bool> = OnceLock::new();
+    COLLECT_STATS.load(Ordering::Relaxed)
+        || *FROM_ENV.get_or_init(|| std::env::var_os("DWC_FUZZ_STATS").is_some())
+}
+
+/// Turns statistics on for this process without the environment variable
+/// (a survey test does: see [`stats_on`]). Nothing is printed unless
+/// `DWC_FUZZ_STATS` is set.
+pub fn collect_stats() {
+    COLLECT_STATS.store(true, Ordering::Relaxed);
+}
+
+static COLLECT_STATS: AtomicBool = AtomicBool::new(false);
+
 /// Counts one execution.
 pub fn record(host_calls: u64) {
     LAST_HOST_CALLS.with(|last| last.set(Some(host_calls)));
@@ -345,6 +390,90 @@ pub fn record(host_calls: u64) {
             calls as f64 / n as f64
         );
     }
+}
+
+/// What one execution did with the preopened trees ([`path_use`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PathUse {
+    /// It made at least one `path_*` call.
+    pub called: bool,
+    /// At least one `path_*` call returned errno 0.
+    pub succeeded: bool,
+    /// A preopened tree ended different from how it started: names, types,
+    /// contents, inodes, link counts, sizes or times
+    /// ([`FsTree::digest`](deterministic_wasi_ctx::fs::FsTree::digest);
+    /// reads change no time).
+    pub changed: bool,
+}
+
+/// What `outcome`, a run under `config`, did with its preopened trees.
+///
+/// The calls are read from the kept ones ([`Outcome::events`]: a
+/// digest-only run shows none, and a `path_*` call after the first
+/// `max_events` calls is missed). Each final tree is compared, by digest,
+/// with the same preopen in a context freshly built from `config` (a few
+/// microseconds: only statistics pay for it).
+pub fn path_use(outcome: &Outcome, config: &DeterminismConfig) -> PathUse {
+    use deterministic_wasi_ctx::trace::CallResult;
+    let paths = || {
+        outcome
+            .events
+            .iter()
+            .filter(|call| call.name.starts_with("path_"))
+    };
+    let initial = config.build_p1();
+    let mounts = initial.descriptors().mounts();
+    PathUse {
+        called: paths().next().is_some(),
+        succeeded: paths().any(
+            |call| matches!(&call.result, CallResult::Returned(values) if values.first() == Some(&0)),
+        ),
+        changed: outcome.filesystems.len() != mounts.len()
+            || outcome
+                .filesystems
+                .iter()
+                .zip(mounts)
+                .any(|((_, tree), mount)| tree.digest() != mount.tree.digest()),
+    }
+}
+
+/// Executions counted by [`record_paths`], and how many of them called
+/// `path_*`, had one succeed and changed a tree, per process.
+static PATH_COUNTS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+thread_local! {
+    /// This thread's last execution counted by [`record_paths`].
+    static LAST_PATH_USE: std::cell::Cell<Option<PathUse>> = const { std::cell::Cell::new(None) };
+}
+
+/// Counts what one execution of a wasm-smith target did with the preopened
+/// trees ([`path_use`]) when [`stats_on`] (else does nothing); with
+/// `DWC_FUZZ_STATS` set, prints the shares every 1024 such executions.
+pub fn record_paths(outcome: &Outcome, config: &DeterminismConfig) {
+    if !stats_on() {
+        return;
+    }
+    let paths = path_use(outcome, config);
+    LAST_PATH_USE.with(|last| last.set(Some(paths)));
+    let flags = [true, paths.called, paths.succeeded, paths.changed];
+    let [n, called, succeeded, changed] = std::array::from_fn(|i| {
+        let add = u64::from(flags[i]);
+        PATH_COUNTS[i].fetch_add(add, Ordering::Relaxed) + add
+    });
+    if n.is_multiple_of(1024) && std::env::var_os("DWC_FUZZ_STATS").is_some() {
+        let share = |k: u64| 100.0 * k as f64 / n as f64;
+        eprintln!(
+            "dwc-stats: of {n} executions, {called} made >= 1 path_* call ({:.1}%), {succeeded} a successful one ({:.1}%), {changed} changed a preopened tree ({:.1}%)",
+            share(called),
+            share(succeeded),
+            share(changed)
+        );
+    }
+}
+
+/// What this thread's last execution counted by [`record_paths`] did.
+pub fn last_path_use() -> Option<PathUse> {
+    LAST_PATH_USE.with(|last| last.get())
 }
 
 /// Audits `wasm` as `config` says and panics with context on an error (an
@@ -387,7 +516,7 @@ pub fn check_fast(
     backend: Backend,
     spec: &RunSpec,
     input: &dyn std::fmt::Debug,
-) -> deterministic_wasi_ctx::audit::Outcome {
+) -> Outcome {
     use deterministic_wasi_ctx::audit::{Compiled, first_difference};
     dump(wasm);
     let fail = |what: String| -> ! {
@@ -409,9 +538,10 @@ pub fn check_fast(
     let serialized = module
         .serialize()
         .unwrap_or_else(|e| fail(format!("serialize: {e:?}")));
-    // Three runs, digest only (no per-call text): the trace digest is a
-    // fingerprint field, so any difference in any call still shows. Only a
-    // divergence pays for the calls in full, to name the first one.
+    // Three runs, digest only (no per-call text) unless statistics are on
+    // ([`record_paths`] reads the calls): the trace digest is a fingerprint
+    // field, so any difference in any call still shows. Only a divergence
+    // pays for the calls in full, to name the first one.
     let three_runs = |spec: &RunSpec| {
         let mut outcomes = vec![
             compiled.run(engine, backend, spec),
@@ -425,7 +555,7 @@ pub fn check_fast(
         outcomes.push(Compiled::Module(module).run(&fresh, backend, spec));
         outcomes
     };
-    let first_divergence = |outcomes: &[deterministic_wasi_ctx::audit::Outcome]| {
+    let first_divergence = |outcomes: &[Outcome]| {
         let reference = Fingerprint::of(&outcomes[0]);
         outcomes.iter().enumerate().skip(1).find_map(|(index, outcome)| {
             if outcome.is_poisoned() || outcomes[0].is_poisoned() {
@@ -442,11 +572,11 @@ pub fn check_fast(
             })
         })
     };
-    let digest_only = RunSpec {
-        max_events: 0,
+    let quick = RunSpec {
+        max_events: if stats_on() { spec.max_events } else { 0 },
         ..spec.clone()
     };
-    let mut outcomes = three_runs(&digest_only);
+    let mut outcomes = three_runs(&quick);
     if let Some(found) = first_divergence(&outcomes) {
         let detailed = first_divergence(&three_runs(spec));
         fail(detailed.unwrap_or_else(|| format!("{found}\n(not reproduced with full events)")));

@@ -19,6 +19,7 @@ pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
         strategies: vec![Strategy::Cranelift, Strategy::Pulley],
         spec: crate::spec(context.config()),
     };
-    crate::check_audit("strategy_diff", &wasm, &config, &context);
+    let report = crate::check_audit("strategy_diff", &wasm, &config, &context);
+    crate::record_paths(&report.outcome, &config.spec.config);
     Ok(())
 }

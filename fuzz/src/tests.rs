@@ -57,23 +57,203 @@ target_tests!(fs_diff, fs_diff_smoke, fs_diff_corpus, 200, 512);
 /// With the WASI-call prelude ([`calls::add_calls`]) nearly every
 /// `p1_smith` execution reaches a WASI function (without it: 10 of these
 /// 100 inputs). Instantiation traps (a data segment out of bounds, say) are
-/// the executions that make none.
+/// the executions that make none. Some reach the preopened tree too: a
+/// `path_*` call succeeds and a tree changes (5 of these 100; without the
+/// preopens none can; `p1_smith_path_survey` measures the shares).
 #[test]
 fn p1_smith_host_call_share() {
+    collect_stats();
     let inputs = seeded_inputs(0xca11, 100, 4096);
     let (mut with, mut ran, mut calls) = (0, 0, 0);
+    let (mut path_ok, mut changed) = (0, 0);
     for data in &inputs {
         if let Ok(report) = p1_smith::run_report(&mut arbitrary::Unstructured::new(data)) {
             ran += 1;
             with += usize::from(report.host_calls > 0);
             calls += report.host_calls;
+            let paths = last_path_use().expect("p1_smith records its path use");
+            path_ok += usize::from(paths.succeeded);
+            changed += usize::from(paths.changed);
         }
     }
-    eprintln!("p1_smith: {with}/{ran} executions made >= 1 host call, {calls} calls in all");
+    eprintln!(
+        "p1_smith: {with}/{ran} executions made >= 1 host call, {calls} calls in all; {path_ok} a successful path_* call, {changed} changed a tree"
+    );
     assert!(
         with * 10 >= ran * 9,
         "only {with}/{ran} executions called WASI"
     );
+    assert!(
+        path_ok > 0 && changed > 0,
+        "{path_ok} executions had a path_* call succeed, {changed} changed a tree"
+    );
+}
+
+/// The prelude stores [`calls::PATHS`] at [`calls::PATH_TABLE`], the same
+/// bytes whatever the input, even in a module that imports nothing.
+#[test]
+fn the_prelude_lays_out_the_path_table() {
+    let wat = r#"(module (memory (export "memory") 1) (func (export "_start")))"#;
+    let table = calls::PATHS.concat().into_bytes();
+    let start = calls::PATH_TABLE as usize;
+    for byte in [0u8, 7, 0xff] {
+        let bytes = [byte; 64];
+        let (wasm, _) = calls::add_calls(
+            &wat::parse_str(wat).unwrap(),
+            &mut arbitrary::Unstructured::new(&bytes),
+        )
+        .unwrap();
+        let engine = shared_engine(Strategy::Cranelift);
+        let mut run_spec = spec(deterministic_wasi_ctx::DeterminismConfig::new());
+        run_spec.keep_memory = true;
+        let run =
+            Compiled::new(engine, &wasm)
+                .unwrap()
+                .run(engine, Backend::WasmtimeWasi, &run_spec);
+        assert_eq!(run.status, deterministic_wasi_ctx::audit::Status::Exited(0));
+        let memory = run.memory.expect("kept memory");
+        assert_eq!(
+            String::from_utf8_lossy(&memory[start..start + table.len()]),
+            String::from_utf8_lossy(&table),
+            "input byte {byte:#x}"
+        );
+    }
+}
+
+/// `path_*` calls name table entries and the preopens: in modules importing
+/// only calls that take no output pointer (so no misaligned one traps), most
+/// path arguments are one of [`calls::PATHS`], most directory descriptors
+/// are 3 or 4, and some calls succeed and change the tree.
+#[test]
+fn path_arguments_reach_the_preopened_tree() {
+    let wasm = wat::parse_str(
+        r#"(module
+        (import "wasi_snapshot_preview1" "path_create_directory" (func (param i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_unlink_file" (func (param i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_rename" (func (param i32 i32 i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_symlink" (func (param i32 i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (func (export "_start")))"#,
+    )
+    .unwrap();
+    let entries: Vec<(i64, i64)> = calls::PATHS
+        .iter()
+        .scan(i64::from(calls::PATH_TABLE), |at, path| {
+            let entry = (*at, path.len() as i64);
+            *at += entry.1;
+            Some(entry)
+        })
+        .collect();
+    // The (pointer, length) positions and directory positions of each call.
+    let layout = |name: &str| -> (&[usize], &[usize]) {
+        match name {
+            "path_create_directory" | "path_unlink_file" => (&[1], &[0]),
+            "path_rename" => (&[1, 4], &[0, 3]),
+            "path_symlink" => (&[0, 3], &[2]),
+            other => panic!("unexpected call {other}"),
+        }
+    };
+    let config = ContextInput {
+        seed: 1,
+        policy: PolicyInput::Frozen,
+        wall_start_nanos: 0,
+        monotonic_start: 0,
+    }
+    .config();
+    let engine = shared_engine(Strategy::Cranelift);
+    let (mut paths, mut in_table, mut dirs, mut preopens) = (0, 0, 0, 0);
+    let (mut succeeded, mut changed) = (0, 0);
+    for data in seeded_inputs(0x9a7, 40, 256) {
+        let (module, _) = calls::add_calls(&wasm, &mut arbitrary::Unstructured::new(&data))
+            .expect("enough bytes");
+        let outcome = Compiled::new(engine, &module).expect("compiles").run(
+            engine,
+            Backend::WasmtimeWasi,
+            &spec(config.clone()),
+        );
+        for call in &outcome.events {
+            let (path_params, dir_params) = layout(&call.name);
+            for &p in path_params {
+                paths += 1;
+                in_table += usize::from(entries.contains(&(call.args[p], call.args[p + 1])));
+            }
+            for &d in dir_params {
+                dirs += 1;
+                preopens += usize::from(matches!(call.args[d], 3 | 4));
+            }
+        }
+        let used = path_use(&outcome, &config);
+        succeeded += usize::from(used.succeeded);
+        changed += usize::from(used.changed);
+    }
+    eprintln!(
+        "{in_table}/{paths} paths from the table, {preopens}/{dirs} directories 3 or 4; {succeeded}/40 runs had a call succeed, {changed} changed the tree"
+    );
+    // Expected: 3/4 of the paths, 9/10 of the directories.
+    assert!(in_table * 3 >= paths * 2, "{in_table}/{paths}");
+    assert!(preopens * 5 >= dirs * 4, "{preopens}/{dirs}");
+    assert!(
+        succeeded > 0 && changed > 0,
+        "{succeeded} runs had a call succeed, {changed} changed the tree"
+    );
+}
+
+/// How many `p1_smith` executions reach the preopened trees ([`PathUse`]):
+/// the share with at least one `path_*` call, with a successful one, and
+/// that changed a tree, over `N` seeded inputs of 4 KiB from `SEED`:
+/// `N=2000 SEED=1 cargo test -p deterministic-wasi-ctx-fuzz --lib
+/// p1_smith_path_survey -- --ignored --nocapture`. Ignored by default (a
+/// measurement, about 20 ms an input); fails on any finding, naming the
+/// input that panicked.
+#[test]
+#[ignore = "long survey run, see its docs"]
+fn p1_smith_path_survey() {
+    let var = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (n, seed) = (var("N", 500) as usize, var("SEED", 1));
+    collect_stats();
+    let (mut ran, mut called, mut succeeded, mut changed) = (0, 0, 0, 0);
+    let (mut with_calls, mut calls, mut host_errors) = (0, 0, 0);
+    for (i, data) in seeded_inputs(seed, n, 4096).iter().enumerate() {
+        let result = std::panic::catch_unwind(|| {
+            p1_smith::run_report(&mut arbitrary::Unstructured::new(data))
+        });
+        match result {
+            Ok(Ok(outcome)) => {
+                let paths = last_path_use().expect("p1_smith records its path use");
+                ran += 1;
+                with_calls += usize::from(outcome.host_calls > 0);
+                calls += outcome.host_calls;
+                host_errors += usize::from(matches!(
+                    &outcome.status,
+                    deterministic_wasi_ctx::audit::Status::Trapped { kind, .. }
+                        if kind == deterministic_wasi_ctx::audit::Status::HOST_ERROR
+                ));
+                called += usize::from(paths.called);
+                succeeded += usize::from(paths.succeeded);
+                changed += usize::from(paths.changed);
+            }
+            Ok(Err(_)) => {}
+            Err(panic) => {
+                eprintln!("input #{i} of seeded_inputs({seed}, {n}, 4096) failed");
+                std::panic::resume_unwind(panic);
+            }
+        }
+    }
+    let share = |k: usize| 100.0 * k as f64 / ran.max(1) as f64;
+    eprintln!(
+        "p1_smith, {n} inputs from seed {seed}: {ran} ran, {with_calls} made >= 1 host call ({:.1}%, {calls} calls in all), {host_errors} ended at a host error ({:.1}%: a call trapped); {called} made >= 1 path_* call ({:.1}%), {succeeded} a successful one ({:.1}%), {changed} changed a preopened tree ({:.1}%)",
+        share(with_calls),
+        share(host_errors),
+        share(called),
+        share(succeeded),
+        share(changed)
+    );
+    assert!(ran > 0, "every input was rejected");
 }
 
 /// The prelude is guarded by a flag in memory: a `_start` that re-enters
