@@ -130,6 +130,53 @@ pub fn add_to_linker_sync<T: Send + 'static>(
     crate::served::add_served_to_linker(linker, get)
 }
 
+/// [`add_to_linker_sync`] for embedders that drive the Store with
+/// `instantiate_async` and `call_async` (on tokio): stock wasmtime-wasi's
+/// async preview1 and preview0 functions, then the same functions of this
+/// crate as the sync path, so the guest sees the same answers, the same
+/// virtual time and the same trace either way. Nothing waits in real time:
+/// this crate's `poll_oneoff` and `sched_yield` never reach tokio's timers.
+///
+/// # Errors
+///
+/// If the linker rejects a definition.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::p1::{DeterministicP1Ctx, add_to_linker_async};
+/// use deterministic_wasi_ctx::{DeterminismConfig, engine};
+/// use wasmtime::{Linker, Module, Store};
+///
+/// let engine = engine::deterministic_engine()?;
+/// let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
+/// add_to_linker_async(&mut linker, |t| t)?;
+/// let module = Module::new(&engine, r#"(module
+///     (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+///     (memory (export "memory") 1)
+///     (func (export "_start") (drop (call $r (i32.const 0) (i32.const 1)))))"#)?;
+/// let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// let first_byte = runtime.block_on(async {
+///     let mut store = Store::new(&engine, DeterminismConfig::new().build_p1());
+///     store.set_fuel(1_000_000)?;
+///     let instance = linker.instantiate_async(&mut store, &module).await?;
+///     let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+///     start.call_async(&mut store, ()).await?;
+///     let memory = instance.get_memory(&mut store, "memory").unwrap();
+///     Ok::<u8, wasmtime::Error>(memory.data(&store)[0])
+/// })?;
+/// assert_eq!(first_byte, 155); // as on the sync path
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn add_to_linker_async<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut DeterministicP1Ctx,
+) -> wasmtime::Result<()> {
+    wasmtime_wasi::p1::add_to_linker_async(linker, move |t| &mut get(t).wasi)?;
+    wasmtime_wasi::p0::add_to_linker_async(linker, move |t| &mut get(t).wasi)?;
+    crate::served::add_served_to_linker(linker, get)
+}
+
 impl crate::served::ServedParts for DeterministicP1Ctx {
     fn clock(&self) -> &VirtualClock {
         &self.clock

@@ -137,6 +137,36 @@ pub fn add_to_linker_sync<T: WasiView + 'static>(
     add_random_to_linker(linker, get)
 }
 
+/// [`add_to_linker_sync`] for embedders that drive the Store with
+/// `instantiate_async` and `call_async` (on tokio): stock wasmtime-wasi's
+/// async preview2 interfaces, then the same replacements as the sync path
+/// (virtual-time timers, seeded random streams). `wasi:io/poll.poll` awaits
+/// the crate's timers, which are ready at once after moving virtual time:
+/// no tokio timer is ever armed, and the guest sees the same answers and
+/// trace as on the sync path.
+///
+/// # Errors
+///
+/// If the linker rejects a definition.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::p2::{DeterministicP2Ctx, add_to_linker_async};
+/// let engine = wasmtime::Engine::default();
+/// let mut linker = wasmtime::component::Linker::<DeterministicP2Ctx>::new(&engine);
+/// add_to_linker_async(&mut linker, |t| t)?;
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn add_to_linker_async<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut DeterministicP2Ctx,
+) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    crate::sched::p2::add_timers_to_linker(linker, move |t| &get(t).clock)?;
+    add_random_to_linker(linker, get)
+}
+
 /// The most bytes one random request may ask for (stock wasmtime-wasi's limit).
 const MAX_RANDOM_REQUEST: u64 = wasmtime_wasi::random::DEFAULT_MAX_SIZE;
 
