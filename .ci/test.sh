@@ -27,6 +27,14 @@ cargo fmt --all --check
 step "clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+step "feature combinations a user can pick"
+# clippy above covers --all-features; these are the others (the CLI without
+# wasi-common included).
+cargo check --locked --no-default-features
+cargo check --locked --no-default-features --features cli
+cargo check --locked --features cli
+cargo check --locked
+
 step "tests"
 cargo test --workspace --all-features --locked
 

@@ -98,7 +98,10 @@ pub struct Options {
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendChoice {
     WasmtimeWasi,
+    #[cfg(feature = "wasi-common")]
     WasiCommon,
+    /// Every backend built in (without the `wasi-common` feature, only
+    /// wasmtime-wasi).
     All,
 }
 
@@ -112,6 +115,7 @@ pub enum StrategyChoice {
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendArg {
     WasmtimeWasi,
+    #[cfg(feature = "wasi-common")]
     WasiCommon,
 }
 
@@ -125,6 +129,7 @@ impl From<BackendArg> for Backend {
     fn from(b: BackendArg) -> Backend {
         match b {
             BackendArg::WasmtimeWasi => Backend::WasmtimeWasi,
+            #[cfg(feature = "wasi-common")]
             BackendArg::WasiCommon => Backend::WasiCommon,
         }
     }
@@ -232,8 +237,12 @@ impl Options {
         }
         let backends = match self.backend {
             BackendChoice::WasmtimeWasi => vec![Backend::WasmtimeWasi],
+            #[cfg(feature = "wasi-common")]
             BackendChoice::WasiCommon => vec![Backend::WasiCommon],
+            #[cfg(feature = "wasi-common")]
             BackendChoice::All => vec![Backend::WasmtimeWasi, Backend::WasiCommon],
+            #[cfg(not(feature = "wasi-common"))]
+            BackendChoice::All => vec![Backend::WasmtimeWasi],
         };
         let strategies = match self.strategy {
             StrategyChoice::Cranelift => vec![Strategy::Cranelift],
