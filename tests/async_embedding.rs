@@ -19,15 +19,9 @@ use wasmtime::{Engine, Linker, Module, Store};
 use wasmtime_wasi::p2::bindings::Command;
 use wasmtime_wasi::{WasiCtxView, WasiView};
 
-const FUEL: u64 = 20_000_000_000;
+mod common;
 
-fn program(name: &str) -> (&'static str, &'static str) {
-    let (_, p1, p2) = test_programs::PROGRAMS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .unwrap_or_else(|| panic!("no guest program {name}"));
-    (p1, p2)
-}
+use common::{FUEL, program};
 
 /// A current-thread runtime with no time driver: any real tokio timer panics.
 fn runtime_without_timers() -> tokio::runtime::Runtime {

@@ -17,14 +17,6 @@ macro_rules! require_test {
 }
 test_programs::foreach_program!(require_test);
 
-fn program(name: &str) -> (&'static str, &'static str) {
-    let (_, p1, p2) = test_programs::PROGRAMS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .unwrap_or_else(|| panic!("no guest program {name}"));
-    (p1, p2)
-}
-
 /// Runs the preview1 module on both backends (three Stores each, all
 /// identical, and the backends agreeing) and the component (three Stores).
 fn run_everywhere(name: &str, config: &DeterminismConfig) -> (Outcome, Outcome) {

@@ -43,6 +43,15 @@ pub enum P1Backend {
 
 pub const P1_BACKENDS: [P1Backend; 2] = [P1Backend::WasmtimeWasi, P1Backend::WasiCommon];
 
+/// The paths of guest program `name`: its wasip1 module and wasip2 component.
+pub fn program(name: &str) -> (&'static str, &'static str) {
+    let (_, p1, p2) = test_programs::PROGRAMS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .unwrap_or_else(|| panic!("no guest program {name}"));
+    (p1, p2)
+}
+
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| engine::deterministic_engine().expect("engine"))

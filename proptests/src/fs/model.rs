@@ -280,6 +280,20 @@ impl FsModel {
         self.place(dir, path, follow, &mut 0)
     }
 
+    /// The entry `path` names from descriptor `fd`, which must exist.
+    fn existing(&self, fd: u8, path: &[u8], follow: bool) -> Result<(Place, u64), u16> {
+        let at = self.dir_fd(u32::from(fd))?;
+        let p = self.lookup(at, path, follow)?;
+        let ino = p.ino.ok_or(NOENT)?;
+        Ok((p, ino))
+    }
+
+    /// Unlinks or removes the entry at `p` (its directory changes).
+    fn remove(&mut self, p: &Place) {
+        self.drop_entry(p.parent, &p.name);
+        self.touch_dir(p.parent);
+    }
+
     /// The directory a path call starts from. preview1 answers `EBADF` for
     /// a file (it lacks the path rights), except `path_open` (`ENOTDIR`).
     fn dir_fd(&self, fd: u32) -> Result<u64, u16> {
@@ -471,28 +485,22 @@ impl FsModel {
                 Ok(None)
             }
             FsOp::PathRemoveDirectory { dir, path } => {
-                let at = self.dir_fd(u32::from(dir.0))?;
-                let p = self.lookup(at, &path.0, false)?;
-                let ino = p.ino.ok_or(NOENT)?;
+                let (p, ino) = self.existing(dir.0, &path.0, false)?;
                 match self.entries(ino) {
                     Option::None => Err(NOTDIR),
                     Some(entries) if !entries.is_empty() => Err(NOTEMPTY),
                     Some(_) => {
-                        self.drop_entry(p.parent, &p.name);
-                        self.touch_dir(p.parent);
+                        self.remove(&p);
                         Ok(None)
                     }
                 }
             }
             FsOp::PathUnlinkFile { dir, path } => {
-                let at = self.dir_fd(u32::from(dir.0))?;
-                let p = self.lookup(at, &path.0, false)?;
-                let ino = p.ino.ok_or(NOENT)?;
+                let (p, ino) = self.existing(dir.0, &path.0, false)?;
                 if self.is_dir(ino) {
                     return Err(ISDIR);
                 }
-                self.drop_entry(p.parent, &p.name);
-                self.touch_dir(p.parent);
+                self.remove(&p);
                 Ok(None)
             }
             FsOp::PathRename {
@@ -544,8 +552,7 @@ impl FsModel {
                 Ok(None)
             }
             FsOp::PathReadlink { dir, path, len } => {
-                let at = self.dir_fd(u32::from(dir.0))?;
-                let ino = self.lookup(at, &path.0, false)?.ino.ok_or(NOENT)?;
+                let (_, ino) = self.existing(dir.0, &path.0, false)?;
                 let Body::Symlink(target) = &self.node(ino).body else {
                     return Err(INVAL);
                 };
@@ -554,8 +561,7 @@ impl FsModel {
                 Ok(Bytes(bytes.len() as u32, bytes))
             }
             FsOp::PathFilestatGet { dir, follow, path } => {
-                let at = self.dir_fd(u32::from(dir.0))?;
-                let ino = self.lookup(at, &path.0, *follow)?.ino.ok_or(NOENT)?;
+                let (_, ino) = self.existing(dir.0, &path.0, *follow)?;
                 Ok(FsOutput::Filestat(self.stat(ino)))
             }
             FsOp::PathFilestatSetTimes {
@@ -566,8 +572,7 @@ impl FsModel {
                 mtim,
                 fst,
             } => {
-                let at = self.dir_fd(u32::from(dir.0))?;
-                let ino = self.lookup(at, &path.0, *follow)?.ino.ok_or(NOENT)?;
+                let (_, ino) = self.existing(dir.0, &path.0, *follow)?;
                 let now = self.now;
                 let time = |set: u8, set_now: u8, value: u64| {
                     if fst & set_now != 0 {
