@@ -15,8 +15,12 @@ rustup target add wasm32-wasip1 wasm32-wasip2
 output=$(mktemp)
 trap 'rm -f "$output"' EXIT
 status=0
-cargo run --locked --release --features cli -- audit --backend all --strategy all "$@" |
-  tee "$output" || status=$?
+# The test programs, copied to short stable paths (the CLI itself bundles
+# only corpus/audit: it does not depend on the guests' build).
+mapfile -t programs < <(cargo run --locked --release -q -p test-programs -- target/test-programs)
+[ "${#programs[@]}" -gt 0 ] || { echo "error: no test programs were built" >&2; exit 2; }
+cargo run --locked --release --features cli -- audit --backend all --strategy all "$@" \
+  corpus/audit "${programs[@]}" | tee "$output" || status=$?
 [ "$status" -eq 3 ] || exit "$status"
 # The poisoned files' paths: text lines (`PATH: POISONED ...`) or, with
 # --json, objects whose verdict is "poisoned".

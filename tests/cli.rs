@@ -165,27 +165,61 @@ fn trace_prints_one_line_per_call() {
     assert!(lines[6].starts_with("= exit 0, 6 calls, trace "));
 }
 
-/// Everything is deterministic except the corpus's documented poisoned
-/// program, so the run exits 3.
+/// With no PATH, the programs bundled in the binary (`corpus:<name>`, no
+/// checkout needed) but the one POISONED by design: all deterministic, exit
+/// 0. By name, the poisoned one is audited (exit 3).
 #[test]
-fn default_audit_covers_corpus_and_test_programs() {
+fn default_audit_covers_the_bundled_corpus() {
     let out = cli(&["audit", "--runs", "2"]);
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let corpus = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit"))
         .unwrap()
         .count();
-    let expected = corpus + 2 * test_programs::PROGRAMS.len();
-    assert_eq!(stdout.lines().count(), expected, "{stdout}");
-    let (poisoned, others): (Vec<&str>, Vec<&str>) = stdout
-        .lines()
-        .partition(|l| l.contains("stack_overflow.wat: "));
-    assert_eq!(poisoned.len(), 1, "{stdout}");
-    assert!(poisoned[0].contains(": POISONED "), "{stdout}");
+    assert_eq!(stdout.lines().count(), corpus - 1, "{stdout}");
     assert!(
-        others.iter().all(|l| l.contains(": DETERMINISTIC ")),
+        stdout
+            .lines()
+            .all(|l| l.starts_with("corpus:") && l.contains(": DETERMINISTIC ")),
         "{stdout}"
     );
+    assert!(!stdout.contains("stack_overflow"), "{stdout}");
+    let poisoned = cli(&["audit", "--runs", "2", "corpus:stack_overflow.wat"]);
+    assert_eq!(poisoned.status.code(), Some(3));
+    assert!(
+        text(&poisoned.stdout).starts_with("corpus:stack_overflow.wat: POISONED "),
+        "{}",
+        text(&poisoned.stdout)
+    );
+}
+
+/// A bundled program by name runs like its file, in child processes too;
+/// an unknown name is one error line and exit 2, and the other files are
+/// still audited.
+#[test]
+fn bundled_programs_by_name() {
+    let out = cli(&[
+        "audit",
+        "--processes",
+        "corpus:random_bytes.wat",
+        "corpus:nope.wat",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("corpus:random_bytes.wat: DETERMINISTIC "),
+        "{stdout}"
+    );
+    let stderr = text(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: corpus:nope.wat: no such bundled program"),
+        "{stderr}"
+    );
+    let file = cli(&["audit", "corpus/audit/random_bytes.wat"]);
+    let digest = |s: &str| s.split_whitespace().nth(2).map(str::to_string);
+    assert_eq!(digest(&stdout), digest(&text(&file.stdout)));
 }
 
 const STACK_OVERFLOW: &str = "corpus/audit/stack_overflow.wat";

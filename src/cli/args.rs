@@ -18,8 +18,10 @@ pub struct Cli {
 pub enum Command {
     /// Run each program several times and report DETERMINISTIC or the first divergence.
     Audit {
-        /// `.wasm` modules or components, `.wat` files, or directories of them.
-        /// None: the bundled corpus and test programs.
+        /// `.wasm` modules or components, `.wat` files, directories of them,
+        /// or `corpus:<name>` for a program bundled in this binary.
+        /// None: the bundled programs (`corpus:args_environ.wat`, ...), but
+        /// `corpus:stack_overflow.wat`, POISONED by design.
         paths: Vec<PathBuf>,
         #[command(flatten)]
         options: Options,
@@ -36,7 +38,7 @@ pub enum Command {
     },
     /// Run a program once and print its host calls, one line per call.
     Trace {
-        /// The program.
+        /// The program (a file, or `corpus:<name>` for a bundled one).
         path: PathBuf,
         #[command(flatten)]
         options: Options,

@@ -1,29 +1,30 @@
 //! Which files to audit, and loading them.
 
+use super::bundled;
 use std::path::{Path, PathBuf};
 
-/// The bundled corpus of audit programs.
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus")
-        .join("audit")
-}
-
-/// The files named by `paths` (directories expanded, sorted), or with no
-/// paths the bundled corpus and every test program. Missing paths are
-/// reported in `Err` together with the files that were found.
+/// The files named by `paths` (directories expanded, sorted; a bundled
+/// program by its `corpus:` name), or with no paths the bundled corpus
+/// (but the programs POISONED by design: [`bundled::default_names`]).
+/// Missing paths are reported in `Err` together with the files that were
+/// found.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, (Vec<PathBuf>, Vec<String>)> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     if paths.is_empty() {
-        expand(&corpus_dir(), &mut files, &mut errors);
-        for (_, p1, p2) in test_programs::PROGRAMS {
-            files.push(PathBuf::from(p1));
-            files.push(PathBuf::from(p2));
-        }
+        files.extend(bundled::default_names().into_iter().map(PathBuf::from));
     }
     for path in paths {
-        if path.is_dir() {
+        let name = path.to_string_lossy();
+        if name.starts_with(bundled::PREFIX) {
+            match bundled::text(&name) {
+                Some(_) => files.push(path.clone()),
+                None => errors.push(format!(
+                    "{name}: no such bundled program (they are: {})",
+                    bundled::names().join(", ")
+                )),
+            }
+        } else if path.is_dir() {
             expand(path, &mut files, &mut errors);
         } else if path.exists() {
             files.push(path.clone());
@@ -61,8 +62,12 @@ fn expand(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
     }
 }
 
-/// The binary WebAssembly in `path` (`.wat` text is translated).
+/// The binary WebAssembly in `path`, or of the bundled program it names
+/// (`.wat` text is translated).
 pub fn load(path: &Path) -> Result<Vec<u8>, String> {
+    if let Some(text) = bundled::text(&path.to_string_lossy()) {
+        return wat::parse_str(text).map_err(|e| format!("invalid text format: {e}"));
+    }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes);

@@ -1,6 +1,7 @@
 //! The command-line auditor (built with the `cli` feature).
 
 mod args;
+mod bundled;
 mod exit;
 mod files;
 mod report;
