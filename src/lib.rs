@@ -71,3 +71,9 @@ pub use common::{DeterministicCommonCtx, build_wasi_ctx};
 pub use config::DeterminismConfig;
 pub use fs::{FsTree, VirtualFs};
 pub use stdio::CapturedOutput;
+
+/// The README's examples: `cargo test --doc` compiles every one and runs
+/// those that need no guest file, so the quick start cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
