@@ -8,7 +8,7 @@ use proptests::fs::strategies::case;
 use proptests::{config, regressions};
 
 proptest! {
-    #![proptest_config(config(256, regressions!("fs")))]
+    #![proptest_config(config(1024, regressions!("fs")))]
 
     /// Opens (create, exclusive, truncate, append, directory), reads and
     /// writes (positioned or not), seeks, size changes, listings (whole and
