@@ -203,6 +203,24 @@ impl Report {
 /// Audits `wasm` (a core module or component, binary) as `config` says.
 /// Compiles once per Engine and reuses the compiled program across Stores.
 ///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::audit::{AuditConfig, Verdict, audit};
+///
+/// let wasm = wat::parse_str(r#"(module
+///     (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+///     (memory (export "memory") 1)
+///     (func (export "_start") (drop (call $r (i32.const 0) (i32.const 16)))))"#)?;
+/// let report = audit(&wasm, &AuditConfig::default())?;
+/// assert_eq!(report.verdict(), Verdict::Deterministic);
+/// // Stock wasmtime-wasi's random bytes differ from run to run.
+/// let mut stock = AuditConfig::default();
+/// stock.spec.stock = true;
+/// assert_eq!(audit(&wasm, &stock)?.verdict(), Verdict::Diverged);
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+///
 /// # Errors
 ///
 /// If `config` has no backend or no strategy ([`AuditConfig::check`]), the

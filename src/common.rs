@@ -48,7 +48,20 @@ pub struct DeterministicCommonCtx {
 }
 
 impl DeterminismConfig {
-    /// Builds a wasi-common context (preview1 and preview0).
+    /// Builds a wasi-common context (preview1 and preview0). Link it with
+    /// [`add_to_linker_sync`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
+    ///
+    /// let config = DeterminismConfig::new().preopen("/", VirtualFs::new().dir("out"));
+    /// let (p1, common) = (config.build_p1(), config.build_wasi_common());
+    /// // The same tree, the same rules, on both backends.
+    /// let digest = |d: &deterministic_wasi_ctx::fd::Descriptors| d.filesystem("/").unwrap().digest();
+    /// assert_eq!(digest(p1.descriptors()), digest(&common.descriptors));
+    /// ```
     pub fn build_wasi_common(&self) -> DeterministicCommonCtx {
         let clock = self.virtual_clock();
         let sched = VirtualSched::new(clock.clone());

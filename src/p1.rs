@@ -79,7 +79,20 @@ impl DeterministicP1Ctx {
 
 impl DeterminismConfig {
     /// Builds a preview1 `wasmtime-wasi` context. Link it with
-    /// [`add_to_linker_sync`].
+    /// [`add_to_linker_sync`] (or [`add_to_linker_async`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
+    ///
+    /// let config = DeterminismConfig::new()
+    ///     .seed(7)
+    ///     .preopen("/", VirtualFs::new().file("in.txt", "hello"));
+    /// let ctx = config.build_p1();
+    /// let tree = ctx.descriptors().filesystem("/").unwrap();
+    /// assert_eq!(tree.read_file("in.txt"), Some(b"hello".to_vec()));
+    /// ```
     pub fn build_p1(&self) -> DeterministicP1Ctx {
         let clock = self.virtual_clock();
         let (mut builder, output) = self.wasmtime_builder(&clock);

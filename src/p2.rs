@@ -81,7 +81,19 @@ impl DeterminismConfig {
     }
 
     /// Builds a preview2 `wasmtime-wasi` context. Link it with
-    /// [`add_to_linker_sync`].
+    /// [`add_to_linker_sync`] (or [`add_to_linker_async`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::DeterminismConfig;
+    /// use std::time::Duration;
+    ///
+    /// let ctx = DeterminismConfig::new().build_p2();
+    /// let before = ctx.clock().read_monotonic();
+    /// ctx.clock().sleep(Duration::from_secs(1)); // virtual: returns at once
+    /// assert_eq!(ctx.clock().read_monotonic() - before, 1_000_000_000);
+    /// ```
     pub fn build_p2(&self) -> DeterministicP2Ctx {
         self.build_p2_recorded(None)
     }

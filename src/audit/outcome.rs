@@ -345,6 +345,28 @@ fn shorten(value: &str) -> String {
 ///
 /// `only` limits the comparison to the named fields (used across backends,
 /// whose memories legitimately differ); calls are then not compared.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::audit::{AuditConfig, Backend, Compiled, Fingerprint, RunSpec, Strategy, first_difference};
+/// use deterministic_wasi_ctx::DeterminismConfig;
+///
+/// let wasm = wat::parse_str(r#"(module
+///     (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+///     (memory (export "memory") 1)
+///     (func (export "_start") (drop (call $r (i32.const 0) (i32.const 4)))))"#)?;
+/// let engine = Strategy::Cranelift.engine()?;
+/// let compiled = Compiled::new(&engine, &wasm)?;
+/// let run = |seed| {
+///     let spec = RunSpec { config: DeterminismConfig::new().seed(seed), ..AuditConfig::default().spec };
+///     Fingerprint::of(&compiled.run(&engine, Backend::WasmtimeWasi, &spec))
+/// };
+/// assert!(first_difference(&run(1), &run(1), None).is_none());
+/// let difference = first_difference(&run(1), &run(2), None).unwrap();
+/// assert!(difference.to_string().contains("random_get"), "{difference}");
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
 pub fn first_difference(
     a: &Fingerprint,
     b: &Fingerprint,

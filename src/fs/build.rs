@@ -23,6 +23,22 @@ use std::sync::{Arc, OnceLock};
 /// [`SnapshotError::Clash`]. The plain methods ([`file`](Self::file),
 /// [`dir`](Self::dir), [`symlink`](Self::symlink)) panic with that error's
 /// message; the `try_` methods return it.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
+///
+/// let tree = VirtualFs::new()
+///     .file("in/data.csv", "a,b\n1,2\n")
+///     .dir("out")
+///     .symlink("latest", "in/data.csv");
+/// // Every Store built from the config starts from this tree.
+/// let config = DeterminismConfig::new().preopen("/", tree);
+/// let ctx = config.build_p1();
+/// let fs = ctx.descriptors().filesystem("/").unwrap();
+/// assert_eq!(fs.read_file("latest"), Some(b"a,b\n1,2\n".to_vec()));
+/// ```
 #[derive(Clone, Default)]
 pub struct VirtualFs {
     inner: Arc<Inner>,
