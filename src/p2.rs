@@ -1,5 +1,8 @@
 //! Preview2 components on `wasmtime-wasi`.
 
+mod filesystem;
+
+use crate::fs::FsTree;
 use crate::random::{self, Pcg64Mcg};
 use crate::sched::p2::WASI_VERSION;
 use crate::stdio::CapturedOutput;
@@ -27,6 +30,7 @@ pub struct DeterministicP2Ctx {
     insecure: Pcg64Mcg,
     insecure_seed: u128,
     recorder: Option<Recorder>,
+    fs: filesystem::Filesystem,
 }
 
 impl DeterministicP2Ctx {
@@ -38,6 +42,55 @@ impl DeterministicP2Ctx {
     /// Captured stdout/stderr.
     pub fn output(&self) -> &CapturedOutput {
         &self.output
+    }
+
+    /// The tree preopened as `guest_path`, as this Store has left it (a
+    /// copy-on-write clone: O(1)). `None` if nothing is preopened there.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
+    /// let ctx = DeterminismConfig::new()
+    ///     .preopen("/", VirtualFs::new().file("a.txt", "A"))
+    ///     .build_p2();
+    /// let tree = ctx.filesystem("/").unwrap();
+    /// assert_eq!(tree.read_file("a.txt"), Some(b"A".to_vec()));
+    /// assert!(ctx.filesystem("/other").is_none());
+    /// ```
+    pub fn filesystem(&self, guest_path: &str) -> Option<FsTree> {
+        self.fs
+            .mounts()
+            .iter()
+            .find(|m| m.guest_path == guest_path)
+            .map(|m| m.tree.clone())
+    }
+
+    /// Every preopened tree with its guest path, in preopen order, as this
+    /// Store has left them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
+    /// let ctx = DeterminismConfig::new()
+    ///     .preopen("/in", VirtualFs::new())
+    ///     .preopen_read_only("/data", VirtualFs::new())
+    ///     .build_p2();
+    /// let paths: Vec<String> = ctx.filesystems().into_iter().map(|(p, _)| p).collect();
+    /// assert_eq!(paths, ["/in", "/data"]);
+    /// ```
+    pub fn filesystems(&self) -> Vec<(String, FsTree)> {
+        self.fs
+            .mounts()
+            .iter()
+            .map(|m| (m.guest_path.clone(), m.tree.clone()))
+            .collect()
+    }
+
+    /// The filesystem state and the resource table, borrowed apart.
+    fn filesystem_parts(&mut self) -> (&filesystem::Filesystem, &mut ResourceTable) {
+        (&self.fs, &mut self.table)
     }
 }
 
@@ -105,6 +158,7 @@ impl DeterminismConfig {
         }
         let (mut builder, output) = self.wasmtime_builder(&clock);
         let seed = self.get_seed();
+        let fs = filesystem::Filesystem::new(self.mounts(), clock.clone(), recorder.cloned());
         DeterministicP2Ctx {
             ctx: builder.build(),
             table: ResourceTable::new(),
@@ -114,6 +168,7 @@ impl DeterminismConfig {
             insecure: random::insecure_stream(seed),
             insecure_seed: random::insecure_seed(seed),
             recorder: recorder.cloned(),
+            fs,
         }
     }
 }
@@ -146,6 +201,7 @@ pub fn add_to_linker_sync<T: WasiView + 'static>(
 ) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)?;
     crate::sched::p2::add_timers_to_linker(linker, move |t| &get(t).clock)?;
+    filesystem::add_filesystem_to_linker(linker, get)?;
     add_random_to_linker(linker, get)
 }
 
@@ -176,6 +232,7 @@ pub fn add_to_linker_async<T: WasiView + 'static>(
 ) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     crate::sched::p2::add_timers_to_linker(linker, move |t| &get(t).clock)?;
+    filesystem::add_filesystem_to_linker(linker, get)?;
     add_random_to_linker(linker, get)
 }
 

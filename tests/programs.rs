@@ -443,3 +443,78 @@ fn fs_ops() {
     };
     assert_eq!(shape(&stock.filesystems[0].1), shape(tree));
 }
+
+/// The same `std::fs` program built for wasip1 (a core module on both
+/// preview1 backends) and for wasip2 (a component on `wasi:filesystem`):
+/// the same stdout, metadata lines included, and the same final tree, digest
+/// for digest. Stock wasmtime-wasi's component over a host copy agrees on
+/// names and contents but not on metadata; and a tree stamped one
+/// nanosecond later is told apart, so the comparison can fail.
+#[test]
+fn fs_ops_wasip1_and_wasip2_agree() {
+    use deterministic_wasi_ctx::VirtualFs;
+    use deterministic_wasi_ctx::audit::{Backend, Compiled, RunSpec, Strategy};
+    let (p1, p2) = program("fs_ops");
+    let input = VirtualFs::new().file("in/data.csv", "a,b\n1,2\n3,4\n");
+    let config = |wall: Duration| {
+        DeterminismConfig::new()
+            .wall_start(wall)
+            .preopen("/", input.clone())
+    };
+    let engine = Strategy::Cranelift.engine().expect("engine");
+    let spec = |config: DeterminismConfig, stock| RunSpec {
+        config,
+        fuel: FUEL,
+        max_events: 0,
+        stock,
+        keep_memory: false,
+    };
+    let start = Duration::from_secs(1_000_000_000);
+    let run = |path: &str, backend, config, stock| {
+        let wasm = std::fs::read(path).expect("guest program");
+        let compiled = Compiled::new(&engine, &wasm).expect("compiles");
+        compiled.run(&engine, backend, &spec(config, stock))
+    };
+    let module = run(p1, Backend::WasmtimeWasi, config(start), false);
+    let common = run(p1, Backend::WasiCommon, config(start), false);
+    let component = run(p2, Backend::WasmtimeWasi, config(start), false);
+    let out = String::from_utf8_lossy(&module.stdout).into_owned();
+    assert_eq!(module.status.to_string(), "exit 0", "{out}");
+    assert_eq!(component.status.to_string(), "exit 0");
+    assert!(out.contains("ino=7 nlink=2"), "{out}");
+    for other in [&common, &component] {
+        assert_eq!(String::from_utf8_lossy(&other.stdout), out);
+        assert_eq!(other.filesystems, module.filesystems);
+    }
+    assert_eq!(
+        component.filesystems[0].1.digest(),
+        module.filesystems[0].1.digest()
+    );
+
+    // A component whose clock starts one nanosecond later leaves another
+    // tree: the comparison above can fail.
+    let later = run(
+        p2,
+        Backend::WasmtimeWasi,
+        config(start + Duration::from_nanos(1)),
+        false,
+    );
+    assert_ne!(later.filesystems, module.filesystems);
+
+    // Stock's component over a host copy: the same names and contents, but
+    // the host's inode numbers and times.
+    let stock = run(p2, Backend::WasmtimeWasi, config(start), true);
+    let stock_out = String::from_utf8_lossy(&stock.stdout).into_owned();
+    assert_eq!(stock.status.to_string(), "exit 0", "{stock_out}");
+    assert_ne!(stock_out, out, "stock shows the host's metadata");
+    let shape = |t: &deterministic_wasi_ctx::FsTree| -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        t.walk()
+            .into_iter()
+            .map(|e| (e.path.clone(), t.read_file(&e.path)))
+            .collect()
+    };
+    assert_eq!(
+        shape(&stock.filesystems[0].1),
+        shape(&component.filesystems[0].1)
+    );
+}

@@ -496,3 +496,58 @@ fn fs_diff_write_past_the_largest_file_is_efbig() {
     let input = fs_diff::input(&mut arbitrary::Unstructured::new(&data)).expect("decodes");
     fs_diff::check(&input);
 }
+
+/// Regression (found by the preview2 differential test): a positioned read
+/// or write that would end past `i64::MAX` is `EINVAL` on Linux
+/// (`rw_verify_area`), after the descriptor's mode is checked; the crate
+/// answered a read there with 0 bytes. The script generator now keeps
+/// offsets in the last 64 KiB below `i64::MAX` as given.
+#[test]
+fn fs_diff_positioned_io_ending_past_i64_max() {
+    use deterministic_wasi_ctx::script::fs::{Fd, FsOp, FsPath, FsScript};
+    let open = |write| FsOp::PathOpen {
+        dir: Fd(3),
+        follow: true,
+        path: FsPath::new("a"),
+        oflags: 0,
+        read: true,
+        write,
+        fdflags: 0,
+    };
+    let near = i64::MAX as u64 - 4;
+    let input = fs_diff::Input {
+        contents: b"hello".to_vec(),
+        script: FsScript {
+            ops: vec![
+                open(false),
+                FsOp::FdPread {
+                    fd: Fd(5),
+                    len: 16,
+                    offset: near,
+                },
+                FsOp::FdPread {
+                    fd: Fd(5),
+                    len: 4,
+                    offset: near,
+                },
+                FsOp::FdPwrite {
+                    fd: Fd(5),
+                    data: b"xyzxyz".to_vec(),
+                    offset: near,
+                },
+                open(true),
+                FsOp::FdPwrite {
+                    fd: Fd(6),
+                    data: b"xyzxyz".to_vec(),
+                    offset: near,
+                },
+                FsOp::FdPwrite {
+                    fd: Fd(6),
+                    data: b"xy".to_vec(),
+                    offset: near,
+                },
+            ],
+        },
+    };
+    fs_diff::check(&input);
+}

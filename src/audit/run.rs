@@ -425,13 +425,22 @@ impl WasiView for Host<StockP2> {
 
 fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outcome {
     let recorder = Recorder::new(spec.max_events);
+    let config = spec.config.clone().capture_output(true);
     if spec.stock {
-        let stdout = MemoryOutputPipe::new(16 << 20);
-        let stderr = MemoryOutputPipe::new(16 << 20);
-        let ctx = wasmtime_wasi::WasiCtxBuilder::new()
+        let limit = config.output_capacity().unwrap_or(16 << 20);
+        let stdout = MemoryOutputPipe::new(limit);
+        let stderr = MemoryOutputPipe::new(limit);
+        let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
+        builder
+            .args(config.get_args())
+            .envs(config.get_env())
+            .stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(
+                config.get_stdin().to_vec(),
+            ))
             .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .build();
+            .stderr(stderr.clone());
+        let dirs = StockDirs::preopen(&config, &mut builder);
+        let ctx = builder.build();
         let linker = component_linker_for(engine, link_stock_p2);
         let mut store = store(
             engine,
@@ -442,32 +451,38 @@ fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outc
             spec.fuel,
             0,
         );
-        let result = linker.and_then(|linker| call_run(&linker, &mut store, component));
+        let (result, filesystems) = match dirs {
+            Ok(dirs) => {
+                let result = linker.and_then(|linker| call_run(&linker, &mut store, component));
+                (result, dirs.read_back(&config))
+            }
+            Err(error) => (
+                Err(wasmtime::Error::msg(format!("stock preopen: {error}"))),
+                Vec::new(),
+            ),
+        };
         return finish_component(
             result,
             &mut store,
             spec.fuel,
             &recorder,
-            stdout.contents().to_vec(),
-            stderr.contents().to_vec(),
+            (stdout.contents().to_vec(), stderr.contents().to_vec()),
+            filesystems,
         );
     }
-    let ctx = spec
-        .config
-        .clone()
-        .capture_output(true)
-        .build_p2_traced(&recorder);
+    let ctx = config.build_p2_traced(&recorder);
     let output = ctx.output().clone();
     let linker = component_linker_for(engine, link_p2);
     let mut store = store(engine, ctx, spec.fuel, 0);
     let result = linker.and_then(|linker| call_run(&linker, &mut store, component));
+    let filesystems = store.data().ctx.filesystems();
     finish_component(
         result,
         &mut store,
         spec.fuel,
         &recorder,
-        output.stdout(),
-        output.stderr(),
+        (output.stdout(), output.stderr()),
+        filesystems,
     )
 }
 
@@ -489,8 +504,8 @@ fn finish_component<T>(
     store: &mut Store<T>,
     fuel: u64,
     recorder: &Recorder,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
+    (stdout, stderr): (Vec<u8>, Vec<u8>),
+    filesystems: Vec<(String, crate::fs::FsTree)>,
 ) -> Outcome {
     let trace = recorder.trace();
     let (status, trap_message) = Status::classify(result, trace.calls());
@@ -506,7 +521,7 @@ fn finish_component<T>(
         trace_digest: trace.digest(),
         events: trace.events().to_vec(),
         memory: None,
-        filesystems: Vec::new(),
+        filesystems,
     }
 }
 

@@ -451,6 +451,10 @@ impl Calls<'_, '_> {
         if !f.read {
             return fail(errno::BADF);
         }
+        if offset.saturating_add(u64::from(len)) > i64::MAX as u64 {
+            // Linux's `rw_verify_area`: the read would end past i64::MAX.
+            return fail(errno::INVAL);
+        }
         let mut bytes = vec![0; len as usize];
         let tree = &self.fds.mount(f.mount).tree;
         let n = tree.read_at(f.ino, offset, &mut bytes).map_err(fs_err)?;
@@ -536,6 +540,10 @@ impl Calls<'_, '_> {
         }
         if !f.write {
             return fail(errno::BADF);
+        }
+        if !f.append && offset.saturating_add(u64::from(len)) > i64::MAX as u64 {
+            // Linux's `rw_verify_area`: the write would end past i64::MAX.
+            return fail(errno::INVAL);
         }
         let now = self.fds.now();
         let tree = self.fds.tree_mut(f.mount);

@@ -183,6 +183,20 @@ impl FsTree {
         Ok(out)
     }
 
+    /// Counts one more handle on `ino`, as [`open`](Self::open) does: a
+    /// second owner of an open entry (a preview2 stream keeps the file it
+    /// reads or writes, as an open file description does on Linux).
+    /// [`close`](Self::close) releases it.
+    ///
+    /// # Errors
+    ///
+    /// `EBADF` if `ino` is gone.
+    pub fn retain(&mut self, ino: Ino) -> Result<(), Errno> {
+        self.node(ino)?;
+        *self.handles.entry(ino).or_insert(0) += 1;
+        Ok(())
+    }
+
     /// Releases one handle [`open`](Self::open) counted on `ino`. When the
     /// last handle of an unlinked file or removed directory is closed, it is
     /// gone and its bytes are freed.

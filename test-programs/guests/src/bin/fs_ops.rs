@@ -11,20 +11,14 @@ fn nanos(t: std::io::Result<std::time::SystemTime>) -> u128 {
         .unwrap_or(0)
 }
 
-/// `dev`, `ino` and `nlink` of `path` (preview1 only: std has no stable way).
-#[cfg(target_env = "p1")]
+/// `dev`, `ino` and `nlink` of `path`, from wasi-libc's `stat` (preview1's
+/// `path_filestat_get`; on preview2, `stat-at` and `metadata-hash-at`).
 fn filestat(path: &str) -> (u64, u64, u64) {
-    // The preopen `/` is fd 3; paths are relative to it.
-    let stat = unsafe {
-        wasip1::path_filestat_get(3, wasip1::LOOKUPFLAGS_SYMLINK_FOLLOW, &path[1..])
-    }
-    .expect("path_filestat_get");
-    (stat.dev, stat.ino, stat.nlink)
-}
-
-#[cfg(not(target_env = "p1"))]
-fn filestat(_: &str) -> (u64, u64, u64) {
-    (0, 0, 0)
+    let c_path = std::ffi::CString::new(path).expect("no NUL");
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::stat(c_path.as_ptr(), &mut st) };
+    assert_eq!(rc, 0, "stat {path}");
+    (st.st_dev as u64, st.st_ino as u64, st.st_nlink as u64)
 }
 
 fn main() {
