@@ -1,6 +1,6 @@
 //! Preview2 components on `wasmtime-wasi`.
 
-mod filesystem;
+pub mod filesystem;
 
 use crate::fs::FsTree;
 use crate::random::{self, Pcg64Mcg};
@@ -117,8 +117,9 @@ impl DeterministicP2Ctx {
 }
 
 impl DeterminismConfig {
-    /// Builds a preview2 context whose clock reads, timers and random draws
-    /// are recorded in `recorder` (see [`trace`](crate::trace)).
+    /// Builds a preview2 context whose clock reads, timers, random draws and
+    /// filesystem calls are recorded in `recorder` (see
+    /// [`trace`](crate::trace)).
     ///
     /// # Example
     ///
@@ -175,10 +176,11 @@ impl DeterminismConfig {
 
 /// Adds the stock preview2 interfaces to `linker`, then replaces the ones
 /// that carry nondeterminism: `wasi:clocks/monotonic-clock` (virtual-time
-/// timers, see [`sched::p2`](crate::sched::p2)) and `wasi:random/{random,
-/// insecure, insecure-seed}` (the seeded streams of [`random`],
-/// recorded when the context was built with
-/// [`build_p2_traced`](DeterminismConfig::build_p2_traced)). `get` finds the
+/// timers, see [`sched::p2`](crate::sched::p2)), `wasi:random/{random,
+/// insecure, insecure-seed}` (the seeded streams of [`random`]) and
+/// `wasi:filesystem/{types, preopens}` (the configured virtual trees, see
+/// [`filesystem`]), recorded when the context was built with
+/// [`build_p2_traced`](DeterminismConfig::build_p2_traced). `get` finds the
 /// [`DeterministicP2Ctx`] in the store data (`|t| t` when it *is* the store
 /// data); a wrapper type forwards [`WasiView`] to it.
 ///
@@ -208,7 +210,7 @@ pub fn add_to_linker_sync<T: WasiView + 'static>(
 /// [`add_to_linker_sync`] for embedders that drive the Store with
 /// `instantiate_async` and `call_async` (on tokio): stock wasmtime-wasi's
 /// async preview2 interfaces, then the same replacements as the sync path
-/// (virtual-time timers, seeded random streams). `wasi:io/poll.poll` awaits
+/// (virtual-time timers, seeded random streams, the virtual filesystem). `wasi:io/poll.poll` awaits
 /// the crate's timers, which are ready at once after moving virtual time:
 /// no tokio timer is ever armed, and the guest sees the same answers and
 /// trace as on the sync path.

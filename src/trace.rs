@@ -11,9 +11,12 @@
 //! and the strings; for the rest (path, directory and socket calls that
 //! succeed) a digest of the whole memory after the call stands in, so no
 //! write escapes the trace either way. For preview2 components the
-//! [`Recorder`] is attached to the clocks, random streams and timers (see
-//! [`DeterminismConfig::build_p2_traced`](crate::DeterminismConfig::build_p2_traced)), which are
-//! the interfaces that carry nondeterminism; stdout and stderr are part of the
+//! [`Recorder`] is attached to the interfaces the crate serves (see
+//! [`DeterminismConfig::build_p2_traced`](crate::DeterminismConfig::build_p2_traced)):
+//! the clocks, timers and random streams, and every `wasi:filesystem` call
+//! and file-stream read and write (its handles and numbers as arguments, its
+//! strings and byte lists, in and out, as writes at offset 0, its result as
+//! `[0, values...]` or `[1, error-code]`); stdout and stderr are part of the
 //! run's outcome.
 //!
 //! # Digest encoding

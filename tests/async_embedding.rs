@@ -208,7 +208,13 @@ fn p1_modules_run_the_same_sync_and_async() {
 #[test]
 fn p2_components_run_the_same_sync_and_async() {
     let engine = Strategy::Cranelift.engine().expect("engine");
-    for name in ["p2_timers", "sleep_std", "clocks_read", "random_bytes"] {
+    for name in [
+        "p2_timers",
+        "sleep_std",
+        "clocks_read",
+        "random_bytes",
+        "fs_ops",
+    ] {
         let wasm = std::fs::read(program(name).1).expect("guest");
         let sync = seen_sync(&sync_run(&engine, &wasm, &config()), true);
         let asynchronous = p2_async(&engine, &wasm, &config());

@@ -518,3 +518,82 @@ fn fs_ops_wasip1_and_wasip2_agree() {
         shape(&component.filesystems[0].1)
     );
 }
+
+/// The `fs_script` guest (the property tests' and `p2_fs`'s program) runs a
+/// fixed script to the answers the rules give, as a module on both backends
+/// and as a component; only a failed stream write reads differently on
+/// wasip2 (wasi-libc's `EIO`).
+#[test]
+fn fs_script() {
+    use deterministic_wasi_ctx::VirtualFs;
+    use deterministic_wasi_ctx::audit::{Backend, Compiled, RunSpec, Strategy};
+    let script = "write /a hello\nappend /a xy\nread /a\npread /a 2 10\n\
+                  pwrite /a 9223372036854775806 zz\nmkdir /d\nwrite /d/f ff\nls /\n\
+                  mv /a /d/b\nln /d/b /c\nlstat /c\nsymlink d/b /s\nreadlink /s\n\
+                  sleep 1000000000\ntouch /c 5\nstat /c\ntruncate /c 2\nread /c\n\
+                  rmdir /d\nrm /d\nrm /missing\nmkdir /../esc\nls /d\nbogus\n";
+    let config = DeterminismConfig::new()
+        .stdin(script.as_bytes())
+        .preopen("/", VirtualFs::new().file("in/data.csv", "x"));
+    let engine = Strategy::Cranelift.engine().expect("engine");
+    let spec = RunSpec {
+        config,
+        fuel: FUEL,
+        max_events: 0,
+        stock: false,
+        keep_memory: false,
+    };
+    let (p1, p2) = program("fs_script");
+    let run = |path: &str, backend| {
+        let wasm = std::fs::read(path).expect("guest program");
+        let compiled = Compiled::new(&engine, &wasm).expect("compiles");
+        compiled.run(&engine, backend, &spec)
+    };
+    let expected = |pwrite: &str| {
+        [
+            "ok",
+            "ok",
+            "read helloxy",
+            "read lloxy",
+            pwrite,
+            "ok",
+            "ok",
+            "ls a,d,in",
+            "ok",
+            "ok",
+            "stat file 7 2",
+            "meta ino=4 dev=1 atime=0 mtime=0 ctime=0",
+            "ok",
+            "link d/b",
+            "slept",
+            "ok",
+            "stat file 7 2",
+            // The link made at 0 s; the sleep moved the clock to 1 s, when
+            // `touch` set mtime 5 s and changed ctime.
+            "meta dev=1 atime=0 mtime=5000000000 ctime=1000000000",
+            "ok",
+            "read he",
+            "err 55",
+            "err 31",
+            "err 44",
+            "err 63",
+            "ls b,f",
+            "bad bogus",
+        ]
+        .join("\n")
+            + "\n"
+    };
+    for (path, backend, pwrite) in [
+        (p1, Backend::WasmtimeWasi, "err 28"),
+        (p1, Backend::WasiCommon, "err 28"),
+        (p2, Backend::WasmtimeWasi, "err 29"),
+    ] {
+        let out = run(path, backend);
+        assert_eq!(out.status.to_string(), "exit 0");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected(pwrite),
+            "{path}"
+        );
+    }
+}

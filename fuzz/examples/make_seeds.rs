@@ -11,13 +11,14 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().expect("output dir"));
     let count: usize = args.next().map_or(4, |s| s.parse().expect("count"));
-    let targets: [(&str, Target, usize); 6] = [
+    let targets: [(&str, Target, usize); 7] = [
         ("p1_smith", p1_smith::run, 2048),
         ("p1_script", p1_script::run, 512),
         ("p2_script", p2_script::run, 1024),
         ("backend_diff", backend_diff::run, 512),
         ("strategy_diff", strategy_diff::run, 2048),
         ("baseline", baseline::run, 2048),
+        ("p2_fs", p2_fs::run, 512),
     ];
     for (name, run, len) in targets {
         let out = dir.join(name);

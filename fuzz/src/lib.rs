@@ -20,6 +20,7 @@ pub mod calls;
 pub mod fs_diff;
 pub mod p1_script;
 pub mod p1_smith;
+pub mod p2_fs;
 pub mod p2_script;
 pub mod stock_diff;
 pub mod strategy_diff;

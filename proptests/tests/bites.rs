@@ -253,3 +253,24 @@ fn fs_property_catches_one_changed_byte() {
     });
     assert!(reason.contains("model"), "{reason}");
 }
+
+/// The wasip1/wasip2 agreement fails when the component's clock starts one
+/// nanosecond later (its times, and so its tree, differ).
+#[test]
+fn std_fs_property_catches_a_component_clock_one_nanosecond_off() {
+    let (reason, _) = must_fail(proptests::std_fs::case(12), |case| {
+        let mut later = case.clone();
+        later.wall_start += 1;
+        // A script that changes nothing leaves equal trees: make it write.
+        later
+            .ops
+            .push(proptests::std_fs::StdFsOp::Write("/w".into(), "x".into()));
+        let mut same = case.clone();
+        same.ops = later.ops.clone();
+        proptests::std_fs::check_p1_p2(&same, &later.config()).map(drop)
+    });
+    assert!(
+        reason.contains("tree") || reason.contains("wasip2"),
+        "{reason}"
+    );
+}

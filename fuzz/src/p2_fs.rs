@@ -1,0 +1,189 @@
+//! `p2_fs`: filesystem scripts for the `fs_script` guest, run by its wasip1
+//! build on both preview1 backends and by its wasip2 build on
+//! `wasi:filesystem` (and under stock wasmtime-wasi over a host copy of the
+//! tree), through the audit's runner. The property bodies are
+//! `proptests::std_fs`'s: the same answers and the same final tree from
+//! every build; stock's errnos, bytes, names and final tree shape.
+
+use arbitrary::{Arbitrary, Unstructured};
+use proptests::fs::model::Entry;
+use proptests::std_fs::{StdFsCase, StdFsOp, check_p1_p2, check_p2_against_stock};
+use std::collections::BTreeMap;
+
+/// The paths a script uses: names that collide, `..`, an escape, the root.
+const PATHS: [&str; 14] = [
+    "/a", "/b", "/c", "/a/b", "/b/c", "/c/a", "/a/b/c", "/", "/../x", "/a/../b", "/a/", "/d",
+    "/b/a", "/c/c",
+];
+
+/// Symlink targets: inside the tree, escaping, absolute, a loop.
+const TARGETS: [&str; 8] = ["a", "b", "c", "a/b", "../x", "/abs", "b/c", "d"];
+
+/// A path, as an index into [`PATHS`].
+#[derive(Clone, Copy, Debug, Arbitrary)]
+pub struct PathInput(u8);
+
+impl PathInput {
+    fn path(self) -> String {
+        PATHS[usize::from(self.0) % PATHS.len()].to_string()
+    }
+}
+
+/// Text to write: bytes mapped onto `[a-z0-9]`, at most 16.
+#[derive(Clone, Debug, Arbitrary)]
+pub struct TextInput(Vec<u8>);
+
+impl TextInput {
+    fn text(&self) -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        self.0
+            .iter()
+            .take(16)
+            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+            .collect()
+    }
+}
+
+/// An offset: below 64 when small, else in the last bytes below `i64::MAX`.
+fn offset(value: u16) -> u64 {
+    if value < 0xff00 {
+        u64::from(value % 64)
+    } else {
+        i64::MAX as u64 - u64::from(value & 0xff)
+    }
+}
+
+/// One script line.
+#[derive(Clone, Debug, Arbitrary)]
+pub enum OpInput {
+    Write(PathInput, TextInput),
+    Append(PathInput, TextInput),
+    Pwrite(PathInput, u16, TextInput),
+    Read(PathInput),
+    Pread(PathInput, u16, u8),
+    Truncate(PathInput, u8),
+    Mkdir(PathInput),
+    Rmdir(PathInput),
+    Rm(PathInput),
+    Mv(PathInput, PathInput),
+    Ln(PathInput, PathInput),
+    Symlink(u8, PathInput),
+    Readlink(PathInput),
+    Stat(PathInput),
+    Lstat(PathInput),
+    Ls(PathInput),
+    Touch(PathInput, u32),
+    Sleep(u32),
+}
+
+impl OpInput {
+    fn op(&self) -> StdFsOp {
+        use OpInput as I;
+        match self {
+            I::Write(p, t) => StdFsOp::Write(p.path(), t.text()),
+            I::Append(p, t) => StdFsOp::Append(p.path(), t.text()),
+            I::Pwrite(p, o, t) => StdFsOp::Pwrite(p.path(), offset(*o), t.text()),
+            I::Read(p) => StdFsOp::Read(p.path()),
+            I::Pread(p, o, n) => StdFsOp::Pread(p.path(), offset(*o), u16::from(*n)),
+            I::Truncate(p, n) => StdFsOp::Truncate(p.path(), u64::from(*n)),
+            I::Mkdir(p) => StdFsOp::Mkdir(p.path()),
+            I::Rmdir(p) => StdFsOp::Rmdir(p.path()),
+            I::Rm(p) => StdFsOp::Rm(p.path()),
+            I::Mv(a, b) => StdFsOp::Mv(a.path(), b.path()),
+            I::Ln(a, b) => StdFsOp::Ln(a.path(), b.path()),
+            I::Symlink(t, p) => {
+                StdFsOp::Symlink(TARGETS[usize::from(*t) % TARGETS.len()].into(), p.path())
+            }
+            I::Readlink(p) => StdFsOp::Readlink(p.path()),
+            I::Stat(p) => StdFsOp::Stat(p.path()),
+            I::Lstat(p) => StdFsOp::Lstat(p.path()),
+            I::Ls(p) => StdFsOp::Ls(p.path()),
+            I::Touch(p, s) => StdFsOp::Touch(p.path(), s % 2_000_000_000),
+            // Stock sleeps in real time: at most 2 ms.
+            I::Sleep(ns) => StdFsOp::Sleep(ns % 2_000_000),
+        }
+    }
+}
+
+/// An initial root entry: `a`, `b` or `c` (by index) as a file, a
+/// directory of files or a symlink.
+#[derive(Clone, Debug, Arbitrary)]
+pub enum EntryInput {
+    File(Vec<u8>),
+    Dir(Vec<(u8, Vec<u8>)>),
+    Symlink(u8),
+}
+
+/// A structured input.
+#[derive(Clone, Debug, Arbitrary)]
+pub struct P2FsInput {
+    /// The initial tree's root entries.
+    pub tree: Vec<(u8, EntryInput)>,
+    /// The virtual wall clock's start, in seconds.
+    pub wall_start: u32,
+    /// The script.
+    pub ops: Vec<OpInput>,
+}
+
+fn name(i: u8) -> String {
+    ["a", "b", "c"][usize::from(i) % 3].to_string()
+}
+
+impl P2FsInput {
+    /// The case the checks run.
+    pub fn case(&self) -> StdFsCase {
+        let mut tree = BTreeMap::new();
+        for (n, entry) in self.tree.iter().take(3) {
+            let entry = match entry {
+                EntryInput::File(bytes) => Entry::File(bytes.iter().take(64).copied().collect()),
+                EntryInput::Dir(files) => Entry::Dir(
+                    files
+                        .iter()
+                        .take(3)
+                        .map(|(m, bytes)| {
+                            (
+                                name(*m),
+                                Entry::File(bytes.iter().take(64).copied().collect()),
+                            )
+                        })
+                        .collect(),
+                ),
+                EntryInput::Symlink(t) => {
+                    Entry::Symlink(TARGETS[usize::from(*t) % TARGETS.len()].into())
+                }
+            };
+            tree.insert(name(*n), entry);
+        }
+        StdFsCase {
+            tree,
+            wall_start: u64::from(self.wall_start) * 1_000_000_000,
+            ops: self.ops.iter().take(40).map(OpInput::op).collect(),
+        }
+    }
+}
+
+/// One execution.
+pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
+    let input: P2FsInput = u.arbitrary()?;
+    if input.ops.is_empty() {
+        return Err(arbitrary::Error::NotEnoughData);
+    }
+    check(&input);
+    Ok(())
+}
+
+/// All checks for one input (panics on a finding).
+pub fn check(input: &P2FsInput) {
+    let case = input.case();
+    let script = proptests::std_fs::script_text(&case.ops);
+    let host_calls = match check_p1_p2(&case, &case.config()) {
+        Ok(calls) => calls,
+        Err(why) => {
+            panic!("p2_fs: wasip1 and wasip2 differ: {why}\ninput: {input:?}\nscript:\n{script}")
+        }
+    };
+    if let Err(why) = check_p2_against_stock(&case) {
+        panic!("p2_fs: differs from stock: {why}\ninput: {input:?}\nscript:\n{script}");
+    }
+    crate::record(host_calls);
+}
