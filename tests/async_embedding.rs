@@ -141,7 +141,14 @@ fn p2_async(engine: &Engine, wasm: &[u8], config: &DeterminismConfig) -> Seen {
             Ok(Err(())) => Err(wasmtime_wasi::I32Exit(1).into()),
             Err(e) => Err(e),
         };
-        (status(result), FUEL - store.get_fuel().expect("fuel"))
+        let trees = store
+            .data()
+            .0
+            .filesystems()
+            .iter()
+            .map(|(_, tree)| tree.digest())
+            .collect();
+        (status(result), FUEL - store.get_fuel().expect("fuel"), trees)
     });
     Seen {
         status: seen.0,
@@ -149,7 +156,7 @@ fn p2_async(engine: &Engine, wasm: &[u8], config: &DeterminismConfig) -> Seen {
         stderr: output.stderr(),
         fuel_consumed: seen.1,
         memory: None,
-        trees: Vec::new(),
+        trees: seen.2,
         trace: Some(recorder.trace().digest()),
     }
 }
