@@ -378,3 +378,43 @@ fn dir_snapshots_export_and_stock_divergence() {
     );
     std::fs::remove_dir_all(&base).expect("clean up");
 }
+
+/// The same for a component: `--dir` reaches `wasi:filesystem`, run 0's tree
+/// is exported, the wasip2 build's output and tree equal the wasip1
+/// build's (`--json`), and stock's component over host copies diverges.
+#[test]
+fn dir_reaches_components() {
+    let (_, p1, p2) = test_programs::PROGRAMS
+        .iter()
+        .find(|(name, _, _)| *name == "fs_ops")
+        .expect("fs_ops guest");
+    let base = std::env::temp_dir().join(format!("dwc-cli-p2-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let host = base.join("host");
+    std::fs::create_dir_all(host.join("in")).expect("host dir");
+    std::fs::write(host.join("in/data.csv"), "a,b\n1,2\n3,4\n").expect("input");
+    let dir = format!("{}::/", host.display());
+    let export = base.join("export");
+    let export_arg = export.display().to_string();
+    let out = cli(&["audit", "--dir", &dir, "--export-fs", &export_arg, p2]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(
+        std::fs::read(export.join("fs_ops.wasm/root/out/result.txt")).expect("exported"),
+        b"rows=3\ndone\n"
+    );
+    assert!(!host.join("out").exists(), "the host directory was written");
+
+    let out = cli(&["audit", "--json", "--dir", &dir, p1, p2]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["stdout"], lines[1]["stdout"], "the same output");
+
+    let out = cli(&["audit", "--dir", &dir, "--no-determinism", p2]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains(": DIVERGED "), "{}", text(&out.stdout));
+    std::fs::remove_dir_all(&base).expect("clean up");
+}
