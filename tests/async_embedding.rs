@@ -148,7 +148,11 @@ fn p2_async(engine: &Engine, wasm: &[u8], config: &DeterminismConfig) -> Seen {
             .iter()
             .map(|(_, tree)| tree.digest())
             .collect();
-        (status(result), FUEL - store.get_fuel().expect("fuel"), trees)
+        (
+            status(result),
+            FUEL - store.get_fuel().expect("fuel"),
+            trees,
+        )
     });
     Seen {
         status: seen.0,

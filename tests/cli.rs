@@ -314,12 +314,7 @@ fn dir_snapshots_export_and_stock_divergence() {
         .iter()
         .find(|(name, _, _)| *name == "fs_ops")
         .expect("fs_ops guest");
-    let base = std::env::temp_dir().join(format!("dwc-cli-dir-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let host = base.join("host");
-    std::fs::create_dir_all(host.join("in")).expect("host dir");
-    std::fs::write(host.join("in/data.csv"), "a,b\n1,2\n3,4\n").expect("input");
-    let dir = format!("{}::/", host.display());
+    let (base, host, dir) = input_dir("dwc-cli-dir");
     let export = base.join("export");
     let export_arg = export.display().to_string();
 
@@ -388,12 +383,7 @@ fn dir_reaches_components() {
         .iter()
         .find(|(name, _, _)| *name == "fs_ops")
         .expect("fs_ops guest");
-    let base = std::env::temp_dir().join(format!("dwc-cli-p2-dir-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let host = base.join("host");
-    std::fs::create_dir_all(host.join("in")).expect("host dir");
-    std::fs::write(host.join("in/data.csv"), "a,b\n1,2\n3,4\n").expect("input");
-    let dir = format!("{}::/", host.display());
+    let (base, host, dir) = input_dir("dwc-cli-p2-dir");
     let export = base.join("export");
     let export_arg = export.display().to_string();
     let out = cli(&["audit", "--dir", &dir, "--export-fs", &export_arg, p2]);
@@ -415,6 +405,22 @@ fn dir_reaches_components() {
 
     let out = cli(&["audit", "--dir", &dir, "--no-determinism", p2]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).contains(": DIVERGED "), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(": DIVERGED "),
+        "{}",
+        text(&out.stdout)
+    );
     std::fs::remove_dir_all(&base).expect("clean up");
+}
+
+/// A fresh scratch directory `<temp>/<name>-<pid>` holding `host/in/data.csv`,
+/// and the `--dir` argument preopening `host` as `/`.
+fn input_dir(name: &str) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let base = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let host = base.join("host");
+    std::fs::create_dir_all(host.join("in")).expect("host dir");
+    std::fs::write(host.join("in/data.csv"), "a,b\n1,2\n3,4\n").expect("input");
+    let dir = format!("{}::/", host.display());
+    (base, host, dir)
 }

@@ -222,18 +222,7 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
     let recorder = Recorder::new(spec.max_events);
     let config = spec.config.clone().capture_output(true);
     if spec.stock {
-        let limit = config.output_capacity().unwrap_or(16 << 20);
-        let stdout = MemoryOutputPipe::new(limit);
-        let stderr = MemoryOutputPipe::new(limit);
-        let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
-        builder
-            .args(config.get_args())
-            .envs(config.get_env())
-            .stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(
-                config.get_stdin().to_vec(),
-            ))
-            .stdout(stdout.clone())
-            .stderr(stderr.clone());
+        let (mut builder, stdout, stderr) = stock_builder(&config);
         let dirs = match StockDirs::preopen(&config, &mut builder) {
             Ok(dirs) => dirs,
             Err(error) => {
@@ -427,18 +416,7 @@ fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outc
     let recorder = Recorder::new(spec.max_events);
     let config = spec.config.clone().capture_output(true);
     if spec.stock {
-        let limit = config.output_capacity().unwrap_or(16 << 20);
-        let stdout = MemoryOutputPipe::new(limit);
-        let stderr = MemoryOutputPipe::new(limit);
-        let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
-        builder
-            .args(config.get_args())
-            .envs(config.get_env())
-            .stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(
-                config.get_stdin().to_vec(),
-            ))
-            .stdout(stdout.clone())
-            .stderr(stderr.clone());
+        let (mut builder, stdout, stderr) = stock_builder(&config);
         let dirs = StockDirs::preopen(&config, &mut builder);
         let ctx = builder.build();
         let linker = component_linker_for(engine, link_stock_p2);
@@ -523,6 +501,30 @@ fn finish_component<T>(
         memory: None,
         filesystems,
     }
+}
+
+/// A stock context builder with the configuration's arguments,
+/// environment, stdin and output limit, and the pipes capturing its output.
+fn stock_builder(
+    config: &DeterminismConfig,
+) -> (
+    wasmtime_wasi::WasiCtxBuilder,
+    MemoryOutputPipe,
+    MemoryOutputPipe,
+) {
+    let limit = config.output_capacity().unwrap_or(16 << 20);
+    let stdout = MemoryOutputPipe::new(limit);
+    let stderr = MemoryOutputPipe::new(limit);
+    let mut builder = wasmtime_wasi::WasiCtxBuilder::new();
+    builder
+        .args(config.get_args())
+        .envs(config.get_env())
+        .stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(
+            config.get_stdin().to_vec(),
+        ))
+        .stdout(stdout.clone())
+        .stderr(stderr.clone());
+    (builder, stdout, stderr)
 }
 
 /// The host directories a stock run's preopens are copied to: made fresh

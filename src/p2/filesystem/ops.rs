@@ -4,7 +4,7 @@
 use super::convert::{descriptor_stat, descriptor_type, error_code, metadata_hash, new_time};
 use super::streams::{FileReader, FileWriter, MAX_READ, StreamFailure, WriteMode};
 use super::{Filesystem, Kind, VirtualDescriptor};
-use crate::fs::{Errno, FileType, Ino, NewTime, OpenOptions, ROOT};
+use crate::fs::{Errno, FileType, Ino, NewTime, OpenOptions, ROOT, Stat};
 use std::collections::VecDeque;
 use wasmtime::component::{Resource, ResourceTable, ResourceTableError};
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
@@ -97,6 +97,27 @@ impl Calls<'_> {
             }),
             Kind::Dir { .. } => Err(ErrorCode::BadDescriptor.into()),
         }
+    }
+
+    /// The metadata of a descriptor's entry.
+    fn entry_stat(&self, fd: &Resource<VirtualDescriptor>) -> Answer<Stat> {
+        let d = self.descriptor(fd)?;
+        let (mount, ino) = (d.mount, d.ino);
+        self.with_tree(mount, |tree, _| tree.stat(ino))
+    }
+
+    /// The metadata of the entry at `path` under a directory descriptor.
+    fn path_stat(
+        &self,
+        fd: &Resource<VirtualDescriptor>,
+        flags: PathFlags,
+        path: &str,
+    ) -> Answer<Stat> {
+        let d = self.dir(fd)?;
+        let follow = flags.contains(PathFlags::SYMLINK_FOLLOW);
+        self.with_tree(d.mount, |tree, _| {
+            tree.stat_at(d.ino, path.as_bytes(), follow)
+        })
     }
 
     fn writable(&self, mount: usize) -> bool {
@@ -194,10 +215,7 @@ impl Calls<'_> {
 
     /// `get-type`.
     pub(crate) fn get_type(&mut self, fd: &Resource<VirtualDescriptor>) -> Answer<DescriptorType> {
-        let d = self.descriptor(fd)?;
-        let (mount, ino) = (d.mount, d.ino);
-        let stat = self.with_tree(mount, |tree, _| tree.stat(ino))?;
-        Ok(descriptor_type(stat.filetype))
+        Ok(descriptor_type(self.entry_stat(fd)?.filetype))
     }
 
     /// `set-size`: a file of a writable preopen, opened for writing.
@@ -317,10 +335,7 @@ impl Calls<'_> {
 
     /// `stat`.
     pub(crate) fn stat(&mut self, fd: &Resource<VirtualDescriptor>) -> Answer<DescriptorStat> {
-        let d = self.descriptor(fd)?;
-        let (mount, ino) = (d.mount, d.ino);
-        let stat = self.with_tree(mount, |tree, _| tree.stat(ino))?;
-        Ok(descriptor_stat(&stat))
+        Ok(descriptor_stat(&self.entry_stat(fd)?))
     }
 
     /// `stat-at`.
@@ -330,12 +345,7 @@ impl Calls<'_> {
         flags: PathFlags,
         path: &str,
     ) -> Answer<DescriptorStat> {
-        let d = self.dir(fd)?;
-        let follow = flags.contains(PathFlags::SYMLINK_FOLLOW);
-        let stat = self.with_tree(d.mount, |tree, _| {
-            tree.stat_at(d.ino, path.as_bytes(), follow)
-        })?;
-        Ok(descriptor_stat(&stat))
+        Ok(descriptor_stat(&self.path_stat(fd, flags, path)?))
     }
 
     /// `set-times-at`, resolving as stock does (see preview1's
@@ -592,10 +602,7 @@ impl Calls<'_> {
         &mut self,
         fd: &Resource<VirtualDescriptor>,
     ) -> Answer<MetadataHashValue> {
-        let d = self.descriptor(fd)?;
-        let (mount, ino) = (d.mount, d.ino);
-        let stat = self.with_tree(mount, |tree, _| tree.stat(ino))?;
-        Ok(metadata_hash(&stat))
+        Ok(metadata_hash(&self.entry_stat(fd)?))
     }
 
     /// `metadata-hash-at`.
@@ -605,12 +612,7 @@ impl Calls<'_> {
         flags: PathFlags,
         path: &str,
     ) -> Answer<MetadataHashValue> {
-        let d = self.dir(fd)?;
-        let follow = flags.contains(PathFlags::SYMLINK_FOLLOW);
-        let stat = self.with_tree(d.mount, |tree, _| {
-            tree.stat_at(d.ino, path.as_bytes(), follow)
-        })?;
-        Ok(metadata_hash(&stat))
+        Ok(metadata_hash(&self.path_stat(fd, flags, path)?))
     }
 
     /// `filesystem-error-code`: the code of a failed stream operation.
