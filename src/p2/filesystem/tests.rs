@@ -328,3 +328,50 @@ fn hostile_calls_answer_as_stock_does_on_a_real_directory() {
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
+
+/// Handles used after they are dropped are traps (never a host panic), and
+/// what outlives its descriptor keeps working: a listing already taken, and
+/// a stream on a file that was then unlinked (its bytes stay readable, and
+/// are freed when the stream goes).
+#[test]
+fn dropped_handles_trap_and_streams_keep_their_file() {
+    use wasmtime_wasi::p2::InputStream;
+    let config = DeterminismConfig::new().preopen("/", snapshot());
+    let mut ctx = config.build_p2();
+    let (fs, table) = ctx.filesystem_parts();
+    let mut c = Calls { fs, table };
+    let root = c.get_directories().expect("preopens").remove(0).0;
+    let root = Resource::<super::VirtualDescriptor>::new_borrow(root.rep());
+    let file = c
+        .open_at(
+            &root,
+            (PathFlags::empty(), "a.txt"),
+            OpenFlags::empty(),
+            DescriptorFlags::READ,
+        )
+        .expect("open");
+    let rep = file.rep();
+    let listing = c.read_directory(&root).expect("listing");
+    let stream = c.read_via_stream(&file, 1).expect("stream");
+    c.drop_descriptor(rep).expect("first drop");
+    assert!(c.drop_descriptor(rep).is_err(), "a second drop traps");
+    let dropped = Resource::<super::VirtualDescriptor>::new_borrow(rep);
+    assert!(matches!(c.stat(&dropped), Err(Fail::Trap(_))));
+    assert!(matches!(c.read(&dropped, 1, 0), Err(Fail::Trap(_))));
+    c.unlink_file_at(&root, "a.txt").expect("unlink");
+    let entry = c.read_directory_entry(&listing).expect("entry");
+    assert_eq!(
+        entry.map(|e| e.name),
+        Some("a.txt".to_string()),
+        "taken before"
+    );
+    let used = fs.mounts()[0].tree.used_bytes();
+    let mut reader = c.table.delete(stream).expect("stream");
+    assert_eq!(&reader.read(100).expect("read")[..], b"ello");
+    drop(reader);
+    assert_eq!(
+        fs.mounts()[0].tree.used_bytes(),
+        used - 5,
+        "freed with the stream"
+    );
+}
