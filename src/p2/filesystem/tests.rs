@@ -335,7 +335,6 @@ fn hostile_calls_answer_as_stock_does_on_a_real_directory() {
 /// are freed when the stream goes).
 #[test]
 fn dropped_handles_trap_and_streams_keep_their_file() {
-    use wasmtime_wasi::p2::InputStream;
     let config = DeterminismConfig::new().preopen("/", snapshot());
     let mut ctx = config.build_p2();
     let (fs, table) = ctx.filesystem_parts();
