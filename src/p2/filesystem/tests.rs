@@ -9,8 +9,8 @@ use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::sync::filesystem::preopens::Host as _;
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
-    Datetime, DescriptorFlags, ErrorCode, Host as _, HostDescriptor, NewTimestamp, OpenFlags,
-    PathFlags,
+    Advice, Datetime, DescriptorFlags, ErrorCode, Host as _, HostDescriptor, NewTimestamp,
+    OpenFlags, PathFlags,
 };
 use wasmtime_wasi::{DirPerms, FilePerms, WasiCtx, WasiCtxView, WasiView};
 
@@ -47,6 +47,10 @@ enum Op {
     StatAt(usize, bool, &'static str),
     ReadDir(usize),
     Flags(usize),
+    Advise(usize, u64, u64),
+    Sync(usize),
+    SetTimesAt(usize, bool, &'static str, NewTimestamp),
+    Type(usize),
     ReadStream(usize),
     WriteStream(usize),
 }
@@ -160,6 +164,24 @@ fn script() -> Vec<Op> {
         Flags(2),
         Flags(3),
         Flags(5),
+        Advise(2, u64::MAX, 10),
+        Advise(2, 0, u64::MAX),
+        Advise(2, 0, i64::MAX as u64),
+        Advise(5, 0, 1),
+        Sync(0),
+        Sync(2),
+        Sync(5),
+        Type(0),
+        Type(2),
+        Type(5),
+        SetTimesAt(0, true, "a.txt", NewTimestamp::Now),
+        SetTimesAt(0, false, "link", NewTimestamp::Now),
+        SetTimesAt(0, true, "missing", NewTimestamp::NoChange),
+        SetTimesAt(0, false, "missing", NewTimestamp::NoChange),
+        SetTimesAt(0, false, "missing/x", NewTimestamp::NoChange),
+        SetTimesAt(1, true, "a.txt", NewTimestamp::Now),
+        SetTimesAt(2, true, "x", NewTimestamp::Now),
+        SetTimesAt(0, true, "up", NewTimestamp::Now),
         ReadStream(5),
         WriteStream(4),
         ReadStream(2),
@@ -227,6 +249,14 @@ fn run_ours() -> Vec<Outcome> {
                 names.join(",")
             }),
             Op::Flags(d) => c.get_flags(&fd(d)).map(|f| format!("{f:?}")),
+            Op::Advise(d, _, len) => c
+                .advise(&fd(d), len, Advice::Normal)
+                .map(|()| String::new()),
+            Op::Sync(d) => c.sync(&fd(d)).map(|()| String::new()),
+            Op::SetTimesAt(d, follow, p, t) => c
+                .set_times_at(&fd(d), follow_flags(follow), p, (t, NewTimestamp::NoChange))
+                .map(|()| String::new()),
+            Op::Type(d) => c.get_type(&fd(d)).map(|t| format!("{t:?}")),
             Op::ReadStream(d) => c.read_via_stream(&fd(d), 0).map(|_| String::new()),
             Op::WriteStream(d) => c.write_via_stream(&fd(d), Some(0)).map(|_| String::new()),
         };
@@ -303,6 +333,12 @@ fn run_stock(host: &std::path::Path) -> Vec<Outcome> {
                 names.join(",")
             }),
             Op::Flags(d) => v.get_flags(fd(d)).map(|f| format!("{f:?}")),
+            Op::Advise(d, off, len) => v.advise(fd(d), off, len, Advice::Normal).map(|()| String::new()),
+            Op::Sync(d) => v.sync(fd(d)).map(|()| String::new()),
+            Op::SetTimesAt(d, follow, p, t) => v
+                .set_times_at(fd(d), follow_flags(follow), p.into(), t, NewTimestamp::NoChange)
+                .map(|()| String::new()),
+            Op::Type(d) => v.get_type(fd(d)).map(|t| format!("{t:?}")),
             Op::ReadStream(d) => v.read_via_stream(fd(d), 0).map(|_| String::new()),
             Op::WriteStream(d) => v.write_via_stream(fd(d), 0).map(|_| String::new()),
         };
