@@ -38,6 +38,10 @@ cargo check --locked
 step "tests"
 cargo test --workspace --all-features --locked
 
+step "cross: the same results on x86-64, aarch64 and big-endian s390x (QEMU)"
+# Before the fuzz step, whose RUSTC_WRAPPER must not reach these builds.
+bash .ci/cross.sh
+
 step "fuzz: build every cargo-fuzz target, run each briefly from its seed corpus"
 # Bounded: FUZZ_SECONDS per target (default 20). Without a sanitizer: the
 # ASan build of wasmtime is much slower to build and run on this 2-core
