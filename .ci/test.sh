@@ -38,6 +38,17 @@ cargo check --locked
 step "tests"
 cargo test --workspace --all-features --locked
 
+# The cross-ISA check (x86-64, aarch64 and big-endian s390x under QEMU,
+# README "Across machines") cross-builds wasmtime twice: about 65 minutes
+# cold on this 2-core machine, more than the CI budget allows on top of the
+# rest, so it runs only when asked for (DWC_CROSS=1, or `bash .ci/cross.sh`
+# on its own). Before the fuzz step, whose RUSTC_WRAPPER must not reach
+# these builds.
+if [ "${DWC_CROSS:-0}" = 1 ]; then
+  step "cross: the same results on x86-64, aarch64 and big-endian s390x (QEMU)"
+  bash .ci/cross.sh
+fi
+
 step "fuzz: build every cargo-fuzz target, run each briefly from its seed corpus"
 # Bounded: FUZZ_SECONDS per target (default 20). Without a sanitizer: the
 # ASan build of wasmtime is much slower to build and run on this 2-core

@@ -44,6 +44,33 @@ pub const MAX_INSTANCES: usize = 100;
 /// 512 KiB; fixed here so every build of this crate uses the same value).
 pub const MAX_WASM_STACK: usize = 512 << 10;
 
+/// The Pulley target whose pointer width and byte order are this host's:
+/// `pulley64` on x86-64 and aarch64, `pulley64be` on s390x (`pulley32` /
+/// `pulley32be` on 32-bit hosts).
+///
+/// Wasmtime runs Pulley bytecode only on a host with the same pointer width
+/// and byte order, so a fixed `pulley64` cannot even build an engine on a
+/// big-endian host. The guest sees the same little-endian linear memory on
+/// every one of them.
+///
+/// # Example
+///
+/// ```
+/// let mut config = deterministic_wasi_ctx::engine::deterministic_config();
+/// config.target(deterministic_wasi_ctx::engine::PULLEY_HOST_TARGET)?;
+/// let _engine = wasmtime::Engine::new(&config)?;
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub const PULLEY_HOST_TARGET: &str = match (
+    cfg!(target_pointer_width = "64"),
+    cfg!(target_endian = "big"),
+) {
+    (true, false) => "pulley64",
+    (true, true) => "pulley64be",
+    (false, false) => "pulley32",
+    (false, true) => "pulley32be",
+};
+
 /// Applies the deterministic settings of the [module docs](self) to `config`.
 ///
 /// # Example

@@ -424,3 +424,106 @@ fn input_dir(name: &str) -> (std::path::PathBuf, std::path::PathBuf, String) {
     let dir = format!("{}::/", host.display());
     (base, host, dir)
 }
+
+/// The digest `audit --json` prints for `path`.
+fn digest_of(path: &str) -> String {
+    let out = cli(&["audit", "--json", path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let object: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    object["digest"].as_str().expect("a digest").to_string()
+}
+
+/// `digest` with its first hex digit changed.
+fn altered(digest: &str) -> String {
+    let first = if digest.starts_with('0') { "1" } else { "0" };
+    format!("{first}{}", &digest[1..])
+}
+
+#[test]
+fn a_pinned_digest_passes_and_a_wrong_one_fails_naming_file_expected_and_actual() {
+    let file = "corpus/audit/random_bytes.wat";
+    let digest = digest_of(file);
+    let out = cli(&["audit", "--expect-digest", &digest, file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let wrong = altered(&digest);
+    let out = cli(&["audit", "--expect-digest", &wrong, file]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a wrong pin fails like a divergence"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "error: {file}: digest mismatch: expected {wrong}, actual {digest}"
+        )),
+        "{stderr}"
+    );
+    // The verdict line is still printed: the program itself is deterministic.
+    assert!(text(&out.stdout).contains(": DETERMINISTIC "));
+
+    let out = cli(&["audit", "--expect-digest", "abc", file]);
+    assert_eq!(out.status.code(), Some(2), "not a digest");
+    let out = cli(&["audit", "--expect-digest", &digest, file, file]);
+    assert_eq!(out.status.code(), Some(2), "one pin for two files");
+}
+
+#[test]
+fn a_digest_file_pins_several_files_and_names_the_one_that_differs() {
+    let random = "corpus/audit/random_bytes.wat";
+    let exit = "corpus/audit/exit_status.wat";
+    let bundled = "corpus:nan_bits.wat";
+    let (random_digest, exit_digest, bundled_digest) =
+        (digest_of(random), digest_of(exit), digest_of(bundled));
+    let dir = std::env::temp_dir().join(format!("dwc-cli-pins-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pins = dir.join("digests.json");
+    let pins_arg = pins.to_str().unwrap();
+    let write = |map: serde_json::Value| std::fs::write(&pins, map.to_string()).unwrap();
+
+    write(serde_json::json!({ random: random_digest, bundled: bundled_digest }));
+    let out = cli(&[
+        "audit",
+        "--json",
+        "--expect-digests",
+        pins_arg,
+        random,
+        exit,
+        bundled,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let objects: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects[0]["expected_digest"], random_digest.as_str());
+    assert_eq!(objects[1]["expected_digest"], serde_json::Value::Null);
+
+    let wrong = altered(&bundled_digest);
+    write(serde_json::json!({ random: random_digest, exit: exit_digest, bundled: wrong }));
+    let out = cli(&["audit", "--expect-digests", pins_arg, random, exit, bundled]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(
+        errors,
+        [format!(
+            "error: {bundled}: digest mismatch: expected {wrong}, actual {bundled_digest}"
+        )],
+        "{stderr}"
+    );
+
+    write(serde_json::json!({ "corpus/audit/typo.wat": random_digest }));
+    let out = cli(&["audit", "--expect-digests", pins_arg, random]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("corpus/audit/typo.wat is pinned but not audited"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

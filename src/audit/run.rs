@@ -40,7 +40,9 @@ impl Backend {
 pub enum Strategy {
     /// Native code from Cranelift.
     Cranelift,
-    /// The Pulley interpreter (portable bytecode compiled by Cranelift).
+    /// The Pulley interpreter (portable bytecode compiled by Cranelift), for
+    /// this host's pointer width and byte order
+    /// ([`engine::PULLEY_HOST_TARGET`](crate::engine::PULLEY_HOST_TARGET)).
     Pulley,
 }
 
@@ -61,7 +63,7 @@ impl Strategy {
     pub fn engine(self) -> wasmtime::Result<Engine> {
         let mut config = engine::deterministic_config();
         if self == Strategy::Pulley {
-            config.target("pulley64")?;
+            config.target(engine::PULLEY_HOST_TARGET)?;
         }
         Engine::new(&config)
     }

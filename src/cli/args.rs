@@ -35,6 +35,16 @@ pub enum Command {
         /// directory): DIR/<file name>/<guest path, `/` as `root`>/.
         #[arg(long, value_name = "DIR")]
         export_fs: Option<PathBuf>,
+        /// Fail (exit 1) unless the one audited file's digest is HEX (as
+        /// printed by a previous audit, on any machine).
+        #[arg(long, value_name = "HEX")]
+        expect_digest: Option<String>,
+        /// Fail (exit 1) unless each file named in FILE — a JSON object
+        /// mapping paths, as given to audit, to digests — has that digest.
+        /// Files not in it are audited as usual; a key naming no audited
+        /// file is a usage error (exit 2).
+        #[arg(long, value_name = "FILE.json")]
+        expect_digests: Option<PathBuf>,
     },
     /// Run a program once and print its host calls, one line per call.
     Trace {

@@ -13,7 +13,8 @@ pub enum ExitStatus {
     /// No divergence, but some run poisoned (stack overflow, host resource
     /// exhaustion): the audit cannot vouch for that file.
     Poisoned,
-    /// Some file diverged.
+    /// Some file diverged, or its digest is not the one pinned with
+    /// `--expect-digest` / `--expect-digests`.
     Diverged,
     /// A usage error, or a file that cannot be loaded.
     UsageOrLoadError,

@@ -3,6 +3,7 @@
 mod args;
 mod bundled;
 mod exit;
+mod expect;
 mod files;
 mod report;
 
@@ -32,7 +33,19 @@ pub fn main() -> i32 {
             processes,
             json,
             export_fs,
-        } => audit_command(&paths, &options, processes, json, export_fs.as_deref()),
+            expect_digest,
+            expect_digests,
+        } => audit_command(
+            &paths,
+            &options,
+            processes,
+            json,
+            export_fs.as_deref(),
+            Pins {
+                digest: expect_digest.as_deref(),
+                file: expect_digests.as_deref(),
+            },
+        ),
         Command::Trace { path, options } => trace_command(&path, &options),
         Command::Child {
             path,
@@ -44,13 +57,21 @@ pub fn main() -> i32 {
     status.code()
 }
 
-/// Audits every file; the exit status is the worst verdict or error.
+/// `--expect-digest` and `--expect-digests`, as given.
+struct Pins<'a> {
+    digest: Option<&'a str>,
+    file: Option<&'a Path>,
+}
+
+/// Audits every file; the exit status is the worst verdict or error (a
+/// digest other than the pinned one counts as a divergence).
 fn audit_command(
     paths: &[std::path::PathBuf],
     options: &Options,
     processes: bool,
     json: bool,
     export_fs: Option<&Path>,
+    pins: Pins,
 ) -> ExitStatus {
     let config = match options.audit_config() {
         Ok(config) => config,
@@ -74,6 +95,13 @@ fn audit_command(
             (files, ExitStatus::UsageOrLoadError)
         }
     };
+    let expected = match expect::Expected::new(pins.digest, pins.file, &files) {
+        Ok(expected) => expected,
+        Err(why) => {
+            eprintln!("error: {why}");
+            return ExitStatus::UsageOrLoadError;
+        }
+    };
     for path in files {
         let started = Instant::now();
         let _progress = report::Progress::start(&path);
@@ -89,7 +117,17 @@ fn audit_command(
         match result {
             Ok(report) => {
                 status = status.max(report.verdict().into());
-                report::print(&path, &report, started.elapsed(), json);
+                let pinned = expected.pinned(&path);
+                report::print(&path, &report, started.elapsed(), json, pinned);
+                if let Err(mismatch) = expected.check(&path, &audit::hex(&report.digest())) {
+                    eprintln!(
+                        "error: {}: digest mismatch: expected {}, actual {}",
+                        path.display(),
+                        mismatch.expected,
+                        mismatch.actual
+                    );
+                    status = status.max(ExitStatus::Diverged);
+                }
                 if let Some(dir) = export_fs
                     && let Err(why) = files::export_trees(dir, &path, &report.outcome)
                 {

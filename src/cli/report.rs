@@ -43,7 +43,15 @@ impl Drop for Progress {
 }
 
 /// One line (or one JSON object) for a file.
-pub fn print(path: &Path, report: &Report, elapsed: Duration, json: bool) {
+/// `expected_digest` is the digest pinned for this file (`--expect-digest`,
+/// `--expect-digests`), shown in the JSON object.
+pub fn print(
+    path: &Path,
+    report: &Report,
+    elapsed: Duration,
+    json: bool,
+    expected_digest: Option<&str>,
+) {
     let outcome = &report.outcome;
     if json {
         let (exit_code, trap) = match &outcome.status {
@@ -104,6 +112,7 @@ pub fn print(path: &Path, report: &Report, elapsed: Duration, json: bool) {
             "poisoned": poisoned,
             "runs": report.runs.len(),
             "digest": hex(&report.digest()),
+            "expected_digest": expected_digest,
             "exit_code": exit_code,
             "trap": trap,
             "host_calls": outcome.host_calls,
