@@ -464,6 +464,11 @@ impl FsModel {
                     // readdir right), where Linux's getdents says ENOTDIR.
                     _ => return Err(BADF),
                 };
+                if self.node(ino).links == 0 {
+                    // Linux's `iterate_dir` refuses a removed directory
+                    // (`IS_DEADDIR`): ENOENT, not even `.` and `..`.
+                    return Err(NOENT);
+                }
                 let mut buf = self.dirents(ino, u64::from(*cookie));
                 buf.truncate(usize::from(*len));
                 Ok(Dirents(buf.len() as u32, buf))
