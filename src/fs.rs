@@ -130,6 +130,7 @@ mod types;
 pub use build::{SnapshotError, VirtualFs};
 pub use digest::{WalkContent, WalkEntry};
 pub use errno::{ESCAPE, Errno};
+pub(crate) use io::check_transfer;
 pub use tree::FsTree;
 pub use types::{DirEntry, FileType, Ino, Limits, NewTime, OpenOptions, Stat};
 

@@ -6,7 +6,7 @@
 
 use super::guest::{CallResult, Failure, Guest, errno, fail, trap};
 use super::table::{Descriptor, Descriptors, DirHandle, FileHandle};
-use crate::fs::{self, FileType, NewTime, Stat};
+use crate::fs::{self, FileType, NewTime, Stat, check_transfer};
 use crate::sched::abi::Layout;
 
 /// A flags argument: its bits must be within `valid` (else a trap).
@@ -445,16 +445,7 @@ impl Calls<'_, '_> {
     /// Linux's checks: a negative offset is `EINVAL`, a handle not open for
     /// reading `EBADF`.
     fn read_file(&mut self, f: &FileHandle, offset: u64, buf: u32, len: u32) -> CallResult<u32> {
-        if offset > i64::MAX as u64 {
-            return fail(errno::INVAL);
-        }
-        if !f.read {
-            return fail(errno::BADF);
-        }
-        if offset.saturating_add(u64::from(len)) > i64::MAX as u64 {
-            // Linux's `rw_verify_area`: the read would end past i64::MAX.
-            return fail(errno::INVAL);
-        }
+        check_transfer(Some(offset), u64::from(len), f.read).map_err(fs_err)?;
         let mut bytes = vec![0; len as usize];
         let tree = &self.fds.mount(f.mount).tree;
         let n = tree.read_at(f.ino, offset, &mut bytes).map_err(fs_err)?;
@@ -535,16 +526,8 @@ impl Calls<'_, '_> {
         // straight from guest memory, without a copy.
         let bytes = self.guest.slice(buf, len)?;
         let offset = at.unwrap_or(f.position);
-        if !f.append && offset > i64::MAX as u64 {
-            return fail(errno::INVAL);
-        }
-        if !f.write {
-            return fail(errno::BADF);
-        }
-        if !f.append && offset.saturating_add(u64::from(len)) > i64::MAX as u64 {
-            // Linux's `rw_verify_area`: the write would end past i64::MAX.
-            return fail(errno::INVAL);
-        }
+        let at = (!f.append).then_some(offset);
+        check_transfer(at, u64::from(len), f.write).map_err(fs_err)?;
         let now = self.fds.now();
         let tree = self.fds.tree_mut(f.mount);
         let n = if f.append {

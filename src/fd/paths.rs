@@ -9,7 +9,7 @@
 use super::calls::{Calls, flags, flags16, fs_err, witx};
 use super::guest::{CallResult, errno, fail};
 use super::table::{Descriptor, DirHandle, FileHandle};
-use crate::fs::{FileType, NewTime, OpenOptions};
+use crate::fs::{FileType, OpenOptions};
 
 /// The arguments of `path_open` after the directory descriptor.
 pub struct OpenArgs {
@@ -111,20 +111,8 @@ impl Calls<'_, '_> {
         let (atim, mtim) = Self::new_times(fst, atim, mtim);
         let now = self.fds.now();
         let tree = self.fds.tree_mut(d.mount);
-        if !follow && (atim, mtim) == (NewTime::NoChange, NewTime::NoChange) {
-            // Stock opens the parent, then asks the kernel to change nothing
-            // about the last name, which it does without looking it up.
-            return tree.check_parent(d.ino, &path).map_err(fs_err);
-        }
-        // Following, stock resolves the whole path (`set_times`); not
-        // following, it opens the parent first (`set_symlink_times`).
-        let ino = if follow {
-            tree.lookup(d.ino, &path, true)
-        } else {
-            tree.lookup_parent_first(d.ino, &path, false)
-        };
-        let ino = ino.map_err(fs_err)?;
-        tree.set_times(ino, atim, mtim, now).map_err(fs_err)
+        tree.set_times_at(d.ino, &path, follow, atim, mtim, now)
+            .map_err(fs_err)
     }
 
     /// `path_link`: following a final symlink is `EINVAL`, as stock refuses it.

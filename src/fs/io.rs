@@ -148,3 +148,23 @@ impl FsTree {
         }
     }
 }
+
+/// Linux's checks on a read or write of `len` bytes through a descriptor, in
+/// its order, written once for preview1 and components: at `offset` (`None`
+/// for an append, whose position is the end), an offset past `i64::MAX` is
+/// `EINVAL`; then a descriptor not open for it (`permitted` false) is
+/// `EBADF`; then a transfer that would end past `i64::MAX` is `EINVAL`
+/// (`rw_verify_area`). Checked before any byte moves.
+pub(crate) fn check_transfer(offset: Option<u64>, len: u64, permitted: bool) -> Result<(), Errno> {
+    const END: u64 = i64::MAX as u64;
+    if offset.is_some_and(|offset| offset > END) {
+        return Err(Errno::INVAL);
+    }
+    if !permitted {
+        return Err(Errno::BADF);
+    }
+    if offset.is_some_and(|offset| offset.saturating_add(len) > END) {
+        return Err(Errno::INVAL);
+    }
+    Ok(())
+}

@@ -183,6 +183,53 @@ impl FsTree {
         Ok(())
     }
 
+    /// Sets the times of the entry `path` names from directory `dir`, as
+    /// stock wasmtime-wasi does it on Linux (`path_filestat_set_times`,
+    /// `set-times-at`). Following a final symlink, the whole path is
+    /// looked up (its `set_times`); not following, the parent is opened
+    /// first and the last name is changed without being followed (its
+    /// `set_symlink_times`). Not following and changing nothing, only the
+    /// parent is resolved: the kernel changes nothing about the last name and
+    /// never looks it up, so a missing one is no error.
+    ///
+    /// # Errors
+    ///
+    /// The [path errors](super#the-rules-written-once); `ENOENT` if missing.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::fs::{Errno, FsTree, NewTime, ROOT, VirtualFs};
+    ///
+    /// let mut tree = FsTree::new(&VirtualFs::new().file("f", "x"), 1, 0);
+    /// tree.set_times_at(ROOT, b"f", true, NewTime::At(5), NewTime::Now, 9)?;
+    /// let stat = tree.stat_at(ROOT, b"f", true)?;
+    /// assert_eq!((stat.atim, stat.mtim), (5, 9));
+    /// let unchanged = (NewTime::NoChange, NewTime::NoChange);
+    /// assert_eq!(tree.set_times_at(ROOT, b"gone", false, unchanged.0, unchanged.1, 9), Ok(()));
+    /// assert_eq!(tree.set_times_at(ROOT, b"gone", true, unchanged.0, unchanged.1, 9), Err(Errno::NOENT));
+    /// # Ok::<(), Errno>(())
+    /// ```
+    pub fn set_times_at(
+        &mut self,
+        dir: Ino,
+        path: &[u8],
+        follow: bool,
+        atim: NewTime,
+        mtim: NewTime,
+        now: u64,
+    ) -> Result<(), Errno> {
+        if !follow && (atim, mtim) == (NewTime::NoChange, NewTime::NoChange) {
+            return self.check_parent(dir, path);
+        }
+        let ino = if follow {
+            self.lookup(dir, path, true)?
+        } else {
+            self.lookup_parent_first(dir, path, false)?
+        };
+        self.set_times(ino, atim, mtim, now)
+    }
+
     /// Creates directory `path` (a trailing `/` is allowed). Returns its inode.
     ///
     /// # Errors

@@ -4,7 +4,7 @@
 use super::convert::{descriptor_stat, descriptor_type, error_code, metadata_hash, new_time};
 use super::streams::{FileReader, FileWriter, MAX_READ, StreamFailure, WriteMode};
 use super::{Filesystem, Kind, VirtualDescriptor};
-use crate::fs::{Errno, FileType, Ino, NewTime, OpenOptions, ROOT, Stat};
+use crate::fs::{Errno, FileType, Ino, NewTime, OpenOptions, ROOT, Stat, check_transfer};
 use std::collections::VecDeque;
 use wasmtime::component::{Resource, ResourceTable, ResourceTableError};
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
@@ -257,14 +257,9 @@ impl Calls<'_> {
         offset: u64,
     ) -> Answer<(Vec<u8>, bool)> {
         let f = self.file(fd)?;
-        if offset > i64::MAX as u64 {
-            return Err(ErrorCode::Invalid.into());
-        }
-        if !f.read {
-            return Err(ErrorCode::BadDescriptor.into());
-        }
-        let mut buf = vec![0; usize::try_from(len).unwrap_or(usize::MAX).min(MAX_READ)];
-        past_end_of_offsets(offset, buf.len())?;
+        let len = usize::try_from(len).unwrap_or(usize::MAX).min(MAX_READ);
+        check_transfer(Some(offset), len as u64, f.read).map_err(error_code)?;
+        let mut buf = vec![0; len];
         let n = self.with_tree(f.mount, |tree, _| tree.read_at(f.ino, offset, &mut buf))?;
         buf.truncate(n);
         Ok((buf, n == 0))
@@ -279,13 +274,7 @@ impl Calls<'_> {
     ) -> Answer<u64> {
         let f = self.file(fd)?;
         self.mutable(f.mount)?;
-        if offset > i64::MAX as u64 {
-            return Err(ErrorCode::Invalid.into());
-        }
-        if !f.write {
-            return Err(ErrorCode::BadDescriptor.into());
-        }
-        past_end_of_offsets(offset, buf.len())?;
+        check_transfer(Some(offset), buf.len() as u64, f.write).map_err(error_code)?;
         let n = self.with_tree(f.mount, |tree, now| tree.write_at(f.ino, offset, buf, now))?;
         Ok(n as u64)
     }
@@ -363,15 +352,7 @@ impl Calls<'_> {
         let follow = flags.contains(PathFlags::SYMLINK_FOLLOW);
         let path = path.as_bytes();
         self.with_tree(d.mount, |tree, now| {
-            if !follow && (atim, mtim) == (NewTime::NoChange, NewTime::NoChange) {
-                return tree.check_parent(d.ino, path);
-            }
-            let ino = if follow {
-                tree.lookup(d.ino, path, true)?
-            } else {
-                tree.lookup_parent_first(d.ino, path, false)?
-            };
-            tree.set_times(ino, atim, mtim, now)
+            tree.set_times_at(d.ino, path, follow, atim, mtim, now)
         })
     }
 
@@ -622,15 +603,5 @@ impl Calls<'_> {
     ) -> Answer<Option<ErrorCode>> {
         let error = self.table.get(error)?;
         Ok(error.downcast_ref::<StreamFailure>().map(|f| f.0))
-    }
-}
-
-/// Linux's check on a positioned read or write of `len` bytes (after the
-/// descriptor's mode): `invalid` when it would end past `i64::MAX`.
-pub(crate) fn past_end_of_offsets(offset: u64, len: usize) -> Result<(), ErrorCode> {
-    if offset.saturating_add(len as u64) > i64::MAX as u64 {
-        Err(ErrorCode::Invalid)
-    } else {
-        Ok(())
     }
 }

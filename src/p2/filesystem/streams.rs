@@ -4,7 +4,7 @@
 
 use super::Filesystem;
 use super::convert::{error_code, error_index};
-use crate::fs::{Errno, Ino};
+use crate::fs::{Errno, Ino, check_transfer};
 use crate::trace::{Returned, WriteRef};
 use bytes::Bytes;
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::ErrorCode;
@@ -106,7 +106,7 @@ impl FileReader {
             return Err(ErrorCode::BadDescriptor);
         }
         let mut buf = vec![0; size.min(MAX_READ)];
-        super::ops::past_end_of_offsets(self.position, buf.len())?;
+        check_transfer(Some(self.position), buf.len() as u64, true).map_err(error_code)?;
         let mounts = self.file.fs.mounts();
         let tree = &mounts[self.file.mount].tree;
         let n = tree
@@ -214,7 +214,8 @@ impl FileWriter {
         while done < bytes.len() {
             let rest = &bytes[done..];
             if let WriteMode::At(offset) = self.mode {
-                super::ops::past_end_of_offsets(offset + done as u64, rest.len())?;
+                check_transfer(Some(offset + done as u64), rest.len() as u64, true)
+                    .map_err(error_code)?;
             }
             let n = match self.mode {
                 WriteMode::At(offset) => {
