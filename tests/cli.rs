@@ -2,7 +2,7 @@
 #![cfg(feature = "cli")]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn cli(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_deterministic-wasi-ctx"))
@@ -163,6 +163,24 @@ fn trace_prints_one_line_per_call() {
         "clock_time_get(id=monotonic, precision=1, time_ptr=0x18) -> 0, wrote 8 bytes @0x18: 00 2f 68 59 00 00 00 00"
     );
     assert!(lines[6].starts_with("= exit 0, 6 calls, trace "));
+}
+
+/// A reader that stops early (`trace x | head`) ends the CLI quietly with
+/// status 141 (128 + SIGPIPE), not with a panic.
+#[test]
+fn trace_into_a_closed_pipe_ends_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deterministic-wasi-ctx"))
+        .args(["trace", "corpus/audit/clocks_sleep.wat"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the CLI");
+    // Gone before the first line: the module is compiled first.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for the CLI");
+    assert_eq!(out.status.code(), Some(141), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
 }
 
 /// With no PATH, the programs bundled in the binary (`corpus:<name>`, no

@@ -1,5 +1,18 @@
 //! The command-line auditor (built with the `cli` feature).
 
+/// `println!` for the results on stdout: when the reader stops early
+/// (`trace x | head`), the process ends quietly with status 141 (128 +
+/// SIGPIPE, what a shell reports for a process a closed pipe killed)
+/// instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::cli::stdout_failed(e);
+        }
+    }};
+}
+
 mod args;
 mod bundled;
 mod exit;
@@ -13,6 +26,16 @@ use deterministic_wasi_ctx::audit::{self, Compiled, Fingerprint, RunLabel, Strat
 use exit::ExitStatus;
 use std::path::Path;
 use std::time::Instant;
+
+/// Ends the process after a failed write of results to stdout: 141 for a
+/// closed pipe, else 2 with the error on stderr.
+fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(141);
+    }
+    eprintln!("error: writing to stdout: {e}");
+    std::process::exit(2)
+}
 
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -197,7 +220,7 @@ fn child_command(
     });
     match outcome {
         Ok(outcome) => {
-            println!("{}", report::fingerprint_json(&Fingerprint::of(&outcome)));
+            out!("{}", report::fingerprint_json(&Fingerprint::of(&outcome)));
             ExitStatus::Deterministic
         }
         Err(why) => {
@@ -224,15 +247,15 @@ fn trace_command(path: &Path, options: &Options) -> ExitStatus {
     match result {
         Ok(outcome) => {
             for call in &outcome.events {
-                println!("{call}");
+                out!("{call}");
             }
             if outcome.host_calls > outcome.events.len() as u64 {
-                println!(
+                out!(
                     "... {} more calls",
                     outcome.host_calls - outcome.events.len() as u64
                 );
             }
-            println!(
+            out!(
                 "= {}, {} calls, trace {}",
                 outcome.status_text(),
                 outcome.host_calls,

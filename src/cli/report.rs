@@ -123,13 +123,13 @@ pub fn print(
             "seconds": elapsed.as_secs_f64(),
             "divergence": divergence,
         });
-        println!("{line}");
+        out!("{line}");
         return;
     }
     let verdict = report.verdict();
     match (&report.divergence, report.first_poisoned()) {
-        (Some(divergence), _) => println!("{}: {verdict} {divergence}", path.display()),
-        (None, Some((label, fingerprint))) => println!(
+        (Some(divergence), _) => out!("{}: {verdict} {divergence}", path.display()),
+        (None, Some((label, fingerprint))) => out!(
             "{}: {verdict} {label}: {} ({} of {} runs poisoned, {:.2}s)",
             path.display(),
             fingerprint.status_text(),
@@ -137,7 +137,7 @@ pub fn print(
             report.runs.len(),
             elapsed.as_secs_f64(),
         ),
-        (None, None) => println!(
+        (None, None) => out!(
             "{}: {verdict} {} {} calls {:.2}s ({}, {} runs)",
             path.display(),
             hex(&report.digest()),
