@@ -388,7 +388,7 @@ fn a_stale_corpus_fails_its_replay() {
 fn stock_diff_empty_read_into_an_out_of_bounds_buffer() {
     let data = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../corpus/stock_diff/7c1f02a668c221583cfd29c26b29372b549ee080"),
+            .join("../../corpus/stock_diff/7c1f02a668c221583cfd29c26b29372b549ee080"),
     )
     .expect("committed input");
     let mut u = arbitrary::Unstructured::new(&data);
@@ -491,7 +491,7 @@ fn fs_diff_catches_a_different_tree() {
 fn fs_diff_write_past_the_largest_file_is_efbig() {
     let data = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../corpus/fs_diff/7414329e5ec1aebd3f9aa3855c8c53f5f5f3a6e6"),
+            .join("../../corpus/fs_diff/7414329e5ec1aebd3f9aa3855c8c53f5f5f3a6e6"),
     )
     .expect("corpus file");
     let input = fs_diff::input(&mut arbitrary::Unstructured::new(&data)).expect("decodes");

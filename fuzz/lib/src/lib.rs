@@ -635,7 +635,7 @@ pub fn replay_corpus(
     name: &str,
     target: impl Fn(&mut Unstructured) -> arbitrary::Result<()>,
 ) -> usize {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus");
     let dir = root.join(name);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
