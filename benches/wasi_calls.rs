@@ -1,13 +1,20 @@
 //! Per-call cost of the WASI functions this crate changes, deterministic
-//! context versus stock `WasiCtxBuilder::new().build_p1()`, and the cost of
-//! building a context and instantiating a module.
+//! context versus stock, on both preview1 backends, and the cost of building
+//! a context and instantiating a module.
+//!
+//! | side | context | linker |
+//! |---|---|---|
+//! | `wasmtime-wasi/deterministic` | `DeterminismConfig::new().build_p1()` | `p1::add_to_linker_sync` |
+//! | `wasmtime-wasi/stock` | `WasiCtxBuilder::new().build_p1()` | `wasmtime_wasi::p1::add_to_linker_sync` |
+//! | `wasi-common/deterministic` | `DeterminismConfig::new().build_wasi_common()` | `common::add_to_linker_sync` |
+//! | `wasi-common/stock` | `wasi_common::sync::WasiCtxBuilder::new().build()` | `wasi_common::sync::add_to_linker` |
 //!
 //! Run: `cargo bench --bench wasi_calls`. Each call benchmark runs a guest
 //! loop of `N` calls and reports the time per loop; divide by `N` for the
 //! per-call figure (the README table does).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use deterministic_wasi_ctx::{DeterminismConfig, engine, p1};
+use deterministic_wasi_ctx::{DeterminismConfig, common, engine, p1};
 use std::hint::black_box;
 use wasmtime::{Engine, Instance, Linker, Module, Store, TypedFunc};
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -17,14 +24,23 @@ const N: i32 = 1_000;
 
 const GUEST: &str = r#"(module
   (import "wasi_snapshot_preview1" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_res_get" (func $res (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   ;; one relative monotonic timer of 1 ms at 0x100
   (data (i32.const 0x100) "\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\01\00\00\00\00\00\00\00\40\42\0f\00\00\00\00\00")
-  (func (export "clock") (param $n i32)
+  (func (export "clock_monotonic") (param $n i32)
     (loop $l
       (drop (call $now (i32.const 1) (i64.const 1) (i32.const 0)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  (func (export "clock_realtime") (param $n i32)
+    (loop $l
+      (drop (call $now (i32.const 0) (i64.const 1) (i32.const 0)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  (func (export "clock_res") (param $n i32)
+    (loop $l
+      (drop (call $res (i32.const 1) (i32.const 0)))
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
   (func (export "random") (param $n i32)
     (loop $l
@@ -40,62 +56,168 @@ const GUEST: &str = r#"(module
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
   (func (export "_start")))"#;
 
-struct Fixture<T: 'static> {
-    store: Store<T>,
-    instance: Instance,
-}
+/// A guest loop ready to call: the Store (type-erased behind a closure) and
+/// the export.
+type Loop = Box<dyn FnMut(i32)>;
 
-impl<T> Fixture<T> {
-    fn func(&mut self, name: &str) -> TypedFunc<i32, ()> {
-        self.instance
-            .get_typed_func(&mut self.store, name)
-            .expect("export")
-    }
-}
-
-fn deterministic(engine: &Engine, module: &Module) -> Fixture<p1::DeterministicP1Ctx> {
+fn guest_loop<T: 'static>(
+    engine: &Engine,
+    module: &Module,
+    data: T,
+    link: impl FnOnce(&mut Linker<T>),
+    name: &str,
+) -> Loop {
     let mut linker = Linker::new(engine);
-    p1::add_to_linker_sync(&mut linker, |t| t).expect("link");
-    let mut store = Store::new(engine, DeterminismConfig::new().build_p1());
+    link(&mut linker);
+    let mut store = Store::new(engine, data);
     store.set_fuel(u64::MAX).expect("fuel");
-    let instance = linker.instantiate(&mut store, module).expect("instantiate");
-    Fixture { store, instance }
+    let instance: Instance = linker.instantiate(&mut store, module).expect("instantiate");
+    let f: TypedFunc<i32, ()> = instance.get_typed_func(&mut store, name).expect("export");
+    Box::new(move |n| f.call(&mut store, black_box(n)).expect("call"))
 }
 
-fn stock(engine: &Engine, module: &Module) -> Fixture<WasiP1Ctx> {
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t).expect("link");
-    let mut store = Store::new(engine, wasmtime_wasi::WasiCtxBuilder::new().build_p1());
-    store.set_fuel(u64::MAX).expect("fuel");
-    let instance = linker.instantiate(&mut store, module).expect("instantiate");
-    Fixture { store, instance }
+/// The four sides of the module docs' table, by name.
+fn sides(engine: &Engine, module: &Module, export: &str) -> Vec<(&'static str, Loop)> {
+    vec![
+        (
+            "wasmtime-wasi/deterministic",
+            guest_loop(
+                engine,
+                module,
+                DeterminismConfig::new().build_p1(),
+                |l| p1::add_to_linker_sync(l, |t| t).expect("link"),
+                export,
+            ),
+        ),
+        (
+            "wasmtime-wasi/stock",
+            guest_loop(
+                engine,
+                module,
+                wasmtime_wasi::WasiCtxBuilder::new().build_p1(),
+                |l| wasmtime_wasi::p1::add_to_linker_sync(l, |t: &mut WasiP1Ctx| t).expect("link"),
+                export,
+            ),
+        ),
+        (
+            "wasi-common/deterministic",
+            guest_loop(
+                engine,
+                module,
+                DeterminismConfig::new().build_wasi_common(),
+                |l| common::add_to_linker_sync(l, |t| t).expect("link"),
+                export,
+            ),
+        ),
+        (
+            "wasi-common/stock",
+            guest_loop(
+                engine,
+                module,
+                wasi_common::sync::WasiCtxBuilder::new().build(),
+                |l| wasi_common::sync::add_to_linker(l, |t| t).expect("link"),
+                export,
+            ),
+        ),
+    ]
+}
+
+/// The floor: every import a host function that does nothing but return 0
+/// (`floor/empty`); `clock_time_get` that also looks up the `memory` export
+/// by name, as every preview1 function that writes guest memory must
+/// (`floor/memory`), or by a `ModuleExport` taken from the module beforehand
+/// (`floor/index`, what a per-module cache could give).
+fn floors(engine: &Engine, module: &Module, export: &str) -> Vec<(&'static str, Loop)> {
+    let empty = |l: &mut Linker<()>| {
+        l.func_wrap(
+            "wasi_snapshot_preview1",
+            "clock_time_get",
+            |_: i32, _: i64, _: i32| 0,
+        )
+        .and_then(|l| {
+            l.func_wrap(
+                "wasi_snapshot_preview1",
+                "clock_res_get",
+                |_: i32, _: i32| 0,
+            )
+        })
+        .and_then(|l| l.func_wrap("wasi_snapshot_preview1", "random_get", |_: i32, _: i32| 0))
+        .and_then(|l| {
+            l.func_wrap(
+                "wasi_snapshot_preview1",
+                "poll_oneoff",
+                |_: i32, _: i32, _: i32, _: i32| 0,
+            )
+        })
+        .expect("link");
+    };
+    let memory = |l: &mut Linker<()>| {
+        empty(l);
+        l.allow_shadowing(true);
+        l.func_wrap(
+            "wasi_snapshot_preview1",
+            "clock_time_get",
+            |mut c: wasmtime::Caller<'_, ()>, _: i32, _: i64, _: i32| {
+                i32::from(c.get_export("memory").is_none())
+            },
+        )
+        .expect("link");
+    };
+    let index = module.get_export_index("memory").expect("memory");
+    let by_index = move |l: &mut Linker<()>| {
+        empty(l);
+        l.allow_shadowing(true);
+        l.func_wrap(
+            "wasi_snapshot_preview1",
+            "clock_time_get",
+            move |mut c: wasmtime::Caller<'_, ()>, _: i32, _: i64, _: i32| {
+                i32::from(c.get_module_export(&index).is_none())
+            },
+        )
+        .expect("link");
+    };
+    vec![
+        (
+            "floor/index",
+            guest_loop(engine, module, (), by_index, export),
+        ),
+        ("floor/empty", guest_loop(engine, module, (), empty, export)),
+        (
+            "floor/memory",
+            guest_loop(engine, module, (), memory, export),
+        ),
+    ]
 }
 
 fn calls(c: &mut Criterion) {
-    // Both sides use the same engine configuration, so only the WASI context differs.
+    // Every side uses the same engine configuration, so only the WASI
+    // context and its functions differ.
     let engine = engine::deterministic_engine().expect("engine");
     let module = Module::new(&engine, GUEST).expect("module");
     let mut group = c.benchmark_group(format!("{N}_calls"));
-    for name in ["clock", "random", "random_4k", "poll"] {
-        let mut det = deterministic(&engine, &module);
-        let f = det.func(name);
-        group.bench_function(format!("{name}/deterministic"), |b| {
-            b.iter(|| f.call(&mut det.store, black_box(N)).expect("call"))
-        });
-        if name == "poll" {
-            // Stock poll_oneoff really sleeps 1 ms per call: time 10 calls.
-            group.sample_size(10);
-            let mut st = stock(&engine, &module);
-            let f = st.func(name);
-            group.bench_function(format!("{name}/stock (10 calls)"), |b| {
-                b.iter(|| f.call(&mut st.store, black_box(10)).expect("call"))
-            });
+    for export in [
+        "clock_monotonic",
+        "clock_realtime",
+        "clock_res",
+        "random",
+        "random_4k",
+    ] {
+        let mut all = sides(&engine, &module, export);
+        if export == "clock_monotonic" {
+            all.extend(floors(&engine, &module, export));
+        }
+        for (side, mut call) in all {
+            group.bench_function(format!("{export}/{side}"), |b| b.iter(|| call(N)));
+        }
+    }
+    // Stock poll_oneoff really sleeps 1 ms per call: time 10 calls there.
+    for (side, mut call) in sides(&engine, &module, "poll") {
+        if side.ends_with("deterministic") {
+            group.sample_size(100);
+            group.bench_function(format!("poll/{side}"), |b| b.iter(|| call(N)));
         } else {
-            let mut st = stock(&engine, &module);
-            let f = st.func(name);
-            group.bench_function(format!("{name}/stock"), |b| {
-                b.iter(|| f.call(&mut st.store, black_box(N)).expect("call"))
-            });
+            group.sample_size(10);
+            group.bench_function(format!("poll/{side} (10 calls)"), |b| b.iter(|| call(10)));
         }
     }
     group.finish();

@@ -21,8 +21,12 @@
 //! `u64::MAX` nanoseconds after the Unix epoch; nothing panics on overflow.
 
 use crate::trace::{Recorder, Returned};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+mod p1;
+pub use p1::add_clocks_to_linker;
 
 /// The resolution, in nanoseconds, that `clock_res_get` and
 /// `wasi:clocks/*.resolution` report for both clocks.
@@ -54,10 +58,18 @@ pub enum ClockPolicy {
     Tick(Duration),
 }
 
+/// One timeline's state: the time itself, read without a lock, and the
+/// preview2 timers waiting on it.
 #[derive(Debug)]
-pub(crate) struct TimeState {
+struct Timeline {
     /// Monotonic time in nanoseconds.
-    pub(crate) now: u64,
+    now: AtomicU64,
+    timers: Mutex<Timers>,
+}
+
+/// The preview2 timers waiting on a timeline (see `sched::p2`).
+#[derive(Debug, Default)]
+pub(crate) struct Timers {
     /// Deadlines of preview2 timers currently waiting inside a `poll`, keyed by
     /// registration id (see `sched::p2`).
     pub(crate) waiting: std::collections::BTreeMap<u64, u64>,
@@ -83,7 +95,7 @@ pub(crate) struct TimeState {
 /// ```
 #[derive(Clone, Debug)]
 pub struct VirtualClock {
-    state: Arc<Mutex<TimeState>>,
+    timeline: Arc<Timeline>,
     policy: ClockPolicy,
     wall_start: Duration,
     monotonic_start: u64,
@@ -96,11 +108,10 @@ impl VirtualClock {
     /// epoch.
     pub fn new(policy: ClockPolicy, wall_start: Duration, monotonic_start: u64) -> Self {
         VirtualClock {
-            state: Arc::new(Mutex::new(TimeState {
-                now: monotonic_start,
-                waiting: Default::default(),
-                next_waiter: 0,
-            })),
+            timeline: Arc::new(Timeline {
+                now: AtomicU64::new(monotonic_start),
+                timers: Mutex::default(),
+            }),
             policy,
             wall_start,
             monotonic_start,
@@ -128,15 +139,36 @@ impl VirtualClock {
         self.policy
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, TimeState> {
-        // A panic while holding the lock cannot leave the state inconsistent
-        // (every update is a single store), so a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    /// The preview2 timers waiting on this timeline.
+    pub(crate) fn timers(&self) -> MutexGuard<'_, Timers> {
+        // A panic while holding the lock cannot leave the timers inconsistent
+        // (every update is a single insert or remove), so a poisoned lock is
+        // still usable.
+        self.timeline
+            .timers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// The monotonic time in nanoseconds, without counting as a read (no tick).
     pub fn peek(&self) -> u64 {
-        self.lock().now
+        self.timeline.now.load(Ordering::Acquire)
+    }
+
+    /// Moves time from exactly `from` to `to`; false (and nothing moves) if
+    /// time is no longer `from`.
+    pub(crate) fn move_from(&self, from: u64, to: u64) -> bool {
+        let now = &self.timeline.now;
+        now.compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Applies `change` to the time (saturating arithmetic inside `change`).
+    fn update(&self, change: impl Fn(u64) -> u64) -> u64 {
+        let now = &self.timeline.now;
+        match now.fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| Some(change(t))) {
+            Ok(before) | Err(before) => before,
+        }
     }
 
     /// Reads the monotonic clock as a guest does: returns the current value,
@@ -156,12 +188,13 @@ impl VirtualClock {
 
     /// The current monotonic value; under `Tick`, advances by the step after.
     fn tick(&self) -> u64 {
-        let mut state = self.lock();
-        let now = state.now;
-        if let ClockPolicy::Tick(step) = self.policy {
-            state.now = now.saturating_add(duration_nanos(step));
+        match self.policy {
+            ClockPolicy::Tick(step) => {
+                let step = duration_nanos(step);
+                self.update(|now| now.saturating_add(step))
+            }
+            _ => self.peek(),
         }
-        now
     }
 
     /// The wall-clock time that corresponds to monotonic time `monotonic`,
@@ -176,8 +209,8 @@ impl VirtualClock {
     /// that much (saturating), unless the policy is [`ClockPolicy::Frozen`].
     pub fn sleep(&self, duration: Duration) {
         if self.policy != ClockPolicy::Frozen {
-            let mut state = self.lock();
-            state.now = state.now.saturating_add(duration_nanos(duration));
+            let nanos = duration_nanos(duration);
+            self.update(|now| now.saturating_add(nanos));
         }
     }
 
@@ -185,8 +218,7 @@ impl VirtualClock {
     /// unless the policy is [`ClockPolicy::Frozen`]. Never moves time back.
     pub fn advance_to(&self, deadline: u64) {
         if self.policy != ClockPolicy::Frozen {
-            let mut state = self.lock();
-            state.now = state.now.max(deadline);
+            self.timeline.now.fetch_max(deadline, Ordering::AcqRel);
         }
     }
 }

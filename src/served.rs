@@ -4,12 +4,14 @@
 //! | functions | module |
 //! |---|---|
 //! | `random_get` | [`random::add_random_get_to_linker`](crate::random::add_random_get_to_linker) |
+//! | `clock_time_get`, `clock_res_get` | [`clocks::add_clocks_to_linker`](crate::clocks::add_clocks_to_linker) |
 //! | `poll_oneoff`, `sched_yield` | [`sched`](crate::sched), with fd subscriptions from [`fd`](crate::fd) |
 //! | `fd_*`, `path_*`, `sock_*`, `proc_raise` | [`fd`](crate::fd) |
 //! | `args_*`, `environ_*` | [`environ`](crate::environ) |
 //!
-//! What is left to the backend: the clocks (the crate's virtual clocks inside
-//! it) and `proc_exit`.
+//! What is left to the backend: `proc_exit`. (The backend's contexts hold the
+//! same virtual clocks, so its own clock functions, where an embedder links
+//! them alone, answer alike.)
 
 use crate::VirtualClock;
 use crate::environ::Environ;
@@ -60,6 +62,7 @@ pub fn add_served_to_linker<T: 'static, C: ServedParts + 'static>(
     get: fn(&mut T) -> &mut C,
 ) -> wasmtime::Result<()> {
     crate::random::add_random_get_to_linker(linker, move |t| get(t).secure_random())?;
+    crate::clocks::add_clocks_to_linker(linker, move |t| get(t).clock())?;
     crate::sched::add_scheduling_to_linker(linker, move |t| get(t).clock())?;
     crate::fd::add_descriptors_to_linker(
         linker,

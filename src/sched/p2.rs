@@ -146,17 +146,18 @@ impl Future for TimerWait<'_> {
             return Poll::Ready(());
         }
         let deadline = self.deadline;
-        let mut state = self.clock.lock();
-        if state.now >= deadline {
+        let mut timers = self.clock.timers();
+        let now = self.clock.peek();
+        if now >= deadline {
             return Poll::Ready(());
         }
         match self.registration {
             None => {
-                let id = state.next_waiter;
-                state.next_waiter += 1;
-                state.waiting.insert(id, deadline);
-                let registered_at = state.now;
-                drop(state);
+                let id = timers.next_waiter;
+                timers.next_waiter += 1;
+                timers.waiting.insert(id, deadline);
+                let registered_at = now;
+                drop(timers);
                 self.registration = Some((id, registered_at));
                 cx.waker().wake_by_ref();
                 Poll::Pending
@@ -166,9 +167,11 @@ impl Future for TimerWait<'_> {
                 // once the earliest timer of the `poll` has advanced time
                 // (and, being ready, unregistered), the others must not
                 // advance it again; they are ready only if due.
-                if state.now == registered_at && state.waiting.values().min() == Some(&deadline) {
-                    state.now = deadline;
-                    drop(state);
+                if now == registered_at
+                    && timers.waiting.values().min() == Some(&deadline)
+                    && self.clock.move_from(registered_at, deadline)
+                {
+                    drop(timers);
                     self.clock.record("timer-fired", &[deadline], deadline);
                     Poll::Ready(())
                 } else {
@@ -182,7 +185,7 @@ impl Future for TimerWait<'_> {
 impl Drop for TimerWait<'_> {
     fn drop(&mut self) {
         if let Some((id, _)) = self.registration {
-            self.clock.lock().waiting.remove(&id);
+            self.clock.timers().waiting.remove(&id);
         }
     }
 }
