@@ -94,9 +94,7 @@ impl Pcg64Mcg {
     /// The next 64-bit output.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_mul(PCG_MULTIPLIER);
-        let rot = (self.state >> 122) as u32;
-        let xsl = ((self.state >> 64) as u64) ^ (self.state as u64);
-        xsl.rotate_right(rot)
+        xsl_rr(self.state)
     }
 
     /// The next 32-bit output: the low half of the next 64-bit output.
@@ -131,10 +129,50 @@ impl Pcg64Mcg {
     }
 
     /// Fills `dest` with the byte stream of the [module docs](self): byte `i`
-    /// is the low byte of the `i`-th `next_u64`. Costs one generator step per
-    /// byte (about a nanosecond).
+    /// is the low byte of the `i`-th `next_u64`.
+    ///
+    /// One generator step per byte, computed four at a time: the states
+    /// `s·M`, `s·M²`, `s·M³`, `s·M⁴` are independent multiplications, so the
+    /// processor overlaps them instead of waiting for each 128-bit product
+    /// in turn (about twice as fast as stepping one by one; same bytes, same
+    /// final state).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::random::Pcg64Mcg;
+    ///
+    /// let (mut bulk, mut stepped) = (Pcg64Mcg::seed_from_u64(7), Pcg64Mcg::seed_from_u64(7));
+    /// let mut bytes = [0u8; 11];
+    /// bulk.fill(&mut bytes);
+    /// let one_by_one: Vec<u8> = (0..11).map(|_| stepped.next_u64() as u8).collect();
+    /// assert_eq!(bytes.to_vec(), one_by_one);
+    /// assert_eq!(bulk, stepped);
+    /// ```
     pub fn fill(&mut self, dest: &mut [u8]) {
-        for byte in dest {
+        const M1: u128 = PCG_MULTIPLIER;
+        const M2: u128 = M1.wrapping_mul(M1);
+        const M3: u128 = M2.wrapping_mul(M1);
+        const M4: u128 = M2.wrapping_mul(M2);
+        let mut chunks = dest.chunks_exact_mut(4);
+        let s = self.state;
+        let mut lanes = [
+            s.wrapping_mul(M1),
+            s.wrapping_mul(M2),
+            s.wrapping_mul(M3),
+            s.wrapping_mul(M4),
+        ];
+        for chunk in &mut chunks {
+            for (byte, lane) in chunk.iter_mut().zip(&mut lanes) {
+                *byte = xsl_rr(*lane) as u8;
+            }
+            // The last byte's state is the generator's state so far.
+            self.state = lanes[3];
+            for lane in &mut lanes {
+                *lane = lane.wrapping_mul(M4);
+            }
+        }
+        for byte in chunks.into_remainder() {
             *byte = self.next_u64() as u8;
         }
     }
@@ -155,6 +193,13 @@ impl TryRng for Pcg64Mcg {
         self.fill(dest);
         Ok(())
     }
+}
+
+/// PCG's XSL RR output function: the two halves of the state XOR-ed, rotated
+/// right by the state's top 6 bits.
+fn xsl_rr(state: u128) -> u64 {
+    let rot = (state >> 122) as u32;
+    (((state >> 64) as u64) ^ (state as u64)).rotate_right(rot)
 }
 
 /// The secure stream for `seed` (see the [module docs](self)).
@@ -245,6 +290,25 @@ mod tests {
         ours.fill(&mut bytes);
         for b in bytes {
             assert_eq!(b, theirs.next_u64() as u8);
+        }
+    }
+
+    #[test]
+    fn fills_of_every_length_match_rand_pcg_stepping_and_its_state() {
+        // Lengths around the 4-byte chunks, one after another on one stream,
+        // each followed by a `next_u64` (the state the fill left).
+        let mut ours = Pcg64Mcg::seed_from_u64(3);
+        let mut theirs = rand_pcg::Pcg64Mcg::seed_from_u64(3);
+        for len in (0..=70).chain([4096, 4097, 4099]) {
+            let mut bytes = vec![0u8; len];
+            ours.fill(&mut bytes);
+            let expected: Vec<u8> = (0..len).map(|_| theirs.next_u64() as u8).collect();
+            assert_eq!(bytes, expected, "{len} bytes");
+            assert_eq!(
+                ours.next_u64(),
+                theirs.next_u64(),
+                "state after {len} bytes"
+            );
         }
     }
 
