@@ -43,14 +43,25 @@ const GUEST: &str = r#"(module
 
 type Fixture = (Store<p1::DeterministicP1Ctx>, Instance);
 
-fn fixture(engine: &Engine, module: &Module, recorder: Option<&trace::Recorder>) -> Fixture {
+/// How the fixture is instantiated.
+#[derive(Clone, Copy)]
+enum Mode<'a> {
+    Untraced,
+    /// `trace::instantiate_traced_served` (what the audit uses).
+    Served(&'a trace::Recorder),
+    /// `trace::instantiate_traced`: every call through a proxy instance.
+    Proxied(&'a trace::Recorder),
+}
+
+fn fixture(engine: &Engine, module: &Module, mode: Mode<'_>) -> Fixture {
     let mut linker = Linker::new(engine);
     p1::add_to_linker_sync(&mut linker, |t| t).expect("link");
     let mut store = Store::new(engine, DeterminismConfig::new().build_p1());
     store.set_fuel(u64::MAX).expect("fuel");
-    let instance = match recorder {
-        Some(r) => trace::instantiate_traced(&linker, &mut store, module, r),
-        None => linker.instantiate(&mut store, module),
+    let instance = match mode {
+        Mode::Untraced => linker.instantiate(&mut store, module),
+        Mode::Served(r) => trace::instantiate_traced_served(&linker, &mut store, module, r),
+        Mode::Proxied(r) => trace::instantiate_traced(&linker, &mut store, module, r),
     }
     .expect("instantiate");
     (store, instance)
@@ -67,7 +78,7 @@ fn call(fixture: &mut Fixture, n: i32) {
 /// Peak heap growth while running `n` traced calls in digest-only mode.
 fn peak_heap_for(engine: &Engine, module: &Module, n: i32) -> usize {
     let recorder = trace::Recorder::new(0);
-    let mut fixture = fixture(engine, module, Some(&recorder));
+    let mut fixture = fixture(engine, module, Mode::Served(&recorder));
     call(&mut fixture, 1); // instantiate the proxy before measuring
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
@@ -89,23 +100,32 @@ fn tracing(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("{N}_clock_calls"));
     group.bench_function("untraced", |b| {
         b.iter_batched(
-            || fixture(&engine, &module, None),
+            || fixture(&engine, &module, Mode::Untraced),
             |mut f| call(&mut f, N),
             BatchSize::PerIteration,
         )
     });
-    group.bench_function("traced_digest_only", |b| {
-        b.iter_batched(
-            || {
-                let recorder = trace::Recorder::new(0);
-                let mut f = fixture(&engine, &module, Some(&recorder));
-                call(&mut f, 1);
-                f
-            },
-            |mut f| call(&mut f, N),
-            BatchSize::PerIteration,
-        )
-    });
+    for (name, served) in [
+        ("traced_digest_only", true),
+        ("traced_digest_only_proxied", false),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    let recorder = trace::Recorder::new(0);
+                    let mode = match served {
+                        true => Mode::Served(&recorder),
+                        false => Mode::Proxied(&recorder),
+                    };
+                    let mut f = fixture(&engine, &module, mode);
+                    call(&mut f, 1);
+                    f
+                },
+                |mut f| call(&mut f, N),
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 }
 

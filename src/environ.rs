@@ -32,7 +32,7 @@
 //! ```
 
 use crate::fd::guest::{CallResult, Failure, Guest, trap};
-use wasmtime::{Caller, Extern, Linker};
+use wasmtime::{Caller, Linker};
 
 /// The strings a guest can read: arguments and `KEY=VALUE` variables, each
 /// as the pieces stock writes one by one (an argument is one piece; a
@@ -160,7 +160,7 @@ fn with_memory<T: 'static>(
     name: &str,
     call: impl FnOnce(&mut Guest<'_>, &Environ) -> CallResult<()>,
 ) -> wasmtime::Result<i32> {
-    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+    let Some(memory) = crate::served::guest_memory(caller) else {
         wasmtime::bail!("{name}: missing required memory export");
     };
     let (bytes, data) = memory.data_and_store_mut(caller);

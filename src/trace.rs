@@ -1,7 +1,8 @@
 //! Trace: every host call a guest makes, as a streaming digest and
 //! (optionally, bounded) as a list.
 //!
-//! For preview1 modules, [`instantiate_traced`] wraps every import from
+//! For preview1 modules, [`instantiate_traced`] (and, for the crate's own
+//! linkers, the cheaper [`instantiate_traced_served`]) wraps every import from
 //! `wasi_snapshot_preview1` / `wasi_unstable` so each call is recorded with its
 //! name, arguments, result (returned values, `proc_exit` status or trap) and
 //! the bytes it wrote into guest memory. Where a function's outputs are known
@@ -451,4 +452,4 @@ mod fuel_tests;
 mod kept_tests;
 mod p1;
 pub(crate) use p1::exit_status;
-pub use p1::{instantiate_traced, max_proxy_instances};
+pub use p1::{instantiate_traced, instantiate_traced_served, max_proxy_instances};

@@ -238,7 +238,7 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
         let linker = linker_for(engine, link_stock_p1);
         let proxies = trace::max_proxy_instances(module);
         let mut store = store(engine, ctx, spec.fuel, proxies);
-        let out = linker.and_then(|linker| start(&linker, &mut store, module, &recorder));
+        let out = linker.and_then(|linker| start(&linker, &mut store, module, &recorder, false));
         let filesystems = dirs.read_back(&config);
         return finish(
             out,
@@ -291,7 +291,8 @@ fn run_linked<C: Send + 'static>(
 ) -> Outcome {
     let linker = linker_for(engine, link);
     let mut store = store(engine, ctx, spec.fuel, trace::max_proxy_instances(module));
-    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder));
+    // Every `Link` here is the crate's own preview1 functions.
+    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, true));
     let filesystems = trees(&store.data().ctx)
         .mounts()
         .iter()
@@ -307,14 +308,21 @@ fn run_linked<C: Send + 'static>(
     )
 }
 
-/// Instantiates with tracing and calls `_start` if there is one.
+/// Instantiates with tracing (`served`: `linker` holds the crate's served
+/// functions, see [`trace::instantiate_traced_served`]) and calls `_start`
+/// if there is one.
 fn start<T: 'static>(
     linker: &Linker<T>,
     store: &mut Store<T>,
     module: &Module,
     recorder: &Recorder,
+    served: bool,
 ) -> wasmtime::Result<(wasmtime::Result<()>, wasmtime::Instance)> {
-    let instance = trace::instantiate_traced(linker, store, module, recorder)?;
+    let instance = if served {
+        trace::instantiate_traced_served(linker, store, module, recorder)?
+    } else {
+        trace::instantiate_traced(linker, store, module, recorder)?
+    };
     let result = match instance.get_func(&mut *store, "_start") {
         Some(func) => func
             .typed::<(), ()>(&*store)

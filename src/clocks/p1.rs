@@ -2,7 +2,7 @@
 //! answered straight from the [`VirtualClock`] on every backend.
 
 use super::{RESOLUTION_NANOS, VirtualClock, duration_nanos};
-use wasmtime::{Caller, Extern, Linker};
+use wasmtime::{Caller, Linker};
 
 /// The preview1 `clockid` values (`wasi_unstable` uses the same numbers).
 const REALTIME: i32 = 0;
@@ -107,7 +107,7 @@ fn store_answer<T>(
     at: i32,
     answer: impl FnOnce(&mut T) -> wasmtime::Result<Result<u64, i32>>,
 ) -> wasmtime::Result<i32> {
-    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+    let Some(memory) = crate::served::guest_memory(&mut caller) else {
         wasmtime::bail!("{name}: the module exports no `memory`");
     };
     let (data, host) = memory.data_and_store_mut(&mut caller);

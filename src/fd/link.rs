@@ -6,7 +6,7 @@ use super::paths::OpenArgs;
 use super::table::{Descriptor, Descriptors};
 use crate::VirtualClock;
 use crate::sched::abi::{GuestMemory, Layout, PollError, TAG_FD_READ};
-use wasmtime::{AsContextMut, Caller, Extern, Linker};
+use wasmtime::{AsContextMut, Caller, Linker};
 
 /// The two preview1-family module names and their layouts.
 const MODULES: [(&str, Layout); 2] = [
@@ -24,7 +24,7 @@ fn run<T: 'static>(
     name: &str,
     call: impl FnOnce(&mut Calls<'_, '_>) -> CallResult<()>,
 ) -> wasmtime::Result<i32> {
-    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+    let Some(memory) = crate::served::guest_memory(caller) else {
         wasmtime::bail!("{name}: missing required memory export");
     };
     let budget = caller.as_context_mut().hostcall_fuel();
@@ -185,7 +185,7 @@ fn add_poll_oneoff<T: 'static>(
         module,
         "poll_oneoff",
         move |mut caller: Caller<'_, T>, subs: i32, events: i32, n: i32, nevents: i32| {
-            let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+            let Some(memory) = crate::served::guest_memory(&mut caller) else {
                 wasmtime::bail!("poll_oneoff: missing required memory export");
             };
             let clock = clock(caller.data_mut()).clone();

@@ -2,7 +2,7 @@
 //! memory straight from the seeded stream.
 
 use super::SharedStream;
-use wasmtime::{Caller, Extern, Linker};
+use wasmtime::{Caller, Linker};
 
 /// The largest `random_get` request served, in bytes: wasmtime-wasi's
 /// default `max_random_size` (64 MiB), which
@@ -58,7 +58,7 @@ pub fn add_random_get_to_linker<T: 'static>(
                 // wasmtime-wasi: the memory export first (no draw), then the
                 // length limit (no draw); an out-of-bounds range has already
                 // drawn its bytes when the write fails.
-                let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+                let Some(memory) = crate::served::guest_memory(&mut caller) else {
                     wasmtime::bail!("random_get: the module exports no `memory`");
                 };
                 let (buf, len) = (buf as u32 as usize, len as u32 as usize);

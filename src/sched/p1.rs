@@ -8,7 +8,7 @@
 use super::abi::{GuestMemory, Layout, PollError};
 use super::poll::poll_oneoff;
 use crate::VirtualClock;
-use wasmtime::{Caller, Extern, Linker};
+use wasmtime::{Caller, Linker};
 
 /// The two preview1-family module names and their layouts.
 const MODULES: [(&str, Layout); 2] = [
@@ -67,9 +67,8 @@ pub fn add_scheduling_to_linker<T: 'static>(
                   nevents: i32|
                   -> wasmtime::Result<i32> {
                 let clock = clock(caller.data_mut()).clone();
-                let memory = match caller.get_export("memory") {
-                    Some(Extern::Memory(memory)) => memory,
-                    _ => wasmtime::bail!("poll_oneoff: the module exports no `memory`"),
+                let Some(memory) = crate::served::guest_memory(&mut caller) else {
+                    wasmtime::bail!("poll_oneoff: the module exports no `memory`");
                 };
                 let mut memory = GuestMemory::new(memory.data_mut(&mut caller));
                 match poll_oneoff(

@@ -4,7 +4,7 @@
 //! leave the same memory (each completed call writes its own slot, so equal
 //! memories mean the same calls completed).
 
-use super::{Recorder, instantiate_traced};
+use super::{Recorder, instantiate_traced, instantiate_traced_served};
 use crate::{DeterminismConfig, engine};
 use wasmtime::{Engine, Linker, Module, Store};
 
@@ -27,22 +27,32 @@ fn status(result: wasmtime::Result<()>) -> String {
     }
 }
 
-/// Runs `_start` with `fuel`, traced or not; also returns the recorder's
-/// call count for a traced run.
+/// How a run is instantiated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Plain,
+    /// [`instantiate_traced`]: every call through a proxy.
+    Proxied,
+    /// [`instantiate_traced_served`]: served functions called directly.
+    Served,
+}
+
+/// Runs `_start` with `fuel`; also returns the recorder's call count and
+/// digest for a traced run.
 fn run<T: 'static>(
     linker: &Linker<T>,
     data: T,
     module: &Module,
     fuel: u64,
-    traced: bool,
-) -> (Observed, Option<u64>) {
+    mode: Mode,
+) -> (Observed, Option<(u64, [u8; 32])>) {
     let mut store = Store::new(linker.engine(), data);
     store.set_fuel(fuel).unwrap();
     let recorder = Recorder::new(0);
-    let instance = if traced {
-        instantiate_traced(linker, &mut store, module, &recorder)
-    } else {
-        linker.instantiate(&mut store, module)
+    let instance = match mode {
+        Mode::Plain => linker.instantiate(&mut store, module),
+        Mode::Proxied => instantiate_traced(linker, &mut store, module, &recorder),
+        Mode::Served => instantiate_traced_served(linker, &mut store, module, &recorder),
     }
     .expect("instantiate");
     let start = instance
@@ -55,7 +65,11 @@ fn run<T: 'static>(
         fuel_consumed: fuel - store.get_fuel().unwrap(),
         memory: memory.data(&store).to_vec(),
     };
-    (observed, traced.then(|| recorder.trace().calls()))
+    let trace = recorder.trace();
+    (
+        observed,
+        (mode != Mode::Plain).then(|| (trace.calls(), trace.digest())),
+    )
 }
 
 /// `random_get` calls completed: each writes 4 nonzero bytes (for the
@@ -104,39 +118,44 @@ fn straight_line() -> String {
     )
 }
 
-/// For every fuel amount in `fuels`, traced and untraced runs of `wat` on
-/// both preview1 backends observe the same; returns the distinct numbers of
-/// calls completed, so callers can check the sweep crossed host calls.
+/// For every fuel amount in `fuels`, traced (both ways) and untraced runs
+/// of `wat` on both preview1 backends observe the same, and both traced runs
+/// record the same trace; returns the distinct numbers of calls completed,
+/// so callers can check the sweep crossed host calls.
 fn assert_tracing_changes_nothing(wat: &str, fuels: std::ops::Range<u64>) -> Vec<u64> {
     let engine = engine::deterministic_engine().unwrap();
     let module = Module::new(&engine, wat).unwrap();
     let p1 = p1_linker(&engine);
+    let stock_common = stock_common_linker(&engine);
     let common = common_linker(&engine);
     let mut completed = Vec::new();
     for fuel in fuels {
         let config = DeterminismConfig::new();
-        let (plain, _) = run(&p1, config.build_p1(), &module, fuel, false);
-        let (traced, calls) = run(&p1, config.build_p1(), &module, fuel, true);
+        let (plain, _) = run(&p1, config.build_p1(), &module, fuel, Mode::Plain);
+        let (traced, proxied) = run(&p1, config.build_p1(), &module, fuel, Mode::Proxied);
         assert_eq!(plain, traced, "wasmtime-wasi, fuel {fuel}");
-        let calls = calls.unwrap();
+        let (direct, served) = run(&p1, config.build_p1(), &module, fuel, Mode::Served);
+        assert_eq!(plain, direct, "wasmtime-wasi served, fuel {fuel}");
+        assert_eq!(proxied, served, "wasmtime-wasi trace, fuel {fuel}");
+        let (calls, _) = proxied.unwrap();
         assert!(
             calls >= completed_calls(&plain.memory),
             "fuel {fuel}: {calls} recorded"
         );
-        let (plain_common, _) = run(
-            &common,
-            config.build_wasi_common().wasi,
-            &module,
-            fuel,
-            false,
+        let common_run = |mode| run(&common, config.build_wasi_common(), &module, fuel, mode);
+        let (plain_common, _) = common_run(Mode::Plain);
+        let (direct_common, served_common) = common_run(Mode::Served);
+        assert_eq!(
+            plain_common, direct_common,
+            "wasi-common served, fuel {fuel}"
         );
-        let (traced_common, _) = run(
-            &common,
-            config.build_wasi_common().wasi,
-            &module,
-            fuel,
-            true,
-        );
+        assert_eq!(served_common, served, "wasi-common trace, fuel {fuel}");
+        let stock_run = |mode| {
+            let wasi = config.build_wasi_common().wasi;
+            run(&stock_common, wasi, &module, fuel, mode)
+        };
+        let (plain_common, _) = stock_run(Mode::Plain);
+        let (traced_common, _) = stock_run(Mode::Proxied);
         assert_eq!(plain_common, traced_common, "wasi-common, fuel {fuel}");
         let done = completed_calls(&plain.memory);
         if !completed.contains(&done) {
@@ -152,9 +171,15 @@ fn p1_linker(engine: &Engine) -> Linker<crate::p1::DeterministicP1Ctx> {
     linker
 }
 
-fn common_linker(engine: &Engine) -> Linker<wasi_common::WasiCtx> {
+fn stock_common_linker(engine: &Engine) -> Linker<wasi_common::WasiCtx> {
     let mut linker = Linker::new(engine);
     wasi_common::sync::add_to_linker(&mut linker, |t| t).unwrap();
+    linker
+}
+
+fn common_linker(engine: &Engine) -> Linker<crate::common::DeterministicCommonCtx> {
+    let mut linker = Linker::new(engine);
+    crate::common::add_to_linker_sync(&mut linker, |t| t).unwrap();
     linker
 }
 
@@ -164,12 +189,21 @@ fn a_loop_of_wasi_calls_burns_the_same_fuel_traced() {
     let module = Module::new(&engine, LOOP).unwrap();
     let config = DeterminismConfig::new();
     let linker = p1_linker(&engine);
-    let (plain, _) = run(&linker, config.build_p1(), &module, 1_000_000, false);
-    let (traced, calls) = run(&linker, config.build_p1(), &module, 1_000_000, true);
+    let (plain, _) = run(&linker, config.build_p1(), &module, 1_000_000, Mode::Plain);
+    let (traced, proxied) = run(
+        &linker,
+        config.build_p1(),
+        &module,
+        1_000_000,
+        Mode::Proxied,
+    );
+    let (direct, served) = run(&linker, config.build_p1(), &module, 1_000_000, Mode::Served);
     assert_eq!(plain.status, "returned");
     assert_eq!(completed_calls(&plain.memory), 40);
-    assert_eq!(calls, Some(80));
+    assert_eq!(proxied.map(|(calls, _)| calls), Some(80));
     assert_eq!(plain, traced);
+    assert_eq!(plain, direct);
+    assert_eq!(proxied, served);
 }
 
 #[test]

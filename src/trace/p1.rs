@@ -56,6 +56,67 @@ pub fn instantiate_traced<T: 'static>(
     module: &Module,
     recorder: &Recorder,
 ) -> wasmtime::Result<Instance> {
+    instantiate(linker, store, module, recorder, false)
+}
+
+/// [`instantiate_traced`] for a linker whose preview1 and preview0
+/// functions are this crate's: built by
+/// [`p1::add_to_linker_sync`](crate::p1::add_to_linker_sync) (or `_async`)
+/// or [`common::add_to_linker_sync`](crate::common::add_to_linker_sync),
+/// with none of the [`SERVED_FUNCTIONS`](crate::served::SERVED_FUNCTIONS)
+/// redefined afterwards. It is what the audit uses.
+///
+/// The served functions are then called straight from the tracing wrapper,
+/// with the guest's memory lent to them, instead of through a proxy
+/// instance: no extra wasm hop, no proxy instantiation, and nothing to undo
+/// in the guest's fuel. The trace, the fuel and every trap are those of
+/// [`instantiate_traced`]. The other imports (`proc_exit`, anything else)
+/// go through proxies as there.
+///
+/// # Errors
+///
+/// As [`instantiate_traced`].
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::{DeterminismConfig, engine, p1, trace};
+/// use wasmtime::{Linker, Module, Store};
+///
+/// let engine = engine::deterministic_engine()?;
+/// let module = Module::new(&engine, r#"(module
+///     (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+///     (memory (export "memory") 1)
+///     (func (export "_start") (drop (call $r (i32.const 16) (i32.const 2)))))"#)?;
+/// let mut linker = Linker::new(&engine);
+/// p1::add_to_linker_sync(&mut linker, |t| t)?;
+/// let mut store = Store::new(&engine, DeterminismConfig::new().build_p1());
+/// store.set_fuel(1_000_000)?;
+/// let recorder = trace::Recorder::new(100);
+/// let instance = trace::instantiate_traced_served(&linker, &mut store, &module, &recorder)?;
+/// instance.get_typed_func::<(), ()>(&mut store, "_start")?.call(&mut store, ())?;
+/// assert_eq!(
+///     recorder.trace().events()[0].to_string(),
+///     "random_get(buf=0x10, len=2) -> 0, wrote 2 bytes @0x10: 9b 6f"
+/// );
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn instantiate_traced_served<T: 'static>(
+    linker: &Linker<T>,
+    store: &mut Store<T>,
+    module: &Module,
+    recorder: &Recorder,
+) -> wasmtime::Result<Instance> {
+    instantiate(linker, store, module, recorder, true)
+}
+
+fn instantiate<T: 'static>(
+    linker: &Linker<T>,
+    store: &mut Store<T>,
+    module: &Module,
+    recorder: &Recorder,
+    served: bool,
+) -> wasmtime::Result<Instance> {
     let mut imports = Vec::new();
     for import in module.imports() {
         let definition = linker.get_by_import(&mut *store, &import).ok_or_else(|| {
@@ -67,7 +128,8 @@ pub fn instantiate_traced<T: 'static>(
         })?;
         let traced = match definition {
             Extern::Func(func) if WASI_MODULES.contains(&import.module()) => {
-                Extern::Func(wrap(store, func, import.name(), recorder.clone()))
+                let direct = served && crate::served::SERVED_FUNCTIONS.contains(&import.name());
+                Extern::Func(wrap(store, func, import.name(), recorder.clone(), direct))
             }
             other => other,
         };
@@ -104,7 +166,15 @@ pub fn max_proxy_instances(module: &Module) -> usize {
 /// `path_open`, has 9).
 const MAX_PARAMS: usize = 16;
 
-fn wrap<T: 'static>(store: &mut Store<T>, inner: Func, name: &str, recorder: Recorder) -> Func {
+/// `inner`, recording each call in `recorder`; `direct`: `inner` is a
+/// served function, called with the memory lent instead of through a proxy.
+fn wrap<T: 'static>(
+    store: &mut Store<T>,
+    inner: Func,
+    name: &str,
+    recorder: Recorder,
+    direct: bool,
+) -> Func {
     let ty = inner.ty(&*store);
     let integers = |mut types: Box<dyn Iterator<Item = ValType>>| {
         types.all(|t| matches!(t, ValType::I32 | ValType::I64))
@@ -132,6 +202,7 @@ fn wrap<T: 'static>(store: &mut Store<T>, inner: Func, name: &str, recorder: Rec
             None => {
                 let memory = memory_of(&mut caller);
                 let callee = match memory {
+                    Some(_) if direct => inner,
                     Some(memory) => proxy_for(&mut caller, memory, inner, &ty)?,
                     // No memory to give: the inner function reports that itself.
                     None => inner,
@@ -145,13 +216,19 @@ fn wrap<T: 'static>(store: &mut Store<T>, inner: Func, name: &str, recorder: Rec
             args[i] = raw_int(unsafe { space[i].assume_init_ref() }, t);
         }
         let args = &args[..params.len()];
-        let outcome = without_fuel(&mut caller, |caller| {
-            // SAFETY: `space` holds the parameters of `ty`, which is also the
-            // callee's type, and has room for its results.
-            unsafe {
-                callee.call_unchecked(caller, space as *mut [MaybeUninit<ValRaw>] as *mut [ValRaw])
-            }
-        });
+        let space_raw = space as *mut [MaybeUninit<ValRaw>] as *mut [ValRaw];
+        // SAFETY (both calls): `space` holds the parameters of `ty`, which is
+        // also the callee's type, and has room for its results.
+        let outcome = match memory {
+            // A host function calling a host function: no wasm runs, so no
+            // fuel moves.
+            Some(memory) if direct => crate::served::lend_memory(memory, || unsafe {
+                callee.call_unchecked(&mut caller, space_raw)
+            }),
+            _ => without_fuel(&mut caller, |caller| unsafe {
+                callee.call_unchecked(caller, space_raw)
+            }),
+        };
         let mut values = [0i64; 4];
         let result = match &outcome {
             Ok(()) => {
