@@ -90,10 +90,15 @@ thread_local! {
 /// The memory a served function reads and writes: the one the tracer lent
 /// for this call, else the calling instance's `memory` export.
 pub(crate) fn guest_memory<T>(caller: &mut Caller<'_, T>) -> Option<Memory> {
-    LENT.get().or_else(|| match caller.get_export("memory") {
+    LENT.get().or_else(|| exported_memory(caller))
+}
+
+/// The calling instance's `memory` export, if it has one.
+pub(crate) fn exported_memory<T>(caller: &mut Caller<'_, T>) -> Option<Memory> {
+    match caller.get_export("memory") {
         Some(Extern::Memory(memory)) => Some(memory),
         _ => None,
-    })
+    }
 }
 
 /// Runs `call` (a direct call of a served function from host code) with

@@ -200,7 +200,7 @@ fn wrap<T: 'static>(
         let (memory, callee) = match target.get() {
             Some(found) => *found,
             None => {
-                let memory = memory_of(&mut caller);
+                let memory = crate::served::exported_memory(&mut caller);
                 let callee = match memory {
                     Some(_) if direct => inner,
                     Some(memory) => proxy_for(&mut caller, memory, inner, &ty)?,
@@ -404,13 +404,6 @@ pub(crate) fn exit_status(error: &wasmtime::Error) -> Option<i32> {
         return Some(exit.0);
     }
     None
-}
-
-fn memory_of<T>(caller: &mut Caller<'_, T>) -> Option<wasmtime::Memory> {
-    match caller.get_export("memory") {
-        Some(Extern::Memory(memory)) => Some(memory),
-        _ => None,
-    }
 }
 
 /// Reports to `emit` the regions `name` wrote, given its arguments, its
