@@ -4,10 +4,13 @@
 //!
 //! | side | context | linker |
 //! |---|---|---|
-//! | `wasmtime-wasi/deterministic` | `DeterminismConfig::new().build_p1()` | `p1::add_to_linker_sync` |
+//! | `wasmtime-wasi/deterministic` | `DeterminismConfig::new().build_p1()`, then `set_guest_module` | `p1::add_to_linker_sync` |
 //! | `wasmtime-wasi/stock` | `WasiCtxBuilder::new().build_p1()` | `wasmtime_wasi::p1::add_to_linker_sync` |
-//! | `wasi-common/deterministic` | `DeterminismConfig::new().build_wasi_common()` | `common::add_to_linker_sync` |
+//! | `wasi-common/deterministic` | `DeterminismConfig::new().build_wasi_common()`, then `set_guest_module` | `common::add_to_linker_sync` |
 //! | `wasi-common/stock` | `wasi_common::sync::WasiCtxBuilder::new().build()` | `wasi_common::sync::add_to_linker` |
+//!
+//! `clock_monotonic/wasmtime-wasi/deterministic, by name` is the first side
+//! without `set_guest_module`: the memory found by name on every call.
 //!
 //! Run: `cargo bench --bench wasi_calls`. Each call benchmark runs a guest
 //! loop of `N` calls and reports the time per loop; divide by `N` for the
@@ -78,13 +81,17 @@ fn guest_loop<T: 'static>(
 
 /// The four sides of the module docs' table, by name.
 fn sides(engine: &Engine, module: &Module, export: &str) -> Vec<(&'static str, Loop)> {
+    let mut p1_ctx = DeterminismConfig::new().build_p1();
+    p1_ctx.set_guest_module(module);
+    let mut common_ctx = DeterminismConfig::new().build_wasi_common();
+    common_ctx.set_guest_module(module);
     vec![
         (
             "wasmtime-wasi/deterministic",
             guest_loop(
                 engine,
                 module,
-                DeterminismConfig::new().build_p1(),
+                p1_ctx,
                 |l| p1::add_to_linker_sync(l, |t| t).expect("link"),
                 export,
             ),
@@ -104,7 +111,7 @@ fn sides(engine: &Engine, module: &Module, export: &str) -> Vec<(&'static str, L
             guest_loop(
                 engine,
                 module,
-                DeterminismConfig::new().build_wasi_common(),
+                common_ctx,
                 |l| common::add_to_linker_sync(l, |t| t).expect("link"),
                 export,
             ),
@@ -204,6 +211,16 @@ fn calls(c: &mut Criterion) {
     ] {
         let mut all = sides(&engine, &module, export);
         if export == "clock_monotonic" {
+            all.push((
+                "wasmtime-wasi/deterministic, by name",
+                guest_loop(
+                    &engine,
+                    &module,
+                    DeterminismConfig::new().build_p1(),
+                    |l| p1::add_to_linker_sync(l, |t| t).expect("link"),
+                    export,
+                ),
+            ));
             all.extend(floors(&engine, &module, export));
         }
         for (side, mut call) in all {
@@ -234,7 +251,9 @@ fn build_and_instantiate(c: &mut Criterion) {
     let det_pre = det_linker.instantiate_pre(&module).expect("pre");
     group.bench_function("deterministic", |b| {
         b.iter(|| {
-            let mut store = Store::new(&engine, DeterminismConfig::new().build_p1());
+            let mut ctx = DeterminismConfig::new().build_p1();
+            ctx.set_guest_module(&module);
+            let mut store = Store::new(&engine, ctx);
             store.set_fuel(u64::MAX).expect("fuel");
             det_pre.instantiate(&mut store).expect("instantiate")
         })

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 mod p1;
 pub use p1::add_clocks_to_linker;
+pub(crate) use p1::define_clocks;
 
 /// The resolution, in nanoseconds, that `clock_res_get` and
 /// `wasi:clocks/*.resolution` report for both clocks.

@@ -1,16 +1,18 @@
 //! Preview1 modules on the legacy `wasi-common` implementation.
 
 //!
-//! [`add_to_linker_sync`] links the stock wasi-common functions and then this
-//! crate's own for randomness, scheduling and descriptors, the same
-//! definitions the `wasmtime-wasi` backend uses
-//! ([`p1::add_to_linker_sync`](crate::p1::add_to_linker_sync)), so one module
-//! gets the same answers on both backends.
+//! [`add_to_linker_sync`] links this crate's own preview1 functions
+//! ([`served`](crate::served)), the same definitions the `wasmtime-wasi`
+//! backend uses ([`p1::add_to_linker_sync`](crate::p1::add_to_linker_sync)),
+//! so one module gets the same answers on both backends. The stock context
+//! ([`DeterministicCommonCtx::wasi`]) is for embedders who link wasi-common's
+//! own functions.
 
 use crate::environ::Environ;
 use crate::fd::Descriptors;
 use crate::random::SharedStream;
 use crate::sched::VirtualSched;
+use crate::served::GuestModule;
 use crate::stdio::CapturedOutput;
 use crate::{DeterminismConfig, VirtualClock, random};
 use wasi_common::WasiCtx;
@@ -45,6 +47,27 @@ pub struct DeterministicCommonCtx {
     pub descriptors: Descriptors,
     /// The arguments and environment this crate serves ([`crate::environ`]).
     pub environ: Environ,
+    guest: GuestModule,
+}
+
+impl DeterministicCommonCtx {
+    /// Tells the served functions which module the guest is, so they find
+    /// its `memory` export by index rather than by name (see
+    /// [`DeterministicP1Ctx::set_guest_module`](crate::p1::DeterministicP1Ctx::set_guest_module)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::DeterminismConfig;
+    /// let engine = wasmtime::Engine::default();
+    /// let module = wasmtime::Module::new(&engine, r#"(module (memory (export "memory") 1))"#)?;
+    /// let mut ctx = DeterminismConfig::new().build_wasi_common();
+    /// ctx.set_guest_module(&module);
+    /// # Ok::<(), wasmtime::Error>(())
+    /// ```
+    pub fn set_guest_module(&mut self, module: &wasmtime::Module) {
+        self.guest = GuestModule::of(module);
+    }
 }
 
 impl DeterminismConfig {
@@ -91,15 +114,16 @@ impl DeterminismConfig {
             descriptors,
             environ: Environ::new(self.get_args(), self.get_env()),
             output,
+            guest: GuestModule::default(),
         }
     }
 }
 
-/// Adds the stock wasi-common preview1 and preview0 functions to `linker`,
-/// then this crate's `random_get`, `sched_yield`, `poll_oneoff` and
-/// descriptor calls ([`fd::add_descriptors_to_linker`](crate::fd::add_descriptors_to_linker)):
-/// the same definitions [`p1::add_to_linker_sync`](crate::p1::add_to_linker_sync)
-/// installs, so both backends answer alike.
+/// Adds every preview1 and preview0 function to `linker`, all served by
+/// this crate ([`served`](crate::served)): the same definitions
+/// [`p1::add_to_linker_sync`](crate::p1::add_to_linker_sync) installs, so
+/// both backends answer alike. `proc_exit` ends with wasi-common's
+/// `I32Exit`. Stock wasi-common's functions are not linked.
 ///
 /// # Errors
 ///
@@ -129,7 +153,6 @@ pub fn add_to_linker_sync<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> &mut DeterministicCommonCtx,
 ) -> wasmtime::Result<()> {
-    wasi_common::sync::add_to_linker(linker, move |t| &mut get(t).wasi)?;
     crate::served::add_served_to_linker(linker, get)
 }
 
@@ -145,6 +168,12 @@ impl crate::served::ServedParts for DeterministicCommonCtx {
     }
     fn environ(&self) -> &Environ {
         &self.environ
+    }
+    fn guest_module(&self) -> GuestModule {
+        self.guest
+    }
+    fn exit_error(&self, status: i32) -> wasmtime::Error {
+        wasi_common::I32Exit(status).into()
     }
 }
 

@@ -248,6 +248,23 @@ impl DeterminismConfig {
         VirtualClock::new(self.clock_policy, self.wall_start, self.monotonic_start)
     }
 
+    /// This configuration without its preopens (what a stock context built
+    /// later needs; its descriptors are not served from there).
+    pub(crate) fn without_preopens(&self) -> DeterminismConfig {
+        DeterminismConfig {
+            seed: self.seed,
+            wall_start: self.wall_start,
+            monotonic_start: self.monotonic_start,
+            clock_policy: self.clock_policy,
+            args: self.args.clone(),
+            env: self.env.clone(),
+            stdin: self.stdin.clone(),
+            capture_output: self.capture_output,
+            output_limit: self.output_limit,
+            preopens: Vec::new(),
+        }
+    }
+
     pub(crate) fn get_args(&self) -> &[String] {
         &self.args
     }

@@ -32,6 +32,7 @@
 //! ```
 
 use crate::fd::guest::{CallResult, Failure, Guest, trap};
+use crate::served::GuestModule;
 use wasmtime::{Caller, Linker};
 
 /// The strings a guest can read: arguments and `KEY=VALUE` variables, each
@@ -122,6 +123,16 @@ pub fn add_environ_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     environ: impl Fn(&mut T) -> &Environ + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
+    define_environ(linker, environ, |_| GuestModule::default())
+}
+
+/// [`add_environ_to_linker`], finding the memory by the index `guest` gives
+/// where it can.
+pub(crate) fn define_environ<T: 'static>(
+    linker: &mut Linker<T>,
+    environ: impl Fn(&mut T) -> &Environ + Copy + Send + Sync + 'static,
+    guest: impl Fn(&mut T) -> GuestModule + Copy + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     type Pick = fn(&Environ) -> &[Vec<Vec<u8>>];
     let kinds: [(&str, &str, Pick); 2] = [
@@ -134,7 +145,7 @@ pub fn add_environ_to_linker<T: 'static>(
                 module,
                 get_name,
                 move |mut caller: Caller<'_, T>, table: i32, buf: i32| {
-                    with_memory(&mut caller, environ, get_name, |guest, e| {
+                    with_memory(&mut caller, (environ, guest), get_name, |guest, e| {
                         write_strings(guest, pick(e), table as u32, buf as u32)
                     })
                 },
@@ -143,7 +154,7 @@ pub fn add_environ_to_linker<T: 'static>(
                 module,
                 sizes_name,
                 move |mut caller: Caller<'_, T>, count: i32, size: i32| {
-                    with_memory(&mut caller, environ, sizes_name, |guest, e| {
+                    with_memory(&mut caller, (environ, guest), sizes_name, |guest, e| {
                         write_sizes(guest, pick(e), count as u32, size as u32)
                     })
                 },
@@ -156,11 +167,12 @@ pub fn add_environ_to_linker<T: 'static>(
 /// Runs `call` on the guest's memory (a trap without one).
 fn with_memory<T: 'static>(
     caller: &mut Caller<'_, T>,
-    environ: impl Fn(&mut T) -> &Environ,
+    (environ, guest): (impl Fn(&mut T) -> &Environ, impl Fn(&mut T) -> GuestModule),
     name: &str,
     call: impl FnOnce(&mut Guest<'_>, &Environ) -> CallResult<()>,
 ) -> wasmtime::Result<i32> {
-    let Some(memory) = crate::served::guest_memory(caller) else {
+    let known = guest(caller.data_mut());
+    let Some(memory) = crate::served::guest_memory(caller, known) else {
         wasmtime::bail!("{name}: missing required memory export");
     };
     let (bytes, data) = memory.data_and_store_mut(caller);

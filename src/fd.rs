@@ -70,5 +70,6 @@ mod table;
 
 pub use guest::Failure;
 pub use link::add_descriptors_to_linker;
+pub(crate) use link::define_descriptors;
 pub use paths::OpenArgs;
 pub use table::{Descriptor, Descriptors, DirHandle, FileHandle, MAX_OPEN_DESCRIPTORS, Mount};

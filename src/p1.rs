@@ -3,13 +3,16 @@
 use crate::environ::Environ;
 use crate::fd::Descriptors;
 use crate::random::{self, SharedStream};
+use crate::served::GuestModule;
 use crate::stdio::CapturedOutput;
 use crate::{DeterminismConfig, VirtualClock};
-use wasmtime::Linker;
+use wasmtime::{Linker, Module};
+use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
-/// A deterministic preview1 context for `wasmtime-wasi`: the stock
-/// [`WasiP1Ctx`] plus the virtual clock its scheduling overrides share.
+/// A deterministic preview1 context for `wasmtime-wasi`: the virtual clock,
+/// the seeded random stream, the descriptor table and the strings that this
+/// crate's preview1 functions serve ([`served`](crate::served)).
 ///
 /// # Example
 ///
@@ -24,7 +27,9 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 ///     (func (export "_start") (drop (call $r (i32.const 0) (i32.const 1)))))"#)?;
 /// let mut linker = Linker::new(&engine);
 /// p1::add_to_linker_sync(&mut linker, |t| t)?;
-/// let mut store = Store::new(&engine, DeterminismConfig::new().build_p1());
+/// let mut ctx = DeterminismConfig::new().build_p1();
+/// ctx.set_guest_module(&module); // optional: memory found by index, not by name
+/// let mut store = Store::new(&engine, ctx);
 /// store.set_fuel(1_000_000)?;
 /// let instance = linker.instantiate(&mut store, &module)?;
 /// instance.get_typed_func::<(), ()>(&mut store, "_start")?.call(&mut store, ())?;
@@ -33,16 +38,73 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 /// # Ok::<(), wasmtime::Error>(())
 /// ```
 pub struct DeterministicP1Ctx {
-    /// The stock wasmtime-wasi preview1 context, configured deterministically.
-    pub wasi: WasiP1Ctx,
+    /// Stock wasmtime-wasi's context on the same parts, built on first use
+    /// ([`wasi`](Self::wasi)).
+    stock: Option<WasiP1Ctx>,
+    /// What `stock` is built from.
+    config: DeterminismConfig,
     clock: VirtualClock,
     secure_random: SharedStream,
     output: CapturedOutput,
     descriptors: Descriptors,
     environ: Environ,
+    guest: GuestModule,
 }
 
 impl DeterministicP1Ctx {
+    /// The stock wasmtime-wasi preview1 context, configured
+    /// deterministically on this context's parts: the same virtual clock,
+    /// the same secure random stream (its `random_get` reads the bytes this
+    /// crate's would), the same captured stdout and stderr, the configured
+    /// arguments, environment and stdin, and seeded insecure streams. It has
+    /// no preopens (this crate serves the configured trees).
+    ///
+    /// [`add_to_linker_sync`] needs none of it, so it is built on the first
+    /// call, for embedders who link stock functions of their own.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::{DeterminismConfig, p1::DeterministicP1Ctx};
+    /// use wasmtime::{Engine, Linker};
+    ///
+    /// let engine = Engine::default();
+    /// let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
+    /// wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t.wasi())?;
+    /// let mut ctx = DeterminismConfig::new().build_p1();
+    /// let _stock: &mut wasmtime_wasi::p1::WasiP1Ctx = ctx.wasi();
+    /// # Ok::<(), wasmtime::Error>(())
+    /// ```
+    pub fn wasi(&mut self) -> &mut WasiP1Ctx {
+        let DeterministicP1Ctx {
+            stock,
+            config,
+            clock,
+            secure_random,
+            output,
+            ..
+        } = self;
+        stock.get_or_insert_with(|| {
+            let mut builder = WasiCtxBuilder::new();
+            config.apply_to_builder(&mut builder, clock);
+            output.attach_wasmtime(&mut builder, config.get_stdin());
+            builder
+                .secure_random(secure_random.clone())
+                .max_random_size(random::MAX_RANDOM_GET);
+            builder.build_p1()
+        })
+    }
+
+    /// Tells the served functions which module the guest is, so they find
+    /// its `memory` export by index rather than by name, which halves the
+    /// cost of a cheap call such as `clock_time_get`. Optional, and only a
+    /// shortcut: answers are the same without it, and an instance of another
+    /// module in the same Store still gets its own memory
+    /// ([`GuestModule`]). See the [type's example](Self).
+    pub fn set_guest_module(&mut self, module: &Module) {
+        self.guest = GuestModule::of(module);
+    }
+
     /// The arguments and environment this crate serves
     /// ([`environ`](crate::environ)).
     pub fn environ(&self) -> &Environ {
@@ -65,8 +127,8 @@ impl DeterministicP1Ctx {
         &self.clock
     }
 
-    /// The secure stream, shared with [`wasi`](Self::wasi) (its
-    /// `random_get` reads the same bytes).
+    /// The secure stream `random_get` reads (shared with
+    /// [`wasi`](Self::wasi)).
     pub fn secure_random(&self) -> &SharedStream {
         &self.secure_random
     }
@@ -95,31 +157,29 @@ impl DeterminismConfig {
     /// ```
     pub fn build_p1(&self) -> DeterministicP1Ctx {
         let clock = self.virtual_clock();
-        let (mut builder, output) = self.wasmtime_builder(&clock);
-        let secure_random = SharedStream::new(random::secure_stream(self.get_seed()));
-        builder
-            .secure_random(secure_random.clone())
-            .max_random_size(random::MAX_RANDOM_GET);
+        let output = CapturedOutput::wasmtime_pipes(self.output_capacity());
         let descriptors = Descriptors::new(self.get_stdin().to_vec(), output.clone())
             .with_mounts(self.mounts(), clock.clone());
         DeterministicP1Ctx {
-            wasi: builder.build_p1(),
+            stock: None,
+            config: self.without_preopens(),
             clock,
-            secure_random,
+            secure_random: SharedStream::new(random::secure_stream(self.get_seed())),
             descriptors,
             environ: Environ::new(self.get_args(), self.get_env()),
             output,
+            guest: GuestModule::default(),
         }
     }
 }
 
-/// Adds the stock preview1 (`wasi_snapshot_preview1`) and preview0
-/// (`wasi_unstable`) functions to `linker`, then this crate's own: the
-/// `random_get` override ([`random::add_random_get_to_linker`]), the
-/// virtual-time `sched_yield` and `poll_oneoff`, and every call on a
-/// descriptor ([`fd::add_descriptors_to_linker`](crate::fd::add_descriptors_to_linker)),
-/// so the guest sees the same answers as on the wasi-common backend
-/// ([`served`](crate::served)).
+/// Adds every preview1 (`wasi_snapshot_preview1`) and preview0
+/// (`wasi_unstable`) function to `linker`, all served by this crate
+/// ([`served`](crate::served)): randomness, clocks, virtual-time scheduling,
+/// descriptors and the virtual filesystem, arguments and environment, and
+/// `proc_exit`, so the guest sees the same answers as on the wasi-common
+/// backend. Stock wasmtime-wasi's functions are not linked (and its context,
+/// [`DeterministicP1Ctx::wasi`], is not built).
 ///
 /// # Errors
 ///
@@ -138,17 +198,15 @@ pub fn add_to_linker_sync<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> &mut DeterministicP1Ctx,
 ) -> wasmtime::Result<()> {
-    wasmtime_wasi::p1::add_to_linker_sync(linker, move |t| &mut get(t).wasi)?;
-    wasmtime_wasi::p0::add_to_linker_sync(linker, move |t| &mut get(t).wasi)?;
     crate::served::add_served_to_linker(linker, get)
 }
 
 /// [`add_to_linker_sync`] for embedders that drive the Store with
-/// `instantiate_async` and `call_async` (on tokio): stock wasmtime-wasi's
-/// async preview1 and preview0 functions, then the same functions of this
-/// crate as the sync path, so the guest sees the same answers, the same
-/// virtual time and the same trace either way. Nothing waits in real time:
-/// this crate's `poll_oneoff` and `sched_yield` never reach tokio's timers.
+/// `instantiate_async` and `call_async` (on tokio): the very same functions,
+/// which never wait and so run in an async Store as they are, so the guest
+/// sees the same answers, the same virtual time and the same trace either
+/// way. Nothing waits in real time: `poll_oneoff` and `sched_yield` never
+/// reach tokio's timers.
 ///
 /// # Errors
 ///
@@ -185,8 +243,6 @@ pub fn add_to_linker_async<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> &mut DeterministicP1Ctx,
 ) -> wasmtime::Result<()> {
-    wasmtime_wasi::p1::add_to_linker_async(linker, move |t| &mut get(t).wasi)?;
-    wasmtime_wasi::p0::add_to_linker_async(linker, move |t| &mut get(t).wasi)?;
     crate::served::add_served_to_linker(linker, get)
 }
 
@@ -202,5 +258,8 @@ impl crate::served::ServedParts for DeterministicP1Ctx {
     }
     fn environ(&self) -> &Environ {
         &self.environ
+    }
+    fn guest_module(&self) -> GuestModule {
+        self.guest
     }
 }

@@ -37,6 +37,7 @@ use std::convert::Infallible;
 
 mod p1;
 mod shared;
+pub(crate) use p1::define_random_get;
 pub use p1::{MAX_RANDOM_GET, add_random_get_to_linker};
 pub use shared::SharedStream;
 

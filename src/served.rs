@@ -8,21 +8,31 @@
 //! | `poll_oneoff`, `sched_yield` | [`sched`](crate::sched), with fd subscriptions from [`fd`](crate::fd) |
 //! | `fd_*`, `path_*`, `sock_*`, `proc_raise` | [`fd`](crate::fd) |
 //! | `args_*`, `environ_*` | [`environ`](crate::environ) |
+//! | `proc_exit` | [`add_proc_exit_to_linker`] |
 //!
-//! What is left to the backend: `proc_exit`. (The backend's contexts hold the
-//! same virtual clocks, so its own clock functions, where an embedder links
-//! them alone, answer alike.)
+//! That is all of preview1, so the crate's linkers need none of the
+//! backend's own functions. (The backend's contexts hold the same virtual
+//! clocks, so its own clock functions, where an embedder links them alone,
+//! answer alike.)
+//!
+//! Every function but `sched_yield` needs the calling instance's `memory`
+//! export. It is looked up by name (`Caller::get_export`, as both stock
+//! backends do on every call) unless the context knows the guest's module
+//! ([`GuestModule`]): then by the export's index, which costs about half.
 
 use crate::VirtualClock;
 use crate::environ::Environ;
 use crate::fd::Descriptors;
 use crate::random::SharedStream;
 use std::cell::Cell;
-use wasmtime::{Caller, Extern, Linker, Memory};
+use wasmtime::{Caller, Extern, Linker, Memory, Module, ModuleExport};
+
+mod exit;
+pub use exit::add_proc_exit_to_linker;
 
 /// Every function [`add_served_to_linker`] defines, under both
-/// `wasi_snapshot_preview1` and `wasi_unstable`: all of preview1 but
-/// `proc_exit` (`sock_accept`, which preview0 does not have, under
+/// `wasi_snapshot_preview1` and `wasi_unstable`: all of preview1
+/// (`sock_accept`, which preview0 does not have, under
 /// `wasi_snapshot_preview1` only).
 ///
 /// # Example
@@ -30,9 +40,9 @@ use wasmtime::{Caller, Extern, Linker, Memory};
 /// ```
 /// use deterministic_wasi_ctx::served::SERVED_FUNCTIONS;
 /// assert!(SERVED_FUNCTIONS.contains(&"clock_time_get"));
-/// assert!(!SERVED_FUNCTIONS.contains(&"proc_exit"));
+/// assert!(SERVED_FUNCTIONS.contains(&"proc_exit"));
 /// ```
-pub const SERVED_FUNCTIONS: [&str; 45] = [
+pub const SERVED_FUNCTIONS: [&str; 46] = [
     "args_get",
     "args_sizes_get",
     "clock_res_get",
@@ -71,6 +81,7 @@ pub const SERVED_FUNCTIONS: [&str; 45] = [
     "path_symlink",
     "path_unlink_file",
     "poll_oneoff",
+    "proc_exit",
     "proc_raise",
     "random_get",
     "sched_yield",
@@ -87,10 +98,71 @@ thread_local! {
     static LENT: Cell<Option<Memory>> = const { Cell::new(None) };
 }
 
+/// The guest's module as the served functions know it: where its `memory`
+/// export is, so they find the calling instance's memory by index instead of
+/// by name.
+///
+/// A context holds one ([`DeterministicP1Ctx::set_guest_module`](crate::p1::DeterministicP1Ctx::set_guest_module),
+/// [`DeterministicCommonCtx::set_guest_module`](crate::common::DeterministicCommonCtx::set_guest_module)).
+/// It is only a shortcut: an instance of another module in the same Store
+/// still gets its own memory (wasmtime refuses an index taken from another
+/// module, and the lookup falls back to the name), and a context that was
+/// never told answers exactly the same, by name.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::served::GuestModule;
+/// let engine = wasmtime::Engine::default();
+/// let module = wasmtime::Module::new(&engine, r#"(module (memory (export "memory") 1))"#)?;
+/// assert!(GuestModule::of(&module).knows_memory());
+/// assert!(!GuestModule::default().knows_memory());
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+#[derive(Clone, Copy, Default)]
+pub struct GuestModule {
+    memory: Option<ModuleExport>,
+}
+
+impl GuestModule {
+    /// What the served functions need to know of `module`.
+    pub fn of(module: &Module) -> Self {
+        GuestModule {
+            memory: module.get_export_index("memory"),
+        }
+    }
+
+    /// Whether `memory` is found by index (the module exports something
+    /// named `memory`).
+    pub fn knows_memory(&self) -> bool {
+        self.memory.is_some()
+    }
+}
+
+impl std::fmt::Debug for GuestModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuestModule")
+            .field("knows_memory", &self.knows_memory())
+            .finish()
+    }
+}
+
 /// The memory a served function reads and writes: the one the tracer lent
-/// for this call, else the calling instance's `memory` export.
-pub(crate) fn guest_memory<T>(caller: &mut Caller<'_, T>) -> Option<Memory> {
-    LENT.get().or_else(|| exported_memory(caller))
+/// for this call, else the calling instance's `memory` export (by index
+/// when `guest` is the caller's module, else by name).
+pub(crate) fn guest_memory<T>(caller: &mut Caller<'_, T>, guest: GuestModule) -> Option<Memory> {
+    if let Some(memory) = LENT.get() {
+        return Some(memory);
+    }
+    if let Some(index) = guest.memory {
+        // `None`: the caller is an instance of another module.
+        match caller.get_module_export(&index) {
+            Some(Extern::Memory(memory)) => return Some(memory),
+            Some(_) => return None,
+            None => {}
+        }
+    }
+    exported_memory(caller)
 }
 
 /// The calling instance's `memory` export, if it has one.
@@ -133,11 +205,21 @@ pub trait ServedParts {
     fn descriptors_mut(&mut self) -> &mut Descriptors;
     /// Arguments and environment.
     fn environ(&self) -> &Environ;
+    /// The guest's module, if the embedder told the context
+    /// ([`GuestModule`]); by default none, and memory is found by name.
+    fn guest_module(&self) -> GuestModule {
+        GuestModule::default()
+    }
+    /// The error `proc_exit` returns for a valid `status`: the backend's own
+    /// exit type, which embedders downcast to (wasmtime-wasi's by default).
+    fn exit_error(&self, status: i32) -> wasmtime::Error {
+        wasmtime_wasi::I32Exit(status).into()
+    }
 }
 
 /// Adds every served function (see the [module docs](self)) under
-/// `wasi_snapshot_preview1` and `wasi_unstable`, replacing the backend's
-/// own definitions: call it after adding the backend's functions.
+/// `wasi_snapshot_preview1` and `wasi_unstable`, replacing any earlier
+/// definitions: all of preview1, so nothing else is needed.
 ///
 /// # Errors
 ///
@@ -149,7 +231,6 @@ pub trait ServedParts {
 /// use deterministic_wasi_ctx::p1::DeterministicP1Ctx;
 /// let engine = wasmtime::Engine::default();
 /// let mut linker: wasmtime::Linker<DeterministicP1Ctx> = wasmtime::Linker::new(&engine);
-/// wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| &mut t.wasi)?;
 /// deterministic_wasi_ctx::served::add_served_to_linker(&mut linker, |t| t)?;
 /// # Ok::<(), wasmtime::Error>(())
 /// ```
@@ -157,15 +238,18 @@ pub fn add_served_to_linker<T: 'static, C: ServedParts + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> &mut C,
 ) -> wasmtime::Result<()> {
-    crate::random::add_random_get_to_linker(linker, move |t| get(t).secure_random())?;
-    crate::clocks::add_clocks_to_linker(linker, move |t| get(t).clock())?;
+    let guest = move |t: &mut T| get(t).guest_module();
+    crate::random::define_random_get(linker, move |t| get(t).secure_random(), guest)?;
+    crate::clocks::define_clocks(linker, move |t| get(t).clock(), guest)?;
     crate::sched::add_scheduling_to_linker(linker, move |t| get(t).clock())?;
-    crate::fd::add_descriptors_to_linker(
+    crate::fd::define_descriptors(
         linker,
         move |t| get(t).descriptors_mut(),
         move |t| get(t).clock(),
+        guest,
     )?;
-    crate::environ::add_environ_to_linker(linker, move |t| get(t).environ())
+    crate::environ::define_environ(linker, move |t| get(t).environ(), guest)?;
+    exit::define_proc_exit(linker, move |t, status| get(t).exit_error(status), guest)
 }
 
 #[cfg(test)]
@@ -175,6 +259,67 @@ mod tests {
     use crate::p1::DeterministicP1Ctx;
     use std::collections::BTreeSet;
     use wasmtime::{Engine, Linker, Store};
+
+    /// Runs `go` on two instances of module A and one of module B in one
+    /// Store and context, the context told that the guest is A (`hint`) or
+    /// not; each instance's first 16 bytes after its call.
+    fn three_instances(hint: bool) -> Vec<Vec<u8>> {
+        let engine = Engine::default();
+        let wat = |pages: u32| {
+            format!(
+                r#"(module
+                (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+                (import "wasi_snapshot_preview1" "clock_time_get" (func $t (param i32 i64 i32) (result i32)))
+                (memory (export "memory") {pages})
+                (func (export "go") (result i32)
+                  (i32.add (call $r (i32.const 0) (i32.const 8))
+                           (call $t (i32.const 1) (i64.const 0) (i32.const 8)))))"#
+            )
+        };
+        let a = wasmtime::Module::new(&engine, wat(1)).unwrap();
+        let b = wasmtime::Module::new(&engine, wat(2)).unwrap();
+        let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
+        crate::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+        let config = DeterminismConfig::new()
+            .monotonic_start(5_000)
+            .clock_policy(crate::ClockPolicy::Tick(std::time::Duration::from_nanos(
+                0x0102_0304_0506,
+            )));
+        let mut ctx = config.build_p1();
+        if hint {
+            ctx.set_guest_module(&a);
+        }
+        let mut store = Store::new(&engine, ctx);
+        [&a, &a, &b]
+            .iter()
+            .map(|module| {
+                let instance = linker.instantiate(&mut store, module).unwrap();
+                let go = instance
+                    .get_typed_func::<(), i32>(&mut store, "go")
+                    .unwrap();
+                assert_eq!(go.call(&mut store, ()).unwrap(), 0);
+                let memory = instance.get_memory(&mut store, "memory").unwrap();
+                memory.data(&store)[..16].to_vec()
+            })
+            .collect()
+    }
+
+    /// Knowing the guest's module changes no answer, and every instance,
+    /// of that module or another, reads and writes its own memory.
+    #[test]
+    fn a_known_guest_module_is_only_a_shortcut() {
+        let by_name = three_instances(false);
+        assert_eq!(three_instances(true), by_name);
+        for (i, bytes) in by_name.iter().enumerate() {
+            assert!(
+                bytes[..8].iter().any(|b| *b != 0),
+                "instance {i}: no random bytes"
+            );
+            assert!(bytes[8..].iter().any(|b| *b != 0), "instance {i}: no time");
+        }
+        assert_ne!(by_name[0], by_name[1]);
+        assert_ne!(by_name[1], by_name[2]);
+    }
 
     /// The list the tracer trusts is exactly what the linker gets.
     #[test]
@@ -197,6 +342,42 @@ mod tests {
             .filter(|(m, n)| !(m == "wasi_unstable" && n == "sock_accept"))
             .collect();
         assert_eq!(defined, expected);
-        assert_eq!(SERVED_FUNCTIONS.len(), 45);
+        assert_eq!(SERVED_FUNCTIONS.len(), 46);
+    }
+
+    /// The crate's linkers no longer include the stock functions, so they
+    /// must define every import stock does, with the same types.
+    #[test]
+    fn the_served_functions_are_all_that_stock_links() {
+        fn defined<T: 'static>(
+            linker: &Linker<T>,
+            store: &mut Store<T>,
+        ) -> BTreeSet<(String, String, String)> {
+            let items: Vec<_> = linker
+                .iter(&mut *store)
+                .map(|(module, name, item)| (module.to_string(), name.to_string(), item))
+                .collect();
+            items
+                .into_iter()
+                .map(|(module, name, item)| (module, name, format!("{:?}", item.ty(&*store))))
+                .collect()
+        }
+        let engine = Engine::default();
+        let mut ours: Linker<DeterministicP1Ctx> = Linker::new(&engine);
+        crate::p1::add_to_linker_sync(&mut ours, |t| t).unwrap();
+        let mut store = Store::new(&engine, DeterminismConfig::new().build_p1());
+        let ours = defined(&ours, &mut store);
+        let mut stock: Linker<wasmtime_wasi::p1::WasiP1Ctx> = Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut stock, |t| t).unwrap();
+        wasmtime_wasi::p0::add_to_linker_sync(&mut stock, |t| t).unwrap();
+        let ctx = wasmtime_wasi::WasiCtxBuilder::new().build_p1();
+        assert_eq!(defined(&stock, &mut Store::new(&engine, ctx)), ours);
+        #[cfg(feature = "wasi-common")]
+        {
+            let mut common: Linker<wasi_common::WasiCtx> = Linker::new(&engine);
+            wasi_common::sync::add_to_linker(&mut common, |t| t).unwrap();
+            let ctx = wasi_common::sync::WasiCtxBuilder::new().build();
+            assert_eq!(defined(&common, &mut Store::new(&engine, ctx)), ours);
+        }
     }
 }

@@ -103,20 +103,39 @@ impl CapturedOutput {
         stdin: &[u8],
         capacity: Option<usize>,
     ) -> CapturedOutput {
-        builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(
-            stdin.to_vec(),
-        ));
+        let output = CapturedOutput::wasmtime_pipes(capacity);
+        output.attach_wasmtime(builder, stdin);
+        output
+    }
+
+    /// Stdout/stderr pipes of wasmtime-wasi's kind, captured up to
+    /// `capacity` bytes each when given, for a builder to share later
+    /// ([`attach_wasmtime`](Self::attach_wasmtime)).
+    pub(crate) fn wasmtime_pipes(capacity: Option<usize>) -> CapturedOutput {
         let Some(capacity) = capacity else {
             return CapturedOutput::default();
         };
-        let (stdout, stderr) = (
-            MemoryOutputPipe::new(capacity),
-            MemoryOutputPipe::new(capacity),
-        );
-        builder.stdout(stdout.clone()).stderr(stderr.clone());
         CapturedOutput {
-            stdout: Sink::Wasmtime(stdout),
-            stderr: Sink::Wasmtime(stderr),
+            stdout: Sink::Wasmtime(MemoryOutputPipe::new(capacity)),
+            stderr: Sink::Wasmtime(MemoryOutputPipe::new(capacity)),
+        }
+    }
+
+    /// Gives `builder` stdin from `stdin`, and these pipes as stdout and
+    /// stderr where they capture (otherwise the builder's default).
+    pub(crate) fn attach_wasmtime(
+        &self,
+        builder: &mut wasmtime_wasi::WasiCtxBuilder,
+        stdin: &[u8],
+    ) {
+        builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(
+            stdin.to_vec(),
+        ));
+        if let Sink::Wasmtime(pipe) = &self.stdout {
+            builder.stdout(pipe.clone());
+        }
+        if let Sink::Wasmtime(pipe) = &self.stderr {
+            builder.stderr(pipe.clone());
         }
     }
 

@@ -204,7 +204,7 @@ fn stock_wasi_common(wasm: &[u8]) -> (String, Vec<u8>) {
 fn scheduling_override_only(wasm: &[u8]) -> (String, Vec<u8>) {
     let engine = Strategy::Cranelift.engine().expect("engine");
     let mut linker: Linker<deterministic_wasi_ctx::p1::DeterministicP1Ctx> = Linker::new(&engine);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| &mut t.wasi).expect("links");
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t.wasi()).expect("links");
     deterministic_wasi_ctx::sched::add_scheduling_to_linker(&mut linker, |t| t.clock())
         .expect("links");
     run_start(&linker, DeterminismConfig::new().build_p1(), wasm)

@@ -2,6 +2,7 @@
 //! answered straight from the [`VirtualClock`] on every backend.
 
 use super::{RESOLUTION_NANOS, VirtualClock, duration_nanos};
+use crate::served::GuestModule;
 use wasmtime::{Caller, Linker};
 
 /// The preview1 `clockid` values (`wasi_unstable` uses the same numbers).
@@ -69,7 +70,7 @@ fn answer(clock: &VirtualClock, id: i32, resolution: bool) -> wasmtime::Result<R
 ///
 /// let engine = Engine::default();
 /// let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
-/// wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| &mut t.wasi)?;
+/// wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t.wasi())?;
 /// add_clocks_to_linker(&mut linker, |t| t.clock())?;
 /// # Ok::<(), wasmtime::Error>(())
 /// ```
@@ -77,13 +78,23 @@ pub fn add_clocks_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     clock: impl Fn(&mut T) -> &VirtualClock + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
+    define_clocks(linker, clock, |_| GuestModule::default())
+}
+
+/// [`add_clocks_to_linker`], finding the memory by the index `guest` gives
+/// where it can.
+pub(crate) fn define_clocks<T: 'static>(
+    linker: &mut Linker<T>,
+    clock: impl Fn(&mut T) -> &VirtualClock + Copy + Send + Sync + 'static,
+    guest: impl Fn(&mut T) -> GuestModule + Copy + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     for module in ["wasi_snapshot_preview1", "wasi_unstable"] {
         linker.func_wrap(
             module,
             "clock_time_get",
             move |caller: Caller<'_, T>, id: i32, _precision: i64, at: i32| {
-                store_answer(caller, "clock_time_get", at, |t| {
+                store_answer(caller, guest, "clock_time_get", at, |t| {
                     answer(clock(t), id, false)
                 })
             },
@@ -92,7 +103,9 @@ pub fn add_clocks_to_linker<T: 'static>(
             module,
             "clock_res_get",
             move |caller: Caller<'_, T>, id: i32, at: i32| {
-                store_answer(caller, "clock_res_get", at, |t| answer(clock(t), id, true))
+                store_answer(caller, guest, "clock_res_get", at, |t| {
+                    answer(clock(t), id, true)
+                })
             },
         )?;
     }
@@ -103,11 +116,13 @@ pub fn add_clocks_to_linker<T: 'static>(
 /// the aligned little-endian store of a successful answer at `at`.
 fn store_answer<T>(
     mut caller: Caller<'_, T>,
+    guest: impl Fn(&mut T) -> GuestModule,
     name: &str,
     at: i32,
     answer: impl FnOnce(&mut T) -> wasmtime::Result<Result<u64, i32>>,
 ) -> wasmtime::Result<i32> {
-    let Some(memory) = crate::served::guest_memory(&mut caller) else {
+    let known = guest(caller.data_mut());
+    let Some(memory) = crate::served::guest_memory(&mut caller, known) else {
         wasmtime::bail!("{name}: the module exports no `memory`");
     };
     let (data, host) = memory.data_and_store_mut(&mut caller);
@@ -220,8 +235,8 @@ mod tests {
         match path {
             Path::WasmtimeWasi => {
                 let mut stock: Linker<DeterministicP1Ctx> = Linker::new(&engine);
-                wasmtime_wasi::p1::add_to_linker_sync(&mut stock, |t| &mut t.wasi).unwrap();
-                wasmtime_wasi::p0::add_to_linker_sync(&mut stock, |t| &mut t.wasi).unwrap();
+                wasmtime_wasi::p1::add_to_linker_sync(&mut stock, |t| t.wasi()).unwrap();
+                wasmtime_wasi::p0::add_to_linker_sync(&mut stock, |t| t.wasi()).unwrap();
                 let mut served = stock.clone();
                 super::add_clocks_to_linker(&mut served, |t| t.clock()).unwrap();
                 let store = |e: &Engine| Store::new(e, config(policy).build_p1());

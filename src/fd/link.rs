@@ -6,6 +6,7 @@ use super::paths::OpenArgs;
 use super::table::{Descriptor, Descriptors};
 use crate::VirtualClock;
 use crate::sched::abi::{GuestMemory, Layout, PollError, TAG_FD_READ};
+use crate::served::GuestModule;
 use wasmtime::{AsContextMut, Caller, Linker};
 
 /// The two preview1-family module names and their layouts.
@@ -19,12 +20,16 @@ const MODULES: [(&str, Layout); 2] = [
 /// the result into the errno returned to the guest or a trap.
 fn run<T: 'static>(
     caller: &mut Caller<'_, T>,
-    get: impl Fn(&mut T) -> &mut Descriptors,
+    (get, guest): (
+        impl Fn(&mut T) -> &mut Descriptors,
+        impl Fn(&mut T) -> GuestModule,
+    ),
     layout: Layout,
     name: &str,
     call: impl FnOnce(&mut Calls<'_, '_>) -> CallResult<()>,
 ) -> wasmtime::Result<i32> {
-    let Some(memory) = crate::served::guest_memory(caller) else {
+    let known = guest(caller.data_mut());
+    let Some(memory) = crate::served::guest_memory(caller, known) else {
         wasmtime::bail!("{name}: missing required memory export");
     };
     let budget = caller.as_context_mut().hostcall_fuel();
@@ -79,7 +84,7 @@ macro_rules! define {
 ///
 /// let engine = Engine::default();
 /// let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
-/// wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| &mut t.wasi)?;
+/// wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t.wasi())?;
 /// deterministic_wasi_ctx::fd::add_descriptors_to_linker(
 ///     &mut linker,
 ///     |t| t.descriptors_mut(),
@@ -92,8 +97,19 @@ pub fn add_descriptors_to_linker<T: 'static>(
     descriptors: impl Fn(&mut T) -> &mut Descriptors + Copy + Send + Sync + 'static,
     clock: impl Fn(&mut T) -> &VirtualClock + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
+    define_descriptors(linker, descriptors, clock, |_| GuestModule::default())
+}
+
+/// [`add_descriptors_to_linker`], finding the memory by the index `guest`
+/// gives where it can.
+pub(crate) fn define_descriptors<T: 'static>(
+    linker: &mut Linker<T>,
+    descriptors: impl Fn(&mut T) -> &mut Descriptors + Copy + Send + Sync + 'static,
+    clock: impl Fn(&mut T) -> &VirtualClock + Copy + Send + Sync + 'static,
+    guest: impl Fn(&mut T) -> GuestModule + Copy + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
-    let get = descriptors;
+    let get = (descriptors, guest);
     for (module, layout) in MODULES {
         define!(linker, module, layout, get, "fd_advise"(fd: i32, offset: i64, len: i64, advice: i32)
             => |c| c.fd_advise(fd, offset, len, advice));
@@ -165,7 +181,7 @@ pub fn add_descriptors_to_linker<T: 'static>(
             => |c| c.sock_send(fd, flags));
         define!(linker, module, layout, get, "sock_shutdown"(fd: i32, how: i32)
             => |c| c.sock_shutdown(fd, how));
-        add_poll_oneoff(linker, module, layout, descriptors, clock)?;
+        add_poll_oneoff(linker, module, layout, get, clock)?;
     }
     Ok(())
 }
@@ -178,14 +194,18 @@ fn add_poll_oneoff<T: 'static>(
     linker: &mut Linker<T>,
     module: &str,
     layout: Layout,
-    descriptors: impl Fn(&mut T) -> &mut Descriptors + Copy + Send + Sync + 'static,
+    (descriptors, guest): (
+        impl Fn(&mut T) -> &mut Descriptors + Copy + Send + Sync + 'static,
+        impl Fn(&mut T) -> GuestModule + Copy + Send + Sync + 'static,
+    ),
     clock: impl Fn(&mut T) -> &VirtualClock + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
     linker.func_wrap(
         module,
         "poll_oneoff",
         move |mut caller: Caller<'_, T>, subs: i32, events: i32, n: i32, nevents: i32| {
-            let Some(memory) = crate::served::guest_memory(&mut caller) else {
+            let known = guest(caller.data_mut());
+            let Some(memory) = crate::served::guest_memory(&mut caller, known) else {
                 wasmtime::bail!("poll_oneoff: missing required memory export");
             };
             let clock = clock(caller.data_mut()).clone();

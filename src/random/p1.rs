@@ -2,6 +2,7 @@
 //! memory straight from the seeded stream.
 
 use super::SharedStream;
+use crate::served::GuestModule;
 use wasmtime::{Caller, Linker};
 
 /// The largest `random_get` request served, in bytes: wasmtime-wasi's
@@ -40,13 +41,23 @@ pub const MAX_RANDOM_GET: u64 = 64 << 20;
 ///
 /// let engine = Engine::default();
 /// let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
-/// wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| &mut t.wasi)?;
+/// wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t.wasi())?;
 /// add_random_get_to_linker(&mut linker, |t| t.secure_random())?;
 /// # Ok::<(), wasmtime::Error>(())
 /// ```
 pub fn add_random_get_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     stream: impl Fn(&mut T) -> &SharedStream + Copy + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
+    define_random_get(linker, stream, |_| GuestModule::default())
+}
+
+/// [`add_random_get_to_linker`], finding the memory by the index `guest`
+/// gives where it can.
+pub(crate) fn define_random_get<T: 'static>(
+    linker: &mut Linker<T>,
+    stream: impl Fn(&mut T) -> &SharedStream + Copy + Send + Sync + 'static,
+    guest: impl Fn(&mut T) -> GuestModule + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     for module in ["wasi_snapshot_preview1", "wasi_unstable"] {
@@ -58,7 +69,8 @@ pub fn add_random_get_to_linker<T: 'static>(
                 // wasmtime-wasi: the memory export first (no draw), then the
                 // length limit (no draw); an out-of-bounds range has already
                 // drawn its bytes when the write fails.
-                let Some(memory) = crate::served::guest_memory(&mut caller) else {
+                let known = guest(caller.data_mut());
+                let Some(memory) = crate::served::guest_memory(&mut caller, known) else {
                     wasmtime::bail!("random_get: the module exports no `memory`");
                 };
                 let (buf, len) = (buf as u32 as usize, len as u32 as usize);
@@ -126,7 +138,7 @@ mod tests {
         let module = Module::new(&engine, wat).unwrap();
         let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
         if stock {
-            wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| &mut t.wasi).unwrap();
+            wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t.wasi()).unwrap();
         } else {
             crate::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
         }

@@ -47,7 +47,7 @@ fn stdio_ready(fd: u32, tag: u8) -> bool {
 ///
 /// let engine = Engine::default();
 /// let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
-/// wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| &mut t.wasi)?;
+/// wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t.wasi())?;
 /// deterministic_wasi_ctx::sched::add_scheduling_to_linker(&mut linker, |t| t.clock())?;
 /// # Ok::<(), wasmtime::Error>(())
 /// ```
@@ -67,7 +67,8 @@ pub fn add_scheduling_to_linker<T: 'static>(
                   nevents: i32|
                   -> wasmtime::Result<i32> {
                 let clock = clock(caller.data_mut()).clone();
-                let Some(memory) = crate::served::guest_memory(&mut caller) else {
+                let Some(memory) = crate::served::guest_memory(&mut caller, Default::default())
+                else {
                     wasmtime::bail!("poll_oneoff: the module exports no `memory`");
                 };
                 let mut memory = GuestMemory::new(memory.data_mut(&mut caller));
