@@ -47,6 +47,9 @@ type Fixture = (Store<p1::DeterministicP1Ctx>, Instance);
 #[derive(Clone, Copy)]
 enum Mode<'a> {
     Untraced,
+    /// Untraced, the context told the guest's module
+    /// (`set_guest_module`: memory found by index, not by name).
+    UntracedKnown,
     /// `trace::instantiate_traced_served` (what the audit uses).
     Served(&'a trace::Recorder),
     /// `trace::instantiate_traced`: every call through a proxy instance.
@@ -56,10 +59,14 @@ enum Mode<'a> {
 fn fixture(engine: &Engine, module: &Module, mode: Mode<'_>) -> Fixture {
     let mut linker = Linker::new(engine);
     p1::add_to_linker_sync(&mut linker, |t| t).expect("link");
-    let mut store = Store::new(engine, DeterminismConfig::new().build_p1());
+    let mut ctx = DeterminismConfig::new().build_p1();
+    if let Mode::UntracedKnown = mode {
+        ctx.set_guest_module(module);
+    }
+    let mut store = Store::new(engine, ctx);
     store.set_fuel(u64::MAX).expect("fuel");
     let instance = match mode {
-        Mode::Untraced => linker.instantiate(&mut store, module),
+        Mode::Untraced | Mode::UntracedKnown => linker.instantiate(&mut store, module),
         Mode::Served(r) => trace::instantiate_traced_served(&linker, &mut store, module, r),
         Mode::Proxied(r) => trace::instantiate_traced(&linker, &mut store, module, r),
     }
@@ -98,13 +105,18 @@ fn tracing(c: &mut Criterion) {
     }
     const N: i32 = 10_000;
     let mut group = c.benchmark_group(format!("{N}_clock_calls"));
-    group.bench_function("untraced", |b| {
-        b.iter_batched(
-            || fixture(&engine, &module, Mode::Untraced),
-            |mut f| call(&mut f, N),
-            BatchSize::PerIteration,
-        )
-    });
+    for (name, mode) in [
+        ("untraced", Mode::Untraced),
+        ("untraced_module_known", Mode::UntracedKnown),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || fixture(&engine, &module, mode),
+                |mut f| call(&mut f, N),
+                BatchSize::PerIteration,
+            )
+        });
+    }
     for (name, served) in [
         ("traced_digest_only", true),
         ("traced_digest_only_proxied", false),

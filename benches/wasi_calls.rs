@@ -268,6 +268,18 @@ fn build_and_instantiate(c: &mut Criterion) {
             stock_pre.instantiate(&mut store).expect("instantiate")
         })
     });
+    // The part that differs, without the Store and the instantiation (whose
+    // memory mapping makes the rows above noisy on a VM).
+    group.bench_function("context only/deterministic", |b| {
+        b.iter(|| {
+            let mut ctx = DeterminismConfig::new().build_p1();
+            ctx.set_guest_module(&module);
+            ctx
+        })
+    });
+    group.bench_function("context only/stock", |b| {
+        b.iter(|| wasmtime_wasi::WasiCtxBuilder::new().build_p1())
+    });
     group.finish();
 }
 

@@ -101,12 +101,14 @@ impl Descriptors {
     /// Stdin (fd 0) reading `stdin`, stdout (1) and stderr (2) writing to
     /// `output`; no preopens.
     pub(crate) fn new(stdin: Vec<u8>, output: CapturedOutput) -> Self {
+        // Inserted one by one: `BTreeMap::from` of an array sorts it first,
+        // which was a fifth of a context's build time.
+        let mut used = BTreeMap::new();
+        used.insert(0, Descriptor::Stdin);
+        used.insert(1, Descriptor::Stdout);
+        used.insert(2, Descriptor::Stderr);
         Descriptors {
-            used: BTreeMap::from([
-                (0, Descriptor::Stdin),
-                (1, Descriptor::Stdout),
-                (2, Descriptor::Stderr),
-            ]),
+            used,
             free: BTreeSet::new(),
             stdin,
             stdin_read: 0,
