@@ -552,3 +552,39 @@ fn fs_diff_positioned_io_ending_past_i64_max() {
     };
     fs_diff::check(&input);
 }
+
+/// `proc_exit` is served by stock's rules, so a run that ends in it is
+/// compared with stock wasmtime-wasi (every status kind, both snapshots,
+/// after a write to stdout).
+#[test]
+fn stock_diff_compares_proc_exit_with_stock() {
+    let index = |name: &str| {
+        P1_FUNCTIONS
+            .iter()
+            .position(|f| f.0 == name)
+            .expect("a preview1 function")
+    };
+    for preview0 in [false, true] {
+        for status in [0, 3, 125, 126, -1] {
+            let input = stock_diff::Input {
+                calls: vec![
+                    stock_diff::Call {
+                        function: index("fd_write"),
+                        preview0,
+                        args: vec![1, 0, 1, 24],
+                    },
+                    stock_diff::Call {
+                        function: index("proc_exit"),
+                        preview0,
+                        args: vec![status],
+                    },
+                ],
+                args: Vec::new(),
+                env: Vec::new(),
+                stdin: Vec::new(),
+                output_limit: 64,
+            };
+            stock_diff::check(&input);
+        }
+    }
+}
