@@ -171,8 +171,7 @@ fn with_memory<T: 'static>(
     name: &str,
     call: impl FnOnce(&mut Guest<'_>, &Environ) -> CallResult<()>,
 ) -> wasmtime::Result<i32> {
-    let known = guest(caller.data_mut());
-    let Some(memory) = crate::served::guest_memory(caller, known) else {
+    let Some(memory) = crate::served::guest_memory(caller, guest) else {
         wasmtime::bail!("{name}: missing required memory export");
     };
     let (bytes, data) = memory.data_and_store_mut(caller);

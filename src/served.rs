@@ -149,12 +149,16 @@ impl std::fmt::Debug for GuestModule {
 
 /// The memory a served function reads and writes: the one the tracer lent
 /// for this call, else the calling instance's `memory` export (by index
-/// when `guest` is the caller's module, else by name).
-pub(crate) fn guest_memory<T>(caller: &mut Caller<'_, T>, guest: GuestModule) -> Option<Memory> {
+/// when the module `guest` finds in the store data is the caller's, else by
+/// name).
+pub(crate) fn guest_memory<T>(
+    caller: &mut Caller<'_, T>,
+    guest: impl Fn(&mut T) -> GuestModule,
+) -> Option<Memory> {
     if let Some(memory) = LENT.get() {
         return Some(memory);
     }
-    if let Some(index) = guest.memory {
+    if let Some(index) = guest(caller.data_mut()).memory {
         // `None`: the caller is an instance of another module.
         match caller.get_module_export(&index) {
             Some(Extern::Memory(memory)) => return Some(memory),

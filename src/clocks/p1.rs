@@ -121,8 +121,7 @@ fn store_answer<T>(
     at: i32,
     answer: impl FnOnce(&mut T) -> wasmtime::Result<Result<u64, i32>>,
 ) -> wasmtime::Result<i32> {
-    let known = guest(caller.data_mut());
-    let Some(memory) = crate::served::guest_memory(&mut caller, known) else {
+    let Some(memory) = crate::served::guest_memory(&mut caller, guest) else {
         wasmtime::bail!("{name}: the module exports no `memory`");
     };
     let (data, host) = memory.data_and_store_mut(&mut caller);

@@ -28,8 +28,7 @@ fn run<T: 'static>(
     name: &str,
     call: impl FnOnce(&mut Calls<'_, '_>) -> CallResult<()>,
 ) -> wasmtime::Result<i32> {
-    let known = guest(caller.data_mut());
-    let Some(memory) = crate::served::guest_memory(caller, known) else {
+    let Some(memory) = crate::served::guest_memory(caller, guest) else {
         wasmtime::bail!("{name}: missing required memory export");
     };
     let budget = caller.as_context_mut().hostcall_fuel();
@@ -204,8 +203,7 @@ fn add_poll_oneoff<T: 'static>(
         module,
         "poll_oneoff",
         move |mut caller: Caller<'_, T>, subs: i32, events: i32, n: i32, nevents: i32| {
-            let known = guest(caller.data_mut());
-            let Some(memory) = crate::served::guest_memory(&mut caller, known) else {
+            let Some(memory) = crate::served::guest_memory(&mut caller, guest) else {
                 wasmtime::bail!("poll_oneoff: missing required memory export");
             };
             let clock = clock(caller.data_mut()).clone();

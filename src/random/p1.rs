@@ -69,8 +69,7 @@ pub(crate) fn define_random_get<T: 'static>(
                 // wasmtime-wasi: the memory export first (no draw), then the
                 // length limit (no draw); an out-of-bounds range has already
                 // drawn its bytes when the write fails.
-                let known = guest(caller.data_mut());
-                let Some(memory) = crate::served::guest_memory(&mut caller, known) else {
+                let Some(memory) = crate::served::guest_memory(&mut caller, guest) else {
                     wasmtime::bail!("random_get: the module exports no `memory`");
                 };
                 let (buf, len) = (buf as u32 as usize, len as u32 as usize);

@@ -67,7 +67,7 @@ pub fn add_scheduling_to_linker<T: 'static>(
                   nevents: i32|
                   -> wasmtime::Result<i32> {
                 let clock = clock(caller.data_mut()).clone();
-                let Some(memory) = crate::served::guest_memory(&mut caller, Default::default())
+                let Some(memory) = crate::served::guest_memory(&mut caller, |_| Default::default())
                 else {
                     wasmtime::bail!("poll_oneoff: the module exports no `memory`");
                 };

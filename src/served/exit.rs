@@ -61,8 +61,7 @@ pub(crate) fn define_proc_exit<T: 'static>(
             module,
             "proc_exit",
             move |mut caller: Caller<'_, T>, status: i32| -> wasmtime::Result<()> {
-                let known = guest(caller.data_mut());
-                if guest_memory(&mut caller, known).is_none() {
+                if guest_memory(&mut caller, guest).is_none() {
                     wasmtime::bail!("proc_exit: missing required memory export");
                 }
                 if status as u32 >= 126 {
