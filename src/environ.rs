@@ -32,7 +32,7 @@
 //! ```
 
 use crate::fd::guest::{CallResult, Failure, Guest, trap};
-use crate::served::GuestModule;
+use crate::served::{GuestModule, serve};
 use wasmtime::{Caller, Linker};
 
 /// The strings a guest can read: arguments and `KEY=VALUE` variables, each
@@ -135,26 +135,28 @@ pub(crate) fn define_environ<T: 'static>(
 ) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     type Pick = fn(&Environ) -> &[Vec<Vec<u8>>];
-    let kinds: [(&str, &str, Pick); 2] = [
+    let kinds: [(&'static str, &'static str, Pick); 2] = [
         ("args_get", "args_sizes_get", |e| &e.args),
         ("environ_get", "environ_sizes_get", |e| &e.vars),
     ];
     for module in ["wasi_snapshot_preview1", "wasi_unstable"] {
         for (get_name, sizes_name, pick) in kinds {
-            linker.func_wrap(
+            serve(
+                linker,
                 module,
                 get_name,
-                move |mut caller: Caller<'_, T>, table: i32, buf: i32| {
-                    with_memory(&mut caller, (environ, guest), get_name, |guest, e| {
+                move |caller: &mut Caller<'_, T>, table: i32, buf: i32| {
+                    with_memory(caller, (environ, guest), get_name, |guest, e| {
                         write_strings(guest, pick(e), table as u32, buf as u32)
                     })
                 },
             )?;
-            linker.func_wrap(
+            serve(
+                linker,
                 module,
                 sizes_name,
-                move |mut caller: Caller<'_, T>, count: i32, size: i32| {
-                    with_memory(&mut caller, (environ, guest), sizes_name, |guest, e| {
+                move |caller: &mut Caller<'_, T>, count: i32, size: i32| {
+                    with_memory(caller, (environ, guest), sizes_name, |guest, e| {
                         write_sizes(guest, pick(e), count as u32, size as u32)
                     })
                 },

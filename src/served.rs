@@ -27,7 +27,11 @@ use crate::random::SharedStream;
 use std::cell::Cell;
 use wasmtime::{Caller, Extern, Linker, Memory, Module, ModuleExport};
 
+mod direct;
 mod exit;
+#[cfg(test)]
+pub(crate) use direct::entries;
+pub(crate) use direct::{Body, call_asking_for_body, serve};
 pub use exit::add_proc_exit_to_linker;
 
 /// Every function [`add_served_to_linker`] defines, under both

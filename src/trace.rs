@@ -38,8 +38,9 @@
 //! (integers little-endian; names and argument lists longer than 255 are cut
 //! at 255).
 //!
-//! Recording costs one hash update per call and, in digest-only mode, O(1)
-//! memory whatever the trace length. A kept call holds at most
+//! Recording appends each call's encoding to a buffer hashed in whole
+//! 16 KiB blocks and, in digest-only mode, takes O(1) memory whatever the
+//! trace length. A kept call holds at most
 //! [`KEPT_WRITE_PREFIX`] bytes of each write, with the write's length and a
 //! BLAKE3 hash of all of it (the digest still covers every byte), so kept
 //! calls take O(prefix) memory however much they wrote.
@@ -158,6 +159,12 @@ impl WriteRef<'_> {
 /// result) to `out`.
 fn encode_head(out: &mut Vec<u8>, name: &str, args: &[i64], result: Returned<'_>) {
     let name = &name.as_bytes()[..name.len().min(255)];
+    let values = match result {
+        Returned::Values(values) => values.len(),
+        _ => 0,
+    };
+    // One capacity check for the whole head instead of one per push.
+    out.reserve(name.len() + 8 * (args.len() + values) + 8);
     out.push(name.len() as u8);
     out.extend_from_slice(name);
     let args = &args[..args.len().min(255)];
@@ -308,9 +315,30 @@ pub struct Trace {
     max_events: usize,
 }
 
-/// Encoded calls are hashed in blocks of this many bytes: BLAKE3 is much
-/// faster on a few KiB than on each call's few dozen bytes.
+/// Encoded calls are hashed in whole blocks of this many bytes: BLAKE3 is
+/// much faster on a few KiB than on each call's few dozen bytes, and hashes
+/// a run of 1 KiB chunks in parallel lanes only when the run starts on a
+/// chunk boundary (so every `update` here starts on a block boundary).
 const HASH_BLOCK: usize = 16 << 10;
+
+/// Appends `bytes` (a write's contents) to the encoded stream: a small
+/// write to `pending`; a large one tops `pending` up to a whole block,
+/// which is hashed, and its own whole blocks are hashed straight from guest
+/// memory, so no write is ever copied whole.
+fn absorb(hasher: &mut blake3::Hasher, pending: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.len() < HASH_BLOCK {
+        pending.extend_from_slice(bytes);
+        return;
+    }
+    let fill = (HASH_BLOCK - pending.len() % HASH_BLOCK) % HASH_BLOCK;
+    pending.extend_from_slice(&bytes[..fill]);
+    hasher.update(pending);
+    pending.clear();
+    let rest = &bytes[fill..];
+    let whole = rest.len() - rest.len() % HASH_BLOCK;
+    hasher.update(&rest[..whole]);
+    pending.extend_from_slice(&rest[whole..]);
+}
 
 impl Trace {
     /// An empty trace keeping at most `max_events` calls in full (0: digest only).
@@ -345,13 +373,7 @@ impl Trace {
                     pending.push(0);
                     pending.extend_from_slice(&offset.to_le_bytes());
                     pending.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-                    if bytes.len() > HASH_BLOCK {
-                        hasher.update(pending);
-                        pending.clear();
-                        hasher.update(bytes);
-                    } else {
-                        pending.extend_from_slice(bytes);
-                    }
+                    absorb(hasher, pending, bytes);
                 }
                 WriteRef::MemoryDigest(digest) => {
                     pending.push(1);
@@ -364,7 +386,9 @@ impl Trace {
         });
         self.pending.push(0xff);
         if self.pending.len() >= HASH_BLOCK {
-            self.flush();
+            let whole = self.pending.len() - self.pending.len() % HASH_BLOCK;
+            self.hasher.update(&self.pending[..whole]);
+            self.pending.drain(..whole);
         }
         self.calls += 1;
         if keep {
@@ -375,11 +399,6 @@ impl Trace {
                 writes: kept,
             });
         }
-    }
-
-    fn flush(&mut self) {
-        self.hasher.update(&self.pending);
-        self.pending.clear();
     }
 
     /// Calls recorded so far.
@@ -446,6 +465,10 @@ impl Recorder {
     }
 }
 
+#[cfg(test)]
+mod digest_tests;
+#[cfg(test)]
+mod direct_tests;
 #[cfg(all(test, feature = "wasi-common"))]
 mod fuel_tests;
 #[cfg(test)]

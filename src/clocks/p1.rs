@@ -2,7 +2,7 @@
 //! answered straight from the [`VirtualClock`] on every backend.
 
 use super::{RESOLUTION_NANOS, VirtualClock, duration_nanos};
-use crate::served::GuestModule;
+use crate::served::{GuestModule, serve};
 use wasmtime::{Caller, Linker};
 
 /// The preview1 `clockid` values (`wasi_unstable` uses the same numbers).
@@ -90,19 +90,21 @@ pub(crate) fn define_clocks<T: 'static>(
 ) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     for module in ["wasi_snapshot_preview1", "wasi_unstable"] {
-        linker.func_wrap(
+        serve(
+            linker,
             module,
             "clock_time_get",
-            move |caller: Caller<'_, T>, id: i32, _precision: i64, at: i32| {
+            move |caller: &mut Caller<'_, T>, id: i32, _precision: i64, at: i32| {
                 store_answer(caller, guest, "clock_time_get", at, |t| {
                     answer(clock(t), id, false)
                 })
             },
         )?;
-        linker.func_wrap(
+        serve(
+            linker,
             module,
             "clock_res_get",
-            move |caller: Caller<'_, T>, id: i32, at: i32| {
+            move |caller: &mut Caller<'_, T>, id: i32, at: i32| {
                 store_answer(caller, guest, "clock_res_get", at, |t| {
                     answer(clock(t), id, true)
                 })
@@ -115,16 +117,16 @@ pub(crate) fn define_clocks<T: 'static>(
 /// The shared tail of both functions: memory export check, the answer, then
 /// the aligned little-endian store of a successful answer at `at`.
 fn store_answer<T>(
-    mut caller: Caller<'_, T>,
+    caller: &mut Caller<'_, T>,
     guest: impl Fn(&mut T) -> GuestModule,
     name: &str,
     at: i32,
     answer: impl FnOnce(&mut T) -> wasmtime::Result<Result<u64, i32>>,
 ) -> wasmtime::Result<i32> {
-    let Some(memory) = crate::served::guest_memory(&mut caller, guest) else {
+    let Some(memory) = crate::served::guest_memory(caller, guest) else {
         wasmtime::bail!("{name}: the module exports no `memory`");
     };
-    let (data, host) = memory.data_and_store_mut(&mut caller);
+    let (data, host) = memory.data_and_store_mut(caller);
     let value = match answer(host)? {
         Ok(value) => value,
         Err(errno) => return Ok(errno),

@@ -6,7 +6,7 @@ use super::paths::OpenArgs;
 use super::table::{Descriptor, Descriptors};
 use crate::VirtualClock;
 use crate::sched::abi::{GuestMemory, Layout, PollError, TAG_FD_READ};
-use crate::served::GuestModule;
+use crate::served::{GuestModule, serve};
 use wasmtime::{AsContextMut, Caller, Linker};
 
 /// The two preview1-family module names and their layouts.
@@ -49,11 +49,12 @@ fn run<T: 'static>(
 macro_rules! define {
     ($linker:ident, $module:ident, $layout:ident, $get:ident,
      $name:literal ($($arg:ident : $ty:ty),*) => |$calls:ident| $body:expr) => {
-        $linker.func_wrap(
+        serve(
+            $linker,
             $module,
             $name,
-            move |mut caller: Caller<'_, T>, $($arg: $ty),*| -> wasmtime::Result<i32> {
-                run(&mut caller, $get, $layout, $name, |$calls| $body)
+            move |caller: &mut Caller<'_, T>, $($arg: $ty),*| -> wasmtime::Result<i32> {
+                run(caller, $get, $layout, $name, |$calls| $body)
             },
         )?;
     };
@@ -199,15 +200,16 @@ fn add_poll_oneoff<T: 'static>(
     ),
     clock: impl Fn(&mut T) -> &VirtualClock + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
-    linker.func_wrap(
+    serve(
+        linker,
         module,
         "poll_oneoff",
-        move |mut caller: Caller<'_, T>, subs: i32, events: i32, n: i32, nevents: i32| {
-            let Some(memory) = crate::served::guest_memory(&mut caller, guest) else {
+        move |caller: &mut Caller<'_, T>, subs: i32, events: i32, n: i32, nevents: i32| {
+            let Some(memory) = crate::served::guest_memory(caller, guest) else {
                 wasmtime::bail!("poll_oneoff: missing required memory export");
             };
             let clock = clock(caller.data_mut()).clone();
-            let (bytes, data) = memory.data_and_store_mut(&mut caller);
+            let (bytes, data) = memory.data_and_store_mut(&mut *caller);
             let fds = descriptors(data);
             let ready = |fd: u32, tag: u8| match fds.get(fd) {
                 Some(Descriptor::Stdin) => tag == TAG_FD_READ,

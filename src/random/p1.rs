@@ -2,7 +2,7 @@
 //! memory straight from the seeded stream.
 
 use super::SharedStream;
-use crate::served::GuestModule;
+use crate::served::{GuestModule, serve};
 use wasmtime::{Caller, Linker};
 
 /// The largest `random_get` request served, in bytes: wasmtime-wasi's
@@ -61,15 +61,16 @@ pub(crate) fn define_random_get<T: 'static>(
 ) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     for module in ["wasi_snapshot_preview1", "wasi_unstable"] {
-        linker.func_wrap(
+        serve(
+            linker,
             module,
             "random_get",
-            move |mut caller: Caller<'_, T>, buf: i32, len: i32| -> wasmtime::Result<i32> {
+            move |caller: &mut Caller<'_, T>, buf: i32, len: i32| -> wasmtime::Result<i32> {
                 // The order of the checks and what each consumes follow
                 // wasmtime-wasi: the memory export first (no draw), then the
                 // length limit (no draw); an out-of-bounds range has already
                 // drawn its bytes when the write fails.
-                let Some(memory) = crate::served::guest_memory(&mut caller, guest) else {
+                let Some(memory) = crate::served::guest_memory(caller, guest) else {
                     wasmtime::bail!("random_get: the module exports no `memory`");
                 };
                 let (buf, len) = (buf as u32 as usize, len as u32 as usize);
@@ -81,7 +82,7 @@ pub(crate) fn define_random_get<T: 'static>(
                         "random_get: {len} bytes exceeds the {MAX_RANDOM_GET}-byte limit"
                     );
                 }
-                let (data, host) = memory.data_and_store_mut(&mut caller);
+                let (data, host) = memory.data_and_store_mut(&mut *caller);
                 let stream = stream(host);
                 let Some(dest) = data.get_mut(buf..buf + len) else {
                     stream.advance(len as u64);

@@ -8,6 +8,7 @@
 use super::abi::{GuestMemory, Layout, PollError};
 use super::poll::poll_oneoff;
 use crate::VirtualClock;
+use crate::served::serve;
 use wasmtime::{Caller, Linker};
 
 /// The two preview1-family module names and their layouts.
@@ -57,21 +58,22 @@ pub fn add_scheduling_to_linker<T: 'static>(
 ) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     for (module, layout) in MODULES {
-        linker.func_wrap(
+        serve(
+            linker,
             module,
             "poll_oneoff",
-            move |mut caller: Caller<'_, T>,
+            move |caller: &mut Caller<'_, T>,
                   subs: i32,
                   events: i32,
                   nsubscriptions: i32,
                   nevents: i32|
                   -> wasmtime::Result<i32> {
                 let clock = clock(caller.data_mut()).clone();
-                let Some(memory) = crate::served::guest_memory(&mut caller, |_| Default::default())
+                let Some(memory) = crate::served::guest_memory(caller, |_| Default::default())
                 else {
                     wasmtime::bail!("poll_oneoff: the module exports no `memory`");
                 };
-                let mut memory = GuestMemory::new(memory.data_mut(&mut caller));
+                let mut memory = GuestMemory::new(memory.data_mut(&mut *caller));
                 match poll_oneoff(
                     &clock,
                     layout,
@@ -90,7 +92,12 @@ pub fn add_scheduling_to_linker<T: 'static>(
                 }
             },
         )?;
-        linker.func_wrap(module, "sched_yield", |_: Caller<'_, T>| -> i32 { 0 })?;
+        serve(
+            linker,
+            module,
+            "sched_yield",
+            |_: &mut Caller<'_, T>| -> i32 { 0 },
+        )?;
     }
     Ok(())
 }

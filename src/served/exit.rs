@@ -1,6 +1,6 @@
 //! `proc_exit` for preview1 and preview0 modules, on every backend.
 
-use super::{GuestModule, guest_memory};
+use super::{GuestModule, guest_memory, serve};
 use wasmtime::{Caller, Linker};
 
 /// What both stock backends say about an exit status of 126 or more (WASI
@@ -57,11 +57,12 @@ pub(crate) fn define_proc_exit<T: 'static>(
 ) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     for module in ["wasi_snapshot_preview1", "wasi_unstable"] {
-        linker.func_wrap(
+        serve(
+            linker,
             module,
             "proc_exit",
-            move |mut caller: Caller<'_, T>, status: i32| -> wasmtime::Result<()> {
-                if guest_memory(&mut caller, guest).is_none() {
+            move |caller: &mut Caller<'_, T>, status: i32| -> wasmtime::Result<()> {
+                if guest_memory(caller, guest).is_none() {
                     wasmtime::bail!("proc_exit: missing required memory export");
                 }
                 if status as u32 >= 126 {

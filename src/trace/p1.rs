@@ -69,7 +69,11 @@ pub fn instantiate_traced<T: 'static>(
 /// The served functions are then called straight from the tracing wrapper,
 /// with the guest's memory lent to them, instead of through a proxy
 /// instance: no extra wasm hop, no proxy instantiation, and nothing to undo
-/// in the guest's fuel. The trace, the fuel and every trap are those of
+/// in the guest's fuel. Only an import's first call in a Store enters the
+/// served function through wasmtime, which hands the wrapper its Rust body;
+/// later calls run that body from the wrapper, without a second host-call
+/// entry. (A function defined over a served one hands nothing over and is
+/// called through wasmtime every time.) The trace, the fuel and every trap are those of
 /// [`instantiate_traced`]. The other imports (`proc_exit`, anything else)
 /// go through proxies as there.
 ///
@@ -128,7 +132,10 @@ fn instantiate<T: 'static>(
         })?;
         let traced = match definition {
             Extern::Func(func) if WASI_MODULES.contains(&import.module()) => {
-                let direct = served && crate::served::SERVED_FUNCTIONS.contains(&import.name());
+                let direct = crate::served::SERVED_FUNCTIONS
+                    .iter()
+                    .copied()
+                    .find(|name| served && *name == import.name());
                 Extern::Func(wrap(store, func, import.name(), recorder.clone(), direct))
             }
             other => other,
@@ -166,14 +173,16 @@ pub fn max_proxy_instances(module: &Module) -> usize {
 /// `path_open`, has 9).
 const MAX_PARAMS: usize = 16;
 
-/// `inner`, recording each call in `recorder`; `direct`: `inner` is a
-/// served function, called with the memory lent instead of through a proxy.
+/// `inner`, recording each call in `recorder`; `direct`: `inner` is the
+/// served function of that name, called with the memory lent instead of
+/// through a proxy: through wasmtime the first time, after that its body
+/// straight from here (see `served::call_asking_for_body`).
 fn wrap<T: 'static>(
     store: &mut Store<T>,
     inner: Func,
     name: &str,
     recorder: Recorder,
-    direct: bool,
+    direct: Option<&'static str>,
 ) -> Func {
     let ty = inner.ty(&*store);
     let integers = |mut types: Box<dyn Iterator<Item = ValType>>| {
@@ -192,6 +201,9 @@ fn wrap<T: 'static>(
     let results: Vec<ValType> = ty.results().collect();
     // Per Store and import: the guest's memory and the function to call.
     let target: OnceLock<(Option<wasmtime::Memory>, Func)> = OnceLock::new();
+    // Per Store and import, after its first direct call: the served body, if
+    // the callee offered it.
+    let body: OnceLock<Option<crate::served::Body<T>>> = OnceLock::new();
     let raw_int = |raw: &ValRaw, t: &ValType| match t {
         ValType::I32 => i64::from(raw.get_i32()),
         _ => raw.get_i64(),
@@ -202,7 +214,7 @@ fn wrap<T: 'static>(
             None => {
                 let memory = crate::served::exported_memory(&mut caller);
                 let callee = match memory {
-                    Some(_) if direct => inner,
+                    Some(_) if direct.is_some() => inner,
                     Some(memory) => proxy_for(&mut caller, memory, inner, &ty)?,
                     // No memory to give: the inner function reports that itself.
                     None => inner,
@@ -219,12 +231,23 @@ fn wrap<T: 'static>(
         let space_raw = space as *mut [MaybeUninit<ValRaw>] as *mut [ValRaw];
         // SAFETY (both calls): `space` holds the parameters of `ty`, which is
         // also the callee's type, and has room for its results.
-        let outcome = match memory {
+        let outcome = match (memory, direct) {
             // A host function calling a host function: no wasm runs, so no
             // fuel moves.
-            Some(memory) if direct => crate::served::lend_memory(memory, || unsafe {
-                callee.call_unchecked(&mut caller, space_raw)
-            }),
+            (Some(memory), Some(served)) => {
+                crate::served::lend_memory(memory, || match body.get() {
+                    Some(Some(body)) => body(&mut caller, space),
+                    Some(None) => unsafe { callee.call_unchecked(&mut caller, space_raw) },
+                    None => {
+                        let (outcome, offered) =
+                            crate::served::call_asking_for_body(served, || unsafe {
+                                callee.call_unchecked(&mut caller, space_raw)
+                            });
+                        let _ = body.set(offered);
+                        outcome
+                    }
+                })
+            }
             _ => without_fuel(&mut caller, |caller| unsafe {
                 callee.call_unchecked(caller, space_raw)
             }),
