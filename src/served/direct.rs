@@ -182,11 +182,25 @@ pub(crate) fn call_asking_for_body<T: 'static, R>(
     name: &'static str,
     call: impl FnOnce() -> R,
 ) -> (R, Option<Body<T>>) {
-    let outer = WANTED.replace(Some(name));
-    let earlier = OFFERED.take();
+    /// Puts back the request and offer around this one, also when `call`
+    /// unwinds.
+    struct Restore {
+        wanted: Option<&'static str>,
+        offered: Option<Box<dyn Any>>,
+    }
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            WANTED.set(self.wanted);
+            OFFERED.set(self.offered.take());
+        }
+    }
+    let restore = Restore {
+        wanted: WANTED.replace(Some(name)),
+        offered: OFFERED.take(),
+    };
     let outcome = call();
-    WANTED.set(outer);
-    let offered = OFFERED.replace(earlier);
+    let offered = OFFERED.take();
+    drop(restore);
     let body = offered
         .and_then(|b| b.downcast::<Body<T>>().ok())
         .map(|b| *b);
