@@ -321,6 +321,17 @@ pub struct Trace {
 /// chunk boundary (so every `update` here starts on a block boundary).
 const HASH_BLOCK: usize = 16 << 10;
 
+/// Hashes the whole [`HASH_BLOCK`]s at the start of `pending` and keeps
+/// the rest: the one place the encoded stream reaches the hasher, so every
+/// `update` starts on a block boundary.
+fn hash_whole_blocks(hasher: &mut blake3::Hasher, pending: &mut Vec<u8>) {
+    let whole = pending.len() - pending.len() % HASH_BLOCK;
+    if whole > 0 {
+        hasher.update(&pending[..whole]);
+        pending.drain(..whole);
+    }
+}
+
 /// Appends `bytes` (a write's contents) to the encoded stream: a small
 /// write to `pending`; a large one tops `pending` up to a whole block,
 /// which is hashed, and its own whole blocks are hashed straight from guest
@@ -332,8 +343,7 @@ fn absorb(hasher: &mut blake3::Hasher, pending: &mut Vec<u8>, bytes: &[u8]) {
     }
     let fill = (HASH_BLOCK - pending.len() % HASH_BLOCK) % HASH_BLOCK;
     pending.extend_from_slice(&bytes[..fill]);
-    hasher.update(pending);
-    pending.clear();
+    hash_whole_blocks(hasher, pending);
     let rest = &bytes[fill..];
     let whole = rest.len() - rest.len() % HASH_BLOCK;
     hasher.update(&rest[..whole]);
@@ -385,11 +395,7 @@ impl Trace {
             }
         });
         self.pending.push(0xff);
-        if self.pending.len() >= HASH_BLOCK {
-            let whole = self.pending.len() - self.pending.len() % HASH_BLOCK;
-            self.hasher.update(&self.pending[..whole]);
-            self.pending.drain(..whole);
-        }
+        hash_whole_blocks(&mut self.hasher, &mut self.pending);
         self.calls += 1;
         if keep {
             self.events.push(HostCall {
@@ -474,5 +480,7 @@ mod fuel_tests;
 #[cfg(test)]
 mod kept_tests;
 mod p1;
+#[cfg(test)]
+mod test_runs;
 pub(crate) use p1::exit_status;
 pub use p1::{instantiate_traced, instantiate_traced_served, max_proxy_instances};

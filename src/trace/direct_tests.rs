@@ -3,7 +3,8 @@
 //! guest or the trace can see changes: the proxied route (every call through
 //! wasmtime and a proxy instance) and an untraced run are the oracles.
 
-use super::{Recorder, instantiate_traced, instantiate_traced_served};
+use super::Recorder;
+use super::test_runs::{Mode, p1_linker};
 use crate::{DeterminismConfig, engine};
 use wasmtime::{Linker, Module, Store};
 
@@ -44,24 +45,14 @@ struct Ran {
     entries: u64,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Plain,
-    Proxied,
-    Served,
-}
-
 fn run<T: 'static>(linker: &Linker<T>, data: T, module: &Module, mode: Mode) -> Ran {
     let mut store = Store::new(linker.engine(), data);
     store.set_fuel(1_000_000).unwrap();
     let recorder = Recorder::new(1000);
     let entries_before = crate::served::entries();
-    let instance = match mode {
-        Mode::Plain => linker.instantiate(&mut store, module),
-        Mode::Proxied => instantiate_traced(linker, &mut store, module, &recorder),
-        Mode::Served => instantiate_traced_served(linker, &mut store, module, &recorder),
-    }
-    .unwrap();
+    let instance = mode
+        .instantiate(linker, &mut store, module, &recorder)
+        .unwrap();
     let start = instance
         .get_typed_func::<(), ()>(&mut store, "_start")
         .unwrap();
@@ -118,14 +109,12 @@ fn served_bodies_called_directly_answer_as_through_wasmtime() {
     let engine = engine::deterministic_engine().unwrap();
     let module = Module::new(&engine, ROUNDS).unwrap();
     let config = DeterminismConfig::new();
-    let mut p1 = Linker::new(&engine);
-    crate::p1::add_to_linker_sync(&mut p1, |t| t).unwrap();
+    let p1 = p1_linker(&engine);
     let on_p1 = assert_direct_calls_change_nothing(&p1, &module, || config.build_p1());
     // The trace is the same on both backends.
     #[cfg(feature = "wasi-common")]
     {
-        let mut common = Linker::new(&engine);
-        crate::common::add_to_linker_sync(&mut common, |t| t).unwrap();
+        let common = super::test_runs::common_linker(&engine);
         let on_common =
             assert_direct_calls_change_nothing(&common, &module, || config.build_wasi_common());
         assert_eq!(on_common.trace, on_p1.trace);
@@ -140,8 +129,7 @@ fn served_bodies_called_directly_answer_as_through_wasmtime() {
 fn a_function_defined_over_a_served_one_is_still_called() {
     let engine = engine::deterministic_engine().unwrap();
     let module = Module::new(&engine, ROUNDS).unwrap();
-    let mut linker = Linker::new(&engine);
-    crate::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+    let mut linker = p1_linker(&engine);
     let yields = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let counted = yields.clone();
     linker

@@ -4,7 +4,8 @@
 //! leave the same memory (each completed call writes its own slot, so equal
 //! memories mean the same calls completed).
 
-use super::{Recorder, instantiate_traced, instantiate_traced_served};
+use super::test_runs::{Mode, common_linker, p1_linker};
+use super::{Recorder, instantiate_traced};
 use crate::{DeterminismConfig, engine};
 use wasmtime::{Engine, Linker, Module, Store};
 
@@ -27,16 +28,6 @@ fn status(result: wasmtime::Result<()>) -> String {
     }
 }
 
-/// How a run is instantiated.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Plain,
-    /// [`instantiate_traced`]: every call through a proxy.
-    Proxied,
-    /// [`instantiate_traced_served`]: served functions called directly.
-    Served,
-}
-
 /// Runs `_start` with `fuel`; also returns the recorder's call count and
 /// digest for a traced run.
 fn run<T: 'static>(
@@ -49,12 +40,9 @@ fn run<T: 'static>(
     let mut store = Store::new(linker.engine(), data);
     store.set_fuel(fuel).unwrap();
     let recorder = Recorder::new(0);
-    let instance = match mode {
-        Mode::Plain => linker.instantiate(&mut store, module),
-        Mode::Proxied => instantiate_traced(linker, &mut store, module, &recorder),
-        Mode::Served => instantiate_traced_served(linker, &mut store, module, &recorder),
-    }
-    .expect("instantiate");
+    let instance = mode
+        .instantiate(linker, &mut store, module, &recorder)
+        .expect("instantiate");
     let start = instance
         .get_typed_func::<(), ()>(&mut store, "_start")
         .unwrap();
@@ -165,21 +153,9 @@ fn assert_tracing_changes_nothing(wat: &str, fuels: std::ops::Range<u64>) -> Vec
     completed
 }
 
-fn p1_linker(engine: &Engine) -> Linker<crate::p1::DeterministicP1Ctx> {
-    let mut linker = Linker::new(engine);
-    crate::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
-    linker
-}
-
 fn stock_common_linker(engine: &Engine) -> Linker<wasi_common::WasiCtx> {
     let mut linker = Linker::new(engine);
     wasi_common::sync::add_to_linker(&mut linker, |t| t).unwrap();
-    linker
-}
-
-fn common_linker(engine: &Engine) -> Linker<crate::common::DeterministicCommonCtx> {
-    let mut linker = Linker::new(engine);
-    crate::common::add_to_linker_sync(&mut linker, |t| t).unwrap();
     linker
 }
 
@@ -225,8 +201,7 @@ fn overspending_before_a_host_call_is_unchanged_by_tracing() {
 fn tracing_works_on_an_engine_without_fuel() {
     let engine = Engine::default();
     let module = Module::new(&engine, LOOP).unwrap();
-    let mut linker = Linker::new(&engine);
-    crate::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+    let linker = p1_linker(&engine);
     let mut store = Store::new(&engine, DeterminismConfig::new().build_p1());
     assert!(store.get_fuel().is_err());
     let recorder = Recorder::new(0);

@@ -73,9 +73,9 @@ pub fn instantiate_traced<T: 'static>(
 /// served function through wasmtime, which hands the wrapper its Rust body;
 /// later calls run that body from the wrapper, without a second host-call
 /// entry. (A function defined over a served one hands nothing over and is
-/// called through wasmtime every time.) The trace, the fuel and every trap are those of
-/// [`instantiate_traced`]. The other imports (`proc_exit`, anything else)
-/// go through proxies as there.
+/// called through wasmtime every time.) The trace, the fuel and every trap
+/// are those of [`instantiate_traced`]. Imports that are not served go
+/// through proxies as there.
 ///
 /// # Errors
 ///
@@ -132,10 +132,13 @@ fn instantiate<T: 'static>(
         })?;
         let traced = match definition {
             Extern::Func(func) if WASI_MODULES.contains(&import.module()) => {
-                let direct = crate::served::SERVED_FUNCTIONS
-                    .iter()
-                    .copied()
-                    .find(|name| served && *name == import.name());
+                let direct = match served {
+                    true => crate::served::SERVED_FUNCTIONS
+                        .iter()
+                        .copied()
+                        .find(|name| *name == import.name()),
+                    false => None,
+                };
                 Extern::Func(wrap(store, func, import.name(), recorder.clone(), direct))
             }
             other => other,
