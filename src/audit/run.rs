@@ -190,6 +190,36 @@ fn linker_for<C: Send + 'static>(
     })
 }
 
+/// The linker of the crate's served functions (`link`) for one run of
+/// `module`: on an Engine's first run, a linker of only the functions
+/// `module` imports, built for this run ([`served::serving_only_imports_of`]);
+/// from its second run on, the full linker [`linker_for`] caches.
+///
+/// Most Engines an audit or a fuzzer makes are fresh ones, used for one run
+/// of one program: building all of a backend's functions for them costs more
+/// than the run, and caching the linker would keep the Engine alive for
+/// nothing. An Engine used again (a shared one, or a caller's) gets the full
+/// linker once and keeps it.
+fn linker_for_run<C: Send + 'static>(
+    engine: &Engine,
+    link: Link<C>,
+    module: &Module,
+) -> wasmtime::Result<Arc<Linker<Host<C>>>> {
+    let mut first_run = false;
+    engine::per_engine(engine, "audit linker: used", || {
+        first_run = true;
+        Ok(std::marker::PhantomData::<fn() -> C>)
+    })?;
+    if !first_run {
+        return linker_for(engine, link);
+    }
+    crate::served::serving_only_imports_of(module, || {
+        let mut linker = Linker::new(engine);
+        link(&mut linker)?;
+        Ok(Arc::new(linker))
+    })
+}
+
 /// [`linker_for`] for components.
 fn component_linker_for<T: 'static>(
     engine: &Engine,
@@ -289,7 +319,7 @@ fn run_linked<C: Send + 'static>(
     recorder: &Recorder,
     output: &crate::CapturedOutput,
 ) -> Outcome {
-    let linker = linker_for(engine, link);
+    let linker = linker_for_run(engine, link, module);
     let mut store = store(engine, ctx, spec.fuel, trace::max_proxy_instances(module));
     // Every `Link` here is the crate's own preview1 functions.
     let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, true));
@@ -593,3 +623,6 @@ impl Drop for StockDirs {
         }
     }
 }
+
+#[cfg(test)]
+mod linker_tests;

@@ -147,7 +147,9 @@ served_fn!(A, B, C, D, E, G, H, I);
 served_fn!(A, B, C, D, E, G, H, I, J);
 
 /// Defines `module::name` in `linker` as the served function `f`, replacing
-/// an earlier definition if shadowing is on.
+/// an earlier definition if shadowing is on; nothing if the linker is being
+/// built for a module that does not import it
+/// ([`serving_only_imports_of`](super::serving_only_imports_of)).
 ///
 /// # Errors
 ///
@@ -158,6 +160,9 @@ pub(crate) fn serve<T: 'static, P, F: ServedFn<T, P>>(
     name: &'static str,
     f: F,
 ) -> wasmtime::Result<()> {
+    if super::subset::left_out(module, name) {
+        return Ok(());
+    }
     let ty = FuncType::new(linker.engine(), F::params(), F::results().iter().cloned());
     let body = f.into_body();
     let host = move |mut caller: Caller<'_, T>, space: &mut [MaybeUninit<ValRaw>]| {

@@ -28,6 +28,9 @@ fn linker() -> &'static Linker<Host> {
         let mut linker = Linker::new(crate::shared_engine(Strategy::Cranelift));
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h: &mut Host| &mut h.wasi)
             .expect("link stock p1");
+        // The generated modules import from `wasi_unstable` too.
+        wasmtime_wasi::p0::add_to_linker_sync(&mut linker, |h: &mut Host| &mut h.wasi)
+            .expect("link stock p0");
         deterministic_wasi_ctx::sched::add_scheduling_to_linker(&mut linker, |h: &mut Host| {
             &h.clock
         })
@@ -38,6 +41,14 @@ fn linker() -> &'static Linker<Host> {
 
 /// One execution.
 pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
+    run_report(u).map(drop)
+}
+
+/// One execution; whether the module was instantiated (so that `_start`,
+/// if it exports one, ran), or why not. Every module `p1_smith` runs must
+/// instantiate here too, or this target would time less work than
+/// `p1_smith` does.
+pub fn run_report(u: &mut Unstructured) -> arbitrary::Result<wasmtime::Result<()>> {
     // Consume the input as `p1_smith` does, so both see the same modules.
     let _backend = crate::backend(u)?;
     let _context: ContextInput = u.arbitrary()?;
@@ -55,10 +66,9 @@ pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
     );
     store.limiter(|h| &mut h.limits);
     store.set_fuel(crate::FUEL).expect("fuel is on");
-    if let Ok(instance) = linker().instantiate(&mut store, &module)
-        && let Ok(start) = instance.get_typed_func::<(), ()>(&mut store, "_start")
-    {
-        let _ = start.call(&mut store, ());
-    }
-    Ok(())
+    Ok(linker().instantiate(&mut store, &module).map(|instance| {
+        if let Ok(start) = instance.get_typed_func::<(), ()>(&mut store, "_start") {
+            let _ = start.call(&mut store, ());
+        }
+    }))
 }

@@ -90,6 +90,59 @@ fn p1_smith_host_call_share() {
     );
 }
 
+/// `baseline` times the same work as `p1_smith` minus the checks: every
+/// module `p1_smith` ran (it made host calls, so it was instantiated) is
+/// instantiated by `baseline` too, whichever of the two snapshots it
+/// imports from. (Before `baseline` linked `wasi_unstable`, none of them
+/// did: wasm-smith picks from both snapshots' imports, and every one of
+/// these 100 modules imports from `wasi_unstable`.)
+#[test]
+fn baseline_instantiates_every_module_p1_smith_runs() {
+    let inputs = seeded_inputs(0xba5e, 100, 4096);
+    let (mut ran, mut unstable) = (0, 0);
+    for data in &inputs {
+        let Ok(reference) = p1_smith::run_report(&mut arbitrary::Unstructured::new(data)) else {
+            continue;
+        };
+        if reference.host_calls == 0 {
+            continue;
+        }
+        let wasm = {
+            let mut u = arbitrary::Unstructured::new(data);
+            backend(&mut u).unwrap();
+            u.arbitrary::<ContextInput>().unwrap();
+            smith_module(&mut u, Flavor::Cranelift).unwrap()
+        };
+        let imports_unstable = wasmparser::Parser::new(0)
+            .parse_all(&wasm)
+            .filter_map(Result::ok)
+            .any(|payload| match payload {
+                wasmparser::Payload::ImportSection(section) => section
+                    .into_imports()
+                    .filter_map(Result::ok)
+                    .any(|import| import.module == "wasi_unstable"),
+                _ => false,
+            });
+        unstable += usize::from(imports_unstable);
+        let instantiated = baseline::run_report(&mut arbitrary::Unstructured::new(data))
+            .expect("baseline decodes what p1_smith decodes");
+        if let Err(error) = instantiated {
+            panic!(
+                "baseline did not instantiate a module p1_smith ran: {error:?}\n{}",
+                wat_of(&wasm)
+            );
+        }
+        ran += 1;
+    }
+    eprintln!(
+        "baseline instantiated all {ran} modules p1_smith ran ({unstable} import wasi_unstable)"
+    );
+    assert!(
+        ran >= 80 && unstable > 0,
+        "{ran} ran, {unstable} import wasi_unstable"
+    );
+}
+
 /// The prelude stores [`calls::PATHS`] at [`calls::PATH_TABLE`], the same
 /// bytes whatever the input, even in a module that imports nothing.
 #[test]
