@@ -192,14 +192,16 @@ fn linker_for<C: Send + 'static>(
 
 /// The linker of the crate's served functions (`link`) for one run of
 /// `module`: on an Engine's first run, a linker of only the functions
-/// `module` imports, built for this run ([`served::serving_only_imports_of`]);
-/// from its second run on, the full linker [`linker_for`] caches.
+/// `module` imports, built for this run
+/// ([`crate::served::serving_only_imports_of`]); from its second run on, the
+/// full linker [`linker_for`] caches.
 ///
 /// Most Engines an audit or a fuzzer makes are fresh ones, used for one run
 /// of one program: building all of a backend's functions for them costs more
-/// than the run, and caching the linker would keep the Engine alive for
-/// nothing. An Engine used again (a shared one, or a caller's) gets the full
-/// linker once and keeps it.
+/// than the run. An Engine used again (a shared one, or a caller's) gets the
+/// full linker once and keeps it. The cache records the first run with a
+/// marker, so a fresh Engine is held until evicted, as its cached linker held
+/// it before.
 fn linker_for_run<C: Send + 'static>(
     engine: &Engine,
     link: Link<C>,
