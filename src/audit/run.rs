@@ -181,13 +181,19 @@ fn link_wasi_common(
 /// for each run would be a large share of its time.
 fn linker_for<C: Send + 'static>(
     engine: &Engine,
-    link: fn(&mut Linker<Host<C>>) -> wasmtime::Result<()>,
+    link: Link<C>,
 ) -> wasmtime::Result<Arc<Linker<Host<C>>>> {
-    engine::per_engine(engine, "audit linker", || {
-        let mut linker = Linker::new(engine);
-        link(&mut linker)?;
-        Ok(Arc::new(linker))
-    })
+    engine::per_engine(engine, "audit linker", || build_linker(engine, link))
+}
+
+/// A new linker for `engine` with what `link` adds.
+fn build_linker<C: Send + 'static>(
+    engine: &Engine,
+    link: Link<C>,
+) -> wasmtime::Result<Arc<Linker<Host<C>>>> {
+    let mut linker = Linker::new(engine);
+    link(&mut linker)?;
+    Ok(Arc::new(linker))
 }
 
 /// The linker of the crate's served functions (`link`) for one run of
@@ -215,11 +221,7 @@ fn linker_for_run<C: Send + 'static>(
     if !first_run {
         return linker_for(engine, link);
     }
-    crate::served::serving_only_imports_of(module, || {
-        let mut linker = Linker::new(engine);
-        link(&mut linker)?;
-        Ok(Arc::new(linker))
-    })
+    crate::served::serving_only_imports_of(module, || build_linker(engine, link))
 }
 
 /// [`linker_for`] for components.

@@ -8,7 +8,6 @@
 //! stock wasmtime-wasi would sleep on the host for as long as a generated
 //! timeout says.
 
-use crate::{ContextInput, Flavor};
 use arbitrary::Unstructured;
 use deterministic_wasi_ctx::audit::Strategy;
 use deterministic_wasi_ctx::engine::DeterministicLimits;
@@ -49,10 +48,8 @@ pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
 /// instantiate here too, or this target would time less work than
 /// `p1_smith` does.
 pub fn run_report(u: &mut Unstructured) -> arbitrary::Result<wasmtime::Result<()>> {
-    // Consume the input as `p1_smith` does, so both see the same modules.
-    let _backend = crate::backend(u)?;
-    let _context: ContextInput = u.arbitrary()?;
-    let wasm = crate::smith_module(u, Flavor::Cranelift)?;
+    // Decoded as `p1_smith` decodes it, so both see the same modules.
+    let wasm = crate::p1_smith::decode(u)?.wasm;
     let engine = crate::shared_engine(Strategy::Cranelift);
     let module = Module::new(engine, &wasm).expect("wasm-smith module compiles");
     let wasi = wasmtime_wasi::WasiCtxBuilder::new().build_p1();

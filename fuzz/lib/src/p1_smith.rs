@@ -6,18 +6,41 @@
 
 use crate::{ContextInput, Flavor};
 use arbitrary::Unstructured;
-use deterministic_wasi_ctx::audit::Outcome;
+use deterministic_wasi_ctx::audit::{Backend, Outcome};
 
 /// One execution.
 pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
     run_report(u).map(drop)
 }
 
+/// What one input decodes to: the backend, the context and the module, in
+/// that order ([`crate::baseline`] decodes its input the same way, so both
+/// run the same modules).
+pub struct Input {
+    /// The preview1 backend the module runs on.
+    pub backend: Backend,
+    /// The context's configuration.
+    pub context: ContextInput,
+    /// The wasm-smith module with its WASI-call prelude.
+    pub wasm: Vec<u8>,
+}
+
+/// Decodes one input.
+pub fn decode(u: &mut Unstructured) -> arbitrary::Result<Input> {
+    Ok(Input {
+        backend: crate::backend(u)?,
+        context: u.arbitrary()?,
+        wasm: crate::smith_module(u, Flavor::Cranelift)?,
+    })
+}
+
 /// One execution, returning the reference outcome (for statistics).
 pub fn run_report(u: &mut Unstructured) -> arbitrary::Result<Outcome> {
-    let backend = crate::backend(u)?;
-    let context: ContextInput = u.arbitrary()?;
-    let wasm = crate::smith_module(u, Flavor::Cranelift)?;
+    let Input {
+        backend,
+        context,
+        wasm,
+    } = decode(u)?;
     let spec = crate::spec(context.config());
     let outcome = crate::check_fast("p1_smith", &wasm, backend, &spec, &(backend, &context));
     crate::record_paths(&outcome, &spec.config);
