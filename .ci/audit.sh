@@ -19,8 +19,33 @@ status=0
 # only corpus/audit: it does not depend on the guests' build).
 mapfile -t programs < <(cargo run --locked --release -q -p test-programs -- target/test-programs)
 [ "${#programs[@]}" -gt 0 ] || { echo "error: no test programs were built" >&2; exit 2; }
-cargo run --locked --release --features cli -- audit --backend all --strategy all "$@" \
-  corpus/audit "${programs[@]}" | tee "$output" || status=$?
+# The filesystem programs (fs_*) get a tree, a script on stdin and a wall
+# clock that starts after the epoch (test-programs/fixtures/README.md), so
+# they run to the end; the others run with none.
+fs_programs=() other_programs=()
+for program in "${programs[@]}"; do
+  case "$(basename "$program")" in
+    fs_*) fs_programs+=("$program") ;;
+    *) other_programs+=("$program") ;;
+  esac
+done
+[ "${#fs_programs[@]}" -gt 0 ] || { echo "error: no fs_* test programs" >&2; exit 2; }
+audit() { cargo run --locked --release --features cli -- audit --backend all --strategy all "$@"; }
+audit "$@" corpus/audit "${other_programs[@]}" | tee "$output" || status=$?
+fs_status=0
+audit --dir test-programs/fixtures/root::/ --stdin test-programs/fixtures/fs_script.txt \
+  --wall-start 2001-09-09T01:46:40Z "$@" "${fs_programs[@]}" | tee -a "$output" || fs_status=$?
+# With their inputs the filesystem programs must run to the end: exit 0.
+for program in "${fs_programs[@]}"; do
+  if ! grep -F "$program" "$output" | grep -qE '\(exit 0, |"exit_code":0[,}]'; then
+    echo "error: $program did not exit 0 with its fixtures (test-programs/fixtures)" >&2
+    fs_status=1
+  fi
+done
+# The worst status wins, as within one audit: 2, then 1, then 3, then 0.
+for worst in 2 1 3; do
+  if [ "$status" -eq "$worst" ] || [ "$fs_status" -eq "$worst" ]; then status=$worst; break; fi
+done
 [ "$status" -eq 3 ] || exit "$status"
 # The poisoned files' paths: text lines (`PATH: POISONED ...`) or, with
 # --json, objects whose verdict is "poisoned".

@@ -71,6 +71,16 @@ plain=(env -u RUSTC_WRAPPER -u RUSTC_WORKSPACE_WRAPPER -u RUSTFLAGS -u CARGO_ENC
 # filtered once the crate stopped linking stock functions).
 max_p1_smith_counters=400000
 fuzz_log=$(mktemp)
+# The plain command from a fresh clone (fuzz/README.md, "Running"): its
+# corpus folder, fuzz/corpus/p1_smith, starts empty, and the shim copies the
+# committed seeds into it before libFuzzer reads it (fuzz/lib/src/seeds.rs).
+rm -rf fuzz/corpus/p1_smith
+"${plain[@]}" cargo +nightly fuzz run -O --sanitizer none p1_smith -- -runs=32 2>&1 | tee "$fuzz_log"
+if ! grep -q "copied the [0-9]* committed seeds" "$fuzz_log"; then
+  echo "error: a plain 'cargo fuzz run p1_smith' did not start from the committed seeds" >&2
+  exit 1
+fi
+rm -rf fuzz/corpus/p1_smith
 for target in $("${plain[@]}" cargo +nightly fuzz list); do
   scratch=$(mktemp -d)
   cp corpus/"$target"/* "$scratch"/

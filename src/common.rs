@@ -48,6 +48,9 @@ pub struct DeterministicCommonCtx {
     /// The arguments and environment this crate serves ([`crate::environ`]).
     pub environ: Environ,
     guest: GuestModule,
+    /// The Store limits [`engine::deterministic_store`](crate::engine::deterministic_store)
+    /// installs ([`DeterministicLimits::new`](crate::engine::DeterministicLimits::new)).
+    pub limits: crate::engine::DeterministicLimits,
 }
 
 impl DeterministicCommonCtx {
@@ -115,6 +118,7 @@ impl DeterminismConfig {
             environ: Environ::new(self.get_args(), self.get_env()),
             output,
             guest: GuestModule::default(),
+            limits: crate::engine::DeterministicLimits::new(),
         }
     }
 }
@@ -154,6 +158,12 @@ pub fn add_to_linker_sync<T: Send + 'static>(
     get: fn(&mut T) -> &mut DeterministicCommonCtx,
 ) -> wasmtime::Result<()> {
     crate::served::add_served_to_linker(linker, get)
+}
+
+impl crate::engine::WithLimits for DeterministicCommonCtx {
+    fn limits_mut(&mut self) -> &mut crate::engine::DeterministicLimits {
+        &mut self.limits
+    }
 }
 
 impl crate::served::ServedParts for DeterministicCommonCtx {

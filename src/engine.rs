@@ -28,8 +28,10 @@ use wasmtime::{Config, Engine};
 
 mod cache;
 mod limits;
+mod store;
 pub(crate) use cache::per_engine;
 pub use limits::DeterministicLimits;
+pub use store::{WithLimits, deterministic_store};
 
 /// The most linear-memory bytes one memory may grow to: 256 MiB.
 pub const MAX_MEMORY_BYTES: usize = 256 << 20;

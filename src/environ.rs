@@ -107,8 +107,8 @@ fn write_sizes(
 ///
 /// # Errors
 ///
-/// Only if the linker rejects a definition (it does not once shadowing is on,
-/// which this enables).
+/// Only if the linker rejects a definition for a reason other than an
+/// earlier one of the same name.
 ///
 /// # Example
 ///
@@ -133,7 +133,6 @@ pub(crate) fn define_environ<T: 'static>(
     environ: impl Fn(&mut T) -> &Environ + Copy + Send + Sync + 'static,
     guest: impl Fn(&mut T) -> GuestModule + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
     type Pick = fn(&Environ) -> &[Vec<Vec<u8>>];
     let kinds: [(&'static str, &'static str, Pick); 2] = [
         ("args_get", "args_sizes_get", |e| &e.args),

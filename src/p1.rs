@@ -1,5 +1,6 @@
 //! Preview1 modules on `wasmtime-wasi`.
 
+use crate::engine::DeterministicLimits;
 use crate::environ::Environ;
 use crate::fd::Descriptors;
 use crate::random::{self, SharedStream};
@@ -49,6 +50,7 @@ pub struct DeterministicP1Ctx {
     descriptors: Descriptors,
     environ: Environ,
     guest: GuestModule,
+    limits: DeterministicLimits,
 }
 
 impl DeterministicP1Ctx {
@@ -141,7 +143,7 @@ impl DeterministicP1Ctx {
 
 impl DeterminismConfig {
     /// Builds a preview1 `wasmtime-wasi` context. Link it with
-    /// [`add_to_linker_sync`] (or [`add_to_linker_async`]).
+    /// [`add_to_linker_sync`] (in sync and async Stores alike).
     ///
     /// # Example
     ///
@@ -169,6 +171,7 @@ impl DeterminismConfig {
             environ: Environ::new(self.get_args(), self.get_env()),
             output,
             guest: GuestModule::default(),
+            limits: DeterministicLimits::new(),
         }
     }
 }
@@ -201,12 +204,14 @@ pub fn add_to_linker_sync<T: Send + 'static>(
     crate::served::add_served_to_linker(linker, get)
 }
 
-/// [`add_to_linker_sync`] for embedders that drive the Store with
-/// `instantiate_async` and `call_async` (on tokio): the very same functions,
-/// which never wait and so run in an async Store as they are, so the guest
-/// sees the same answers, the same virtual time and the same trace either
-/// way. Nothing waits in real time: `poll_oneoff` and `sched_yield` never
-/// reach tokio's timers.
+/// [`add_to_linker_sync`] under another name: deprecated, use that.
+///
+/// There is no separate async preview1 linker: the served functions never
+/// wait, so the linker [`add_to_linker_sync`] builds already runs in a Store
+/// driven with `instantiate_async` and `call_async` (on tokio), with the
+/// same answers, the same virtual time and the same trace as a sync Store.
+/// Nothing waits in real time: `poll_oneoff` and `sched_yield` never reach
+/// tokio's timers. This name is kept so existing callers still build.
 ///
 /// # Errors
 ///
@@ -215,6 +220,7 @@ pub fn add_to_linker_sync<T: Send + 'static>(
 /// # Example
 ///
 /// ```
+/// # #![allow(deprecated)]
 /// use deterministic_wasi_ctx::p1::{DeterministicP1Ctx, add_to_linker_async};
 /// use deterministic_wasi_ctx::{DeterminismConfig, engine};
 /// use wasmtime::{Linker, Module, Store};
@@ -239,11 +245,23 @@ pub fn add_to_linker_sync<T: Send + 'static>(
 /// assert_eq!(first_byte, 155); // as on the sync path
 /// # Ok::<(), wasmtime::Error>(())
 /// ```
+#[deprecated(
+    since = "0.1.1",
+    note = "identical to add_to_linker_sync, which also serves async Stores"
+)]
 pub fn add_to_linker_async<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> &mut DeterministicP1Ctx,
 ) -> wasmtime::Result<()> {
     crate::served::add_served_to_linker(linker, get)
+}
+
+/// The Store limits [`engine::deterministic_store`](crate::engine::deterministic_store)
+/// installs: [`DeterministicLimits::new`] for a new context.
+impl crate::engine::WithLimits for DeterministicP1Ctx {
+    fn limits_mut(&mut self) -> &mut DeterministicLimits {
+        &mut self.limits
+    }
 }
 
 impl crate::served::ServedParts for DeterministicP1Ctx {

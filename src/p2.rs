@@ -31,6 +31,7 @@ pub struct DeterministicP2Ctx {
     insecure_seed: u128,
     recorder: Option<Recorder>,
     fs: filesystem::Filesystem,
+    limits: crate::engine::DeterministicLimits,
 }
 
 impl DeterministicP2Ctx {
@@ -91,6 +92,15 @@ impl DeterministicP2Ctx {
     /// The filesystem state and the resource table, borrowed apart.
     fn filesystem_parts(&mut self) -> (&filesystem::Filesystem, &mut ResourceTable) {
         (&self.fs, &mut self.table)
+    }
+}
+
+/// The Store limits [`engine::deterministic_store`](crate::engine::deterministic_store)
+/// installs: [`DeterministicLimits::new`](crate::engine::DeterministicLimits::new)
+/// for a new context.
+impl crate::engine::WithLimits for DeterministicP2Ctx {
+    fn limits_mut(&mut self) -> &mut crate::engine::DeterministicLimits {
+        &mut self.limits
     }
 }
 
@@ -170,6 +180,7 @@ impl DeterminismConfig {
             insecure_seed: random::insecure_seed(seed),
             recorder: recorder.cloned(),
             fs,
+            limits: crate::engine::DeterministicLimits::new(),
         }
     }
 }
@@ -202,9 +213,7 @@ pub fn add_to_linker_sync<T: WasiView + 'static>(
     get: fn(&mut T) -> &mut DeterministicP2Ctx,
 ) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)?;
-    crate::sched::p2::add_timers_to_linker(linker, move |t| &get(t).clock)?;
-    filesystem::add_filesystem_to_linker(linker, get)?;
-    add_random_to_linker(linker, get)
+    replace_nondeterministic(linker, get)
 }
 
 /// [`add_to_linker_sync`] for embedders that drive the Store with
@@ -233,9 +242,22 @@ pub fn add_to_linker_async<T: WasiView + 'static>(
     get: fn(&mut T) -> &mut DeterministicP2Ctx,
 ) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    replace_nondeterministic(linker, get)
+}
+
+/// Replaces stock's timers, filesystem and random interfaces in `linker`
+/// (which needs shadowing on), leaving shadowing off after, wasmtime's
+/// default: a component linker has no getter to restore another setting.
+fn replace_nondeterministic<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut DeterministicP2Ctx,
+) -> wasmtime::Result<()> {
     crate::sched::p2::add_timers_to_linker(linker, move |t| &get(t).clock)?;
-    filesystem::add_filesystem_to_linker(linker, get)?;
-    add_random_to_linker(linker, get)
+    linker.allow_shadowing(true);
+    let replaced = filesystem::add_filesystem_to_linker(linker, get)
+        .and_then(|()| add_random_to_linker(linker, get));
+    linker.allow_shadowing(false);
+    replaced
 }
 
 /// The most bytes one random request may ask for (stock wasmtime-wasi's limit).
@@ -318,4 +340,29 @@ fn add_random_to_linker<T: WasiView + 'static>(
         Ok(((low, high),))
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod linking_tests {
+    use super::{DeterministicP2Ctx, WASI_VERSION};
+    use wasmtime::component::Linker;
+
+    /// Replacing stock's interfaces needs shadowing, and linking leaves it
+    /// off afterwards (wasmtime's default): a later definition of a served
+    /// name is refused instead of silently replacing the crate's.
+    #[test]
+    fn linking_leaves_shadowing_off() {
+        let engine = wasmtime::Engine::default();
+        for async_linker in [false, true] {
+            let mut linker = Linker::<DeterministicP2Ctx>::new(&engine);
+            match async_linker {
+                false => super::add_to_linker_sync(&mut linker, |t| t).unwrap(),
+                true => super::add_to_linker_async(&mut linker, |t| t).unwrap(),
+            }
+            let again = linker
+                .instance(&format!("wasi:random/random@{WASI_VERSION}"))
+                .and_then(|mut random| random.func_wrap("get-random-u64", |_, (): ()| Ok((0u64,))));
+            assert!(again.is_err(), "shadowing was left on");
+        }
+    }
 }

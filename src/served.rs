@@ -268,7 +268,7 @@ mod tests {
     use crate::DeterminismConfig;
     use crate::p1::DeterministicP1Ctx;
     use std::collections::BTreeSet;
-    use wasmtime::{Engine, Linker, Store};
+    use wasmtime::{Engine, Linker, Module, Store};
 
     /// Runs `go` on two instances of module A and one of module B in one
     /// Store and context, the context told that the guest is A (`hint`) or
@@ -352,7 +352,64 @@ mod tests {
             .filter(|(m, n)| !(m == "wasi_unstable" && n == "sock_accept"))
             .collect();
         assert_eq!(defined, expected);
-        assert_eq!(SERVED_FUNCTIONS.len(), 46);
+        // Strictly sorted: no name twice (the set above would hide one).
+        assert!(
+            SERVED_FUNCTIONS.windows(2).all(|w| w[0] < w[1]),
+            "SERVED_FUNCTIONS is sorted, without repeats"
+        );
+    }
+
+    /// The crate's linking replaces earlier definitions of its own names
+    /// (stock's, here) and leaves the linker's shadowing setting as the
+    /// embedder had it: off, so a later definition of a served name is
+    /// refused; on, so it is allowed.
+    #[test]
+    fn linking_leaves_the_embedders_shadowing_setting_alone() {
+        let engine = Engine::default();
+        let define_again = |linker: &mut Linker<DeterministicP1Ctx>| {
+            linker
+                .func_wrap("wasi_snapshot_preview1", "random_get", |_: i32, _: i32| {
+                    0i32
+                })
+                .map(drop)
+        };
+        let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
+        crate::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+        assert!(define_again(&mut linker).is_err(), "shadowing was left on");
+
+        let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
+        linker.allow_shadowing(true);
+        crate::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+        assert!(
+            define_again(&mut linker).is_ok(),
+            "shadowing was switched off"
+        );
+
+        // Over stock's definitions, with shadowing off: the served ones win.
+        let mut linker: Linker<DeterministicP1Ctx> = Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t.wasi()).unwrap();
+        crate::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+        assert!(define_again(&mut linker).is_err(), "shadowing was left on");
+        let module = Module::new(
+            &engine,
+            r#"(module
+                (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+                (memory (export "memory") 1)
+                (func (export "go") (result i32)
+                  (drop (call $r (i32.const 0) (i32.const 1)))
+                  (i32.load8_u (i32.const 0))))"#,
+        )
+        .unwrap();
+        let mut store = Store::new(&engine, DeterminismConfig::new().build_p1());
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let go = instance
+            .get_typed_func::<(), i32>(&mut store, "go")
+            .unwrap();
+        assert_eq!(
+            go.call(&mut store, ()).unwrap(),
+            155,
+            "the seeded stream's first byte"
+        );
     }
 
     /// The crate's linkers no longer include the stock functions, so they

@@ -1,5 +1,5 @@
-//! The async entry points (`p1::add_to_linker_async`,
-//! `p2::add_to_linker_async`), driven by `instantiate_async`/`call_async`
+//! The async embeddings (the preview1 linker of `p1::add_to_linker_sync`,
+//! which serves async Stores too, and `p2::add_to_linker_async`), driven by `instantiate_async`/`call_async`
 //! on a tokio runtime, against the sync path the auditor uses: the same
 //! exit status, output, final memory, fuel, final tree (preview1) and trace
 //! (preview2), with no real waiting.
@@ -75,7 +75,9 @@ fn sync_run(engine: &Engine, wasm: &[u8], config: &DeterminismConfig) -> Outcome
 fn p1_async(engine: &Engine, wasm: &[u8], config: &DeterminismConfig) -> Seen {
     let module = Module::new(engine, wasm).expect("module");
     let mut linker: Linker<DeterministicP1Ctx> = Linker::new(engine);
-    deterministic_wasi_ctx::p1::add_to_linker_async(&mut linker, |t| t).expect("link");
+    // The sync linker serves async Stores (`p1::add_to_linker_async` is a
+    // deprecated alias of it).
+    deterministic_wasi_ctx::p1::add_to_linker_sync(&mut linker, |t| t).expect("link");
     let ctx = config.clone().capture_output(true).build_p1();
     let output = ctx.output().clone();
     runtime_without_timers().block_on(async {

@@ -124,9 +124,11 @@ fn json_has_one_object_per_file_and_nothing_else_on_stdout() {
         "host_calls",
         "stdout",
         "divergence",
+        "filesystems",
     ] {
         assert!(random.get(key).is_some(), "missing {key}");
     }
+    assert_eq!(random["filesystems"], serde_json::json!([]), "no --dir");
     assert_eq!(random["deterministic"], true);
     assert_eq!(random["verdict"], "deterministic");
     assert_eq!(random["poisoned_runs"], 0);
@@ -420,6 +422,13 @@ fn dir_reaches_components() {
         .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["stdout"], lines[1]["stdout"], "the same output");
+    // The final tree's digest: one per preopen, the same for the module and
+    // the component (tests/programs.rs checks it is `FsTree::digest`).
+    let trees = lines[0]["filesystems"].as_array().expect("filesystems");
+    assert_eq!(trees.len(), 1);
+    assert_eq!(trees[0]["guest_path"], "/");
+    assert_eq!(trees[0]["digest"].as_str().map(str::len), Some(64));
+    assert_eq!(lines[0]["filesystems"], lines[1]["filesystems"]);
 
     let out = cli(&["audit", "--dir", &dir, "--no-determinism", p2]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
@@ -544,4 +553,68 @@ fn a_digest_file_pins_several_files_and_names_the_one_that_differs() {
         text(&out.stderr)
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--wall-start`: a program that subtracts 100 s from a new file's `mtim`
+/// panics when the wall clock starts at the epoch (its default) and passes,
+/// on both preview1 and preview2, when it starts later — given as seconds
+/// or as the same instant in RFC 3339, with the same digest. A date before
+/// the epoch is a usage error.
+#[test]
+fn wall_start_lets_programs_compute_with_file_times() {
+    let (_, p1, p2) = test_programs::PROGRAMS
+        .iter()
+        .find(|(name, _, _)| *name == "fs_mtime_arith")
+        .expect("fs_mtime_arith guest");
+    let (base, _host, dir) = input_dir("dwc-cli-wall-start");
+    let out = cli(&["audit", "--json", "--dir", &dir, p1]);
+    let at_epoch: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one object");
+    assert_eq!(at_epoch["verdict"], "deterministic", "{at_epoch}");
+    assert_eq!(
+        at_epoch["trap"]["kind"], "UnreachableCodeReached",
+        "{at_epoch}"
+    );
+
+    let mut digests = Vec::new();
+    for program in [p1, p2] {
+        for start in ["1000000000", "2001-09-09T01:46:40Z"] {
+            let out = cli(&[
+                "audit",
+                "--json",
+                "--wall-start",
+                start,
+                "--dir",
+                &dir,
+                program,
+            ]);
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+            let object: serde_json::Value =
+                serde_json::from_slice(&out.stdout).expect("one object");
+            assert_eq!(object["exit_code"], 0, "{object}");
+            let stdout = object["stdout"].as_str().expect("hex stdout");
+            let bytes: Vec<u8> = (0..stdout.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&stdout[i..i + 2], 16).expect("hex"))
+                .collect();
+            assert_eq!(
+                text(&bytes),
+                "mtim 1000000000 set 999999900 read back 999999900\n"
+            );
+            // The file's time differs from the run at the epoch, and so
+            // does the final tree's digest.
+            assert_ne!(object["filesystems"], at_epoch["filesystems"]);
+            digests.push((program, object["digest"].clone()));
+        }
+    }
+    assert_eq!(digests[0].1, digests[1].1, "seconds and date agree");
+    assert_eq!(digests[2].1, digests[3].1, "seconds and date agree");
+
+    let out = cli(&["audit", "--wall-start", "1969-12-31T23:59:59Z", p1]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("before the Unix epoch"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&base).expect("clean up");
 }

@@ -444,6 +444,37 @@ fn fs_ops() {
     assert_eq!(shape(&stock.filesystems[0].1), shape(tree));
 }
 
+/// A program computing `mtim - 100 s` on a new file: with the wall clock at
+/// the epoch it panics on the underflow (as a public conformance suite's
+/// tests do), on every backend alike; with a later start it sets and reads
+/// back the earlier time on every backend, preview1 and preview2.
+#[test]
+fn fs_mtime_arith() {
+    use deterministic_wasi_ctx::VirtualFs;
+    let at = |secs| {
+        DeterminismConfig::new()
+            .wall_start(Duration::from_secs(secs))
+            .preopen("/", VirtualFs::new())
+    };
+    let (p1, p2) = run_everywhere("fs_mtime_arith", &at(0));
+    for out in [&p1, &p2] {
+        assert_ne!(out.exit, Ok(0), "{out:?}");
+        assert!(
+            out.stderr
+                .contains("mtim is less than 100 s after the epoch"),
+            "{out:?}"
+        );
+    }
+    let (p1, p2) = run_everywhere("fs_mtime_arith", &at(1_000_000_000));
+    for out in [&p1, &p2] {
+        assert_eq!(out.exit, Ok(0), "{out:?}");
+        assert_eq!(
+            out.stdout,
+            "mtim 1000000000 set 999999900 read back 999999900\n"
+        );
+    }
+}
+
 /// The same `std::fs` program built for wasip1 (a core module on both
 /// preview1 backends) and for wasip2 (a component on `wasi:filesystem`):
 /// the same stdout, metadata lines included, and the same final tree, digest

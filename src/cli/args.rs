@@ -87,6 +87,11 @@ pub struct Options {
     /// Clock policy: frozen, advance-on-sleep, or tick:<duration> (e.g. tick:1us, tick:5ms, tick:100ns).
     #[arg(long, default_value = "advance-on-sleep")]
     pub clock: String,
+    /// The wall clock's reading at start: seconds after the Unix epoch
+    /// (`1000000000`) or an RFC 3339 date (`2001-09-09T01:46:40Z`). Snapshot
+    /// entries (`--dir`) carry this time too. Default: the epoch, 0.
+    #[arg(long, value_name = "SECONDS|DATE", default_value = "0", value_parser = super::wall::parse_wall_start)]
+    pub wall_start: Duration,
     /// A guest argument (repeatable; the first is the program name).
     #[arg(long = "arg", value_name = "X")]
     pub args: Vec<String>,
@@ -202,7 +207,12 @@ impl Options {
             .arg(format!("--runs={}", self.runs))
             .arg(format!("--fuel={}", self.fuel))
             .arg(format!("--seed={}", self.seed))
-            .arg(format!("--clock={}", self.clock));
+            .arg(format!("--clock={}", self.clock))
+            .arg(format!(
+                "--wall-start={}.{:09}",
+                self.wall_start.as_secs(),
+                self.wall_start.subsec_nanos()
+            ));
         for arg in &self.args {
             command.arg(format!("--arg={arg}"));
         }
@@ -239,6 +249,7 @@ impl Options {
         let mut config = DeterminismConfig::new()
             .seed(self.seed)
             .clock_policy(parse_clock(&self.clock).map_err(|why| format!("--clock: {why}"))?)
+            .wall_start(self.wall_start)
             .args(self.args.clone())
             .env(self.env.clone())
             .stdin(stdin);

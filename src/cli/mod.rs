@@ -19,6 +19,7 @@ mod exit;
 mod expect;
 mod files;
 mod report;
+mod wall;
 
 use args::{Cli, Command, Options};
 use clap::Parser;

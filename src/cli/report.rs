@@ -104,6 +104,13 @@ pub fn print(
                 "status": fingerprint.status_text(),
             }),
         };
+        // Each preopen's final tree, as its digest (`FsTree::digest`), so
+        // two programs' output trees compare without `--export-fs`.
+        let filesystems: Vec<Value> = outcome
+            .filesystems
+            .iter()
+            .map(|(guest, tree)| json!({ "guest_path": guest, "digest": hex(&tree.digest()) }))
+            .collect();
         let line = json!({
             "path": path.display().to_string(),
             "verdict": report.verdict().name(),
@@ -120,6 +127,7 @@ pub fn print(
             "stdout": hex(&outcome.stdout),
             "stderr": hex(&outcome.stderr),
             "output_encoding": "hex",
+            "filesystems": filesystems,
             "seconds": elapsed.as_secs_f64(),
             "divergence": divergence,
         });

@@ -54,12 +54,14 @@ fn answer(clock: &VirtualClock, id: i32, resolution: bool) -> wasmtime::Result<R
 /// ignores it. The difference is cost: no context lookup, no trait objects,
 /// no lock.
 ///
-/// Call this *after* adding the backend's WASI functions. Shadowing is
-/// enabled on `linker` and stays enabled.
+/// Call this *after* adding the backend's WASI functions. Each definition
+/// replaces an earlier one of the same name; the linker's shadowing setting
+/// is left as it was.
 ///
 /// # Errors
 ///
-/// Only if the linker rejects a definition (it does not once shadowing is on).
+/// Only if the linker rejects a definition for a reason other than an
+/// earlier one of the same name.
 ///
 /// # Example
 ///
@@ -88,7 +90,6 @@ pub(crate) fn define_clocks<T: 'static>(
     clock: impl Fn(&mut T) -> &VirtualClock + Copy + Send + Sync + 'static,
     guest: impl Fn(&mut T) -> GuestModule + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
     for module in ["wasi_snapshot_preview1", "wasi_unstable"] {
         serve(
             linker,

@@ -648,7 +648,9 @@ impl Calls<'_, '_> {
         let entries = self.fds.mount(d.mount).tree.list(d.ino).map_err(fs_err)?;
         let (mut ptr, len) = (buf as u32, len as u32);
         let mut cap = len;
-        for entry in entries.iter().skip(cookie as u64 as usize) {
+        // A cookie past `usize` (a 32-bit host) is EOVERFLOW, as in stock.
+        let skip = usize::try_from(cookie as u64).or_else(|_| fail(errno::OVERFLOW))?;
+        for entry in entries.iter().skip(skip) {
             let mut dirent = [0u8; 24];
             dirent[0..8].copy_from_slice(&(entry.cookie + 1).to_le_bytes());
             dirent[8..16].copy_from_slice(&entry.ino.to_le_bytes());

@@ -50,6 +50,8 @@ pub mod errno {
     pub const NOTSOCK: u16 = 57;
     /// Not supported.
     pub const NOTSUP: u16 = 58;
+    /// Value too large (a cookie past the host's `usize`).
+    pub const OVERFLOW: u16 = 61;
     /// Operation not permitted (a read-only preopen).
     pub const PERM: u16 = 63;
     /// Invalid seek.

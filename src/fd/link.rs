@@ -73,8 +73,8 @@ macro_rules! define {
 ///
 /// # Errors
 ///
-/// Only if the linker rejects a definition (it does not once shadowing is on,
-/// which this enables).
+/// Only if the linker rejects a definition for a reason other than an
+/// earlier one of the same name.
 ///
 /// # Example
 ///
@@ -108,7 +108,6 @@ pub(crate) fn define_descriptors<T: 'static>(
     clock: impl Fn(&mut T) -> &VirtualClock + Copy + Send + Sync + 'static,
     guest: impl Fn(&mut T) -> GuestModule + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
     let get = (descriptors, guest);
     for (module, layout) in MODULES {
         define!(linker, module, layout, get, "fd_advise"(fd: i32, offset: i64, len: i64, advice: i32)

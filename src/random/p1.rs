@@ -25,12 +25,13 @@ pub const MAX_RANDOM_GET: u64 = 64 << 20;
 /// difference is cost: stock `random_get` draws a boxed `u8` sample per
 /// byte; this fills the guest's bytes in one pass.
 ///
-/// Call this *after* adding the stock WASI functions. Shadowing is enabled on
-/// `linker` and stays enabled.
+/// Call this *after* adding the stock WASI functions. Each definition replaces an earlier
+/// one of the same name; the linker's shadowing setting is left as it was.
 ///
 /// # Errors
 ///
-/// Only if the linker rejects a definition (it does not once shadowing is on).
+/// Only if the linker rejects a definition for a reason other than an
+/// earlier one of the same name.
 ///
 /// # Example
 ///
@@ -59,7 +60,6 @@ pub(crate) fn define_random_get<T: 'static>(
     stream: impl Fn(&mut T) -> &SharedStream + Copy + Send + Sync + 'static,
     guest: impl Fn(&mut T) -> GuestModule + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
     for module in ["wasi_snapshot_preview1", "wasi_unstable"] {
         serve(
             linker,
@@ -84,7 +84,8 @@ pub(crate) fn define_random_get<T: 'static>(
                 }
                 let (data, host) = memory.data_and_store_mut(&mut *caller);
                 let stream = stream(host);
-                let Some(dest) = data.get_mut(buf..buf + len) else {
+                // Checked: on a 32-bit host `buf + len` could wrap.
+                let Some(dest) = buf.checked_add(len).and_then(|end| data.get_mut(buf..end)) else {
                     stream.advance(len as u64);
                     wasmtime::bail!("random_get: {len} bytes at {buf} are out of bounds");
                 };

@@ -132,15 +132,16 @@ impl<'a> GuestMemory<'a> {
                 "pointer {ptr:#x} is not aligned to {align}"
             )));
         }
-        let start = ptr as usize;
-        let end = start + len as usize;
-        if end > self.bytes.len() {
+        // In u64: on a 32-bit host `usize` addition could wrap.
+        let end = u64::from(ptr) + u64::from(len);
+        if end > self.bytes.len() as u64 {
             return Err(PollError::Trap(format!(
                 "out-of-bounds access of {len} bytes at {ptr:#x} (memory is {} bytes)",
                 self.bytes.len()
             )));
         }
-        Ok(start..end)
+        // Both fit in `usize`: `end` is at most the memory's length.
+        Ok(ptr as usize..end as usize)
     }
 
     fn read<const N: usize>(&self, ptr: u32) -> [u8; N] {

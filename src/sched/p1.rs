@@ -33,12 +33,13 @@ fn stdio_ready(fd: u32, tag: u8) -> bool {
 /// definitions) for both `wasi_snapshot_preview1` and `wasi_unstable`, using
 /// the virtual clock that `clock` finds in the store data.
 ///
-/// Call this *after* adding the stock WASI functions. Shadowing is enabled on
-/// `linker` and stays enabled.
+/// Call this *after* adding the stock WASI functions. Each definition replaces an earlier
+/// one of the same name; the linker's shadowing setting is left as it was.
 ///
 /// # Errors
 ///
-/// Only if the linker rejects a definition (it does not once shadowing is on).
+/// Only if the linker rejects a definition for a reason other than an
+/// earlier one of the same name.
 ///
 /// # Example
 ///
@@ -56,7 +57,6 @@ pub fn add_scheduling_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     clock: impl Fn(&mut T) -> &VirtualClock + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
     for (module, layout) in MODULES {
         serve(
             linker,

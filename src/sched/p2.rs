@@ -35,7 +35,9 @@ pub const MONOTONIC_CLOCK_INTERFACE: &str = "wasi:clocks/monotonic-clock@0.2.12"
 /// `resolution` read it as the stock interface would, `subscribe-duration` and
 /// `subscribe-instant` follow the [module docs](self). Call it after
 /// `wasmtime_wasi::p2::add_to_linker_sync` (defining an interface again
-/// replaces it whole, so all four functions are defined here).
+/// replaces it whole, so all four functions are defined here). Shadowing is
+/// switched on for these definitions and left off after them (wasmtime's
+/// default), so a later definition of the same names is an error.
 ///
 /// # Errors
 ///
@@ -93,6 +95,9 @@ pub fn add_timers_to_linker<T: WasiView + 'static>(
             Ok((push_timer(store.data_mut(), clock, when)?,))
         },
     )?;
+    // Replacing a whole interface needs shadowing; it ends off, wasmtime's
+    // default (a component linker has no getter to restore another value).
+    linker.allow_shadowing(false);
     Ok(())
 }
 

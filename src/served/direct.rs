@@ -147,7 +147,8 @@ served_fn!(A, B, C, D, E, G, H, I);
 served_fn!(A, B, C, D, E, G, H, I, J);
 
 /// Defines `module::name` in `linker` as the served function `f`, replacing
-/// an earlier definition if shadowing is on; nothing if the linker is being
+/// an earlier definition of that name (and only that name: see
+/// [`define_shadowing_only_this`]); nothing if the linker is being
 /// built for a module that does not import it
 /// ([`serving_only_imports_of`](super::serving_only_imports_of)).
 ///
@@ -176,8 +177,32 @@ pub(crate) fn serve<T: 'static, P, F: ServedFn<T, P>>(
     };
     // SAFETY: `body` reads exactly the parameters of `ty` and writes its
     // results (`ServedFn` builds both from the same closure type).
-    unsafe { linker.func_new_unchecked(module, name, ty, host)? };
-    Ok(())
+    let define = |linker: &mut Linker<T>, host| unsafe {
+        linker
+            .func_new_unchecked(module, name, ty.clone(), host)
+            .map(drop)
+    };
+    define_shadowing_only_this(linker, |linker| define(linker, host.clone()))
+}
+
+/// Runs `define` (one definition) in `linker` so that it replaces an
+/// earlier definition of the same name, and leaves the linker's shadowing
+/// setting as it found it: wasmtime has no getter for it, but a linker that
+/// refuses a duplicate has it off. So the definition is tried as the
+/// embedder left the linker; only if that fails is shadowing switched on
+/// for this one definition, and off again after it. An error that is not a
+/// duplicate fails the second try too, and is returned.
+pub(crate) fn define_shadowing_only_this<T>(
+    linker: &mut Linker<T>,
+    mut define: impl FnMut(&mut Linker<T>) -> wasmtime::Result<()>,
+) -> wasmtime::Result<()> {
+    if define(linker).is_ok() {
+        return Ok(());
+    }
+    linker.allow_shadowing(true);
+    let defined = define(linker);
+    linker.allow_shadowing(false);
+    defined
 }
 
 /// Runs `call` (the tracer calling the import `name` through wasmtime) with

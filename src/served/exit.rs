@@ -18,8 +18,8 @@ pub(crate) const INVALID_STATUS: &str = "exit with invalid exit status outside o
 ///
 /// # Errors
 ///
-/// Only if the linker rejects a definition (it does not once shadowing is on,
-/// which this enables).
+/// Only if the linker rejects a definition for a reason other than an
+/// earlier one of the same name.
 ///
 /// # Example
 ///
@@ -55,7 +55,6 @@ pub(crate) fn define_proc_exit<T: 'static>(
     exit: impl Fn(&mut T, i32) -> wasmtime::Error + Copy + Send + Sync + 'static,
     guest: impl Fn(&mut T) -> GuestModule + Copy + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
     for module in ["wasi_snapshot_preview1", "wasi_unstable"] {
         serve(
             linker,

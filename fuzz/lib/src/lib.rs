@@ -22,6 +22,7 @@ pub mod p1_script;
 pub mod p1_smith;
 pub mod p2_fs;
 pub mod p2_script;
+pub mod seeds;
 pub mod stock_diff;
 pub mod strategy_diff;
 #[cfg(test)]

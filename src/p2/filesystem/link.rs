@@ -182,12 +182,12 @@ macro_rules! define {
 
 /// Replaces `wasi:filesystem/types` and `wasi:filesystem/preopens` in
 /// `linker` with the virtual filesystem of the [`DeterministicP2Ctx`] that
-/// `get` finds (see the [module docs](super)).
+/// `get` finds (see the [module docs](super)). The caller switches
+/// shadowing on around it.
 pub(crate) fn add_filesystem_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> &mut DeterministicP2Ctx,
 ) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
     let mut types = linker.instance(&format!("wasi:filesystem/types@{WASI_VERSION}"))?;
     types.resource(
         "descriptor",
