@@ -28,13 +28,20 @@ fn run_everywhere(name: &str, config: &DeterminismConfig) -> (Outcome, Outcome) 
             run_p1(&module, config, backend)
         });
         if let Some(previous) = &p1_outcome {
-            // Memory is not compared across backends: their stdio `fdstat`
-            // rights differ by design, and the guest keeps those in memory.
+            // Everything the guest can observe, its final memory included:
+            // both backends are served by the same functions, so they must
+            // leave the same bytes behind.
             let observable = |o: &Outcome| (o.stdout.clone(), o.stderr.clone(), o.exit.clone());
             assert_eq!(
                 observable(previous),
                 observable(&out),
                 "{name}: backends disagree"
+            );
+            assert!(
+                previous.memory == out.memory,
+                "{name}: the backends leave different memory ({} and {} bytes)",
+                previous.memory.len(),
+                out.memory.len()
             );
         }
         p1_outcome = Some(out);
