@@ -4,7 +4,8 @@ use libfuzzer_sys::{Corpus, fuzz_target};
 fuzz_target!(
     init: deterministic_wasi_ctx_fuzz::seeds::init("p1_smith"),
     |data: &[u8]| -> Corpus {
-        let mut u = arbitrary::Unstructured::new(data);
+        let data = deterministic_wasi_ctx_fuzz::input::continued(data);
+        let mut u = arbitrary::Unstructured::new(&data);
         match deterministic_wasi_ctx_fuzz::p1_smith::run(&mut u) {
             Ok(()) => Corpus::Keep,
             Err(_) => Corpus::Reject,

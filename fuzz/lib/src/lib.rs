@@ -18,10 +18,13 @@ pub mod backend_diff;
 pub mod baseline;
 pub mod calls;
 pub mod fs_diff;
+pub mod input;
 pub mod p1_script;
 pub mod p1_smith;
 pub mod p2_fs;
 pub mod p2_script;
+#[cfg(test)]
+mod reach_tests;
 pub mod seeds;
 pub mod stock_diff;
 pub mod strategy_diff;
@@ -378,6 +381,37 @@ pub fn collect_stats() {
 
 static COLLECT_STATS: AtomicBool = AtomicBool::new(false);
 
+/// Draws a value with `draw`, again while `empty` says it has nothing to run
+/// and bytes are left: `arbitrary` stops a list with a coin flip per
+/// element, so half of all draws are empty, and a script with no operation
+/// would make no host call. `Err` only when the bytes run out first.
+pub fn non_empty<T>(
+    u: &mut Unstructured,
+    mut draw: impl FnMut(&mut Unstructured) -> arbitrary::Result<T>,
+    empty: impl Fn(&T) -> bool,
+) -> arbitrary::Result<T> {
+    loop {
+        let value = draw(u)?;
+        if !empty(&value) {
+            return Ok(value);
+        }
+        if u.is_empty() {
+            return Err(arbitrary::Error::NotEnoughData);
+        }
+    }
+}
+
+/// The host calls of this thread's last recorded execution ([`record`]),
+/// `None` if none was recorded since [`forget_last_host_calls`].
+pub fn last_host_calls() -> Option<u64> {
+    LAST_HOST_CALLS.with(|last| last.get())
+}
+
+/// Clears [`last_host_calls`] before an execution.
+pub fn forget_last_host_calls() {
+    LAST_HOST_CALLS.with(|last| last.set(None));
+}
+
 /// Counts one execution.
 pub fn record(host_calls: u64) {
     LAST_HOST_CALLS.with(|last| last.set(Some(host_calls)));
@@ -619,7 +653,7 @@ pub fn test_n_times(
 ) -> usize {
     seeded_inputs(seed, count, len)
         .iter()
-        .filter(|data| target(&mut Unstructured::new(data)).is_ok())
+        .filter(|data| target(&mut Unstructured::new(&input::continued(data))).is_ok())
         .count()
 }
 
@@ -649,7 +683,7 @@ pub fn replay_corpus(
         let data = std::fs::read(file).expect("read corpus file");
         eprintln!("replaying {}", file.display());
         LAST_HOST_CALLS.with(|last| last.set(None));
-        let result = target(&mut Unstructured::new(&data));
+        let result = target(&mut Unstructured::new(&input::continued(&data)));
         let calls = LAST_HOST_CALLS.with(|last| last.get());
         let file_name = file.file_name().expect("file name").to_string_lossy();
         let what = match (result, calls) {

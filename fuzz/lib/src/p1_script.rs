@@ -122,13 +122,14 @@ fn exit_status(code: u32) -> Status {
     }
 }
 
-/// Reads the input; `Err` when it runs out of bytes or holds no operation.
+/// Reads the input, drawing again while it holds no operation
+/// ([`crate::non_empty`]); `Err` when the bytes run out first.
 pub fn input(u: &mut Unstructured) -> arbitrary::Result<ScriptInput> {
-    let input: ScriptInput = u.arbitrary()?;
-    if input.script.ops.is_empty() {
-        return Err(arbitrary::Error::NotEnoughData);
-    }
-    Ok(input)
+    crate::non_empty(
+        u,
+        |u| u.arbitrary::<ScriptInput>(),
+        |i| i.script.ops.is_empty(),
+    )
 }
 
 /// One execution.

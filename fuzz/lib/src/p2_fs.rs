@@ -164,10 +164,8 @@ impl P2FsInput {
 
 /// One execution.
 pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
-    let input: P2FsInput = u.arbitrary()?;
-    if input.ops.is_empty() {
-        return Err(arbitrary::Error::NotEnoughData);
-    }
+    // Drawn again while it holds no operation (`crate::non_empty`).
+    let input = crate::non_empty(u, |u| u.arbitrary::<P2FsInput>(), |i| i.ops.is_empty())?;
     check(&input);
     Ok(())
 }

@@ -123,10 +123,8 @@ fn shared() -> &'static Shared {
 
 /// One execution.
 pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
-    let input: P2Input = u.arbitrary()?;
-    if input.ops.is_empty() {
-        return Err(arbitrary::Error::NotEnoughData);
-    }
+    // Drawn again while it holds no operation (`crate::non_empty`).
+    let input = crate::non_empty(u, |u| u.arbitrary::<P2Input>(), |i| i.ops.is_empty())?;
     check(&input);
     Ok(())
 }
