@@ -540,12 +540,8 @@ pub fn check_audit(
 }
 
 /// The fast form of [`check_audit`] for one backend on Cranelift, used by
-/// `p1_smith`: the module is compiled once on the shared Engine and run in
-/// two fresh Stores there, then loaded (deserialized, not recompiled) into a
-/// fresh Engine and run a third time. All three fingerprints must agree
-/// (poisoned runs excepted). Recompiling on a fresh Engine is what
-/// [`check_audit`] does (`strategy_diff` uses it); doing it here would
-/// double the cost of every execution.
+/// `p1_smith`: two runs on the shared Engine and a third on a fresh one
+/// ([`check_fast_on`]).
 pub fn check_fast(
     target: &str,
     wasm: &[u8],
@@ -553,57 +549,105 @@ pub fn check_fast(
     spec: &RunSpec,
     input: &dyn std::fmt::Debug,
 ) -> Outcome {
+    check_fast_on(
+        target,
+        wasm,
+        &[backend],
+        &[Strategy::Cranelift],
+        2,
+        spec,
+        input,
+    )
+}
+
+/// The fast form of [`check_audit`]: for each strategy the module is
+/// compiled once on the shared Engine ([`shared_engine`]); for each backend
+/// it runs `shared_runs` times there, each in a fresh Store, then once more
+/// loaded (deserialized, not recompiled) into a fresh Engine. Every
+/// fingerprint must equal the first unpoisoned one — across Stores,
+/// Engines, backends and strategies, field for field, as the audit compares
+/// them — and poisoned runs are set aside. [`check_audit`] compiles again
+/// for each fresh Engine (`audit` must: it cannot assume a compile is
+/// deterministic); here a compile on each strategy is already compared with
+/// the other strategy, so doing it again would only double the cost of an
+/// execution. Returns the first run's outcome.
+pub fn check_fast_on(
+    target: &str,
+    wasm: &[u8],
+    backends: &[Backend],
+    strategies: &[Strategy],
+    shared_runs: usize,
+    spec: &RunSpec,
+    input: &dyn std::fmt::Debug,
+) -> Outcome {
     use deterministic_wasi_ctx::audit::{Compiled, first_difference};
     dump(wasm);
+    let names = |list: &[&str]| list.join(", ");
     let fail = |what: String| -> ! {
         panic!(
-            "{target}: {what}\nbackend: {}\ninput: {input:?}\nmodule:\n{}",
-            backend.name(),
+            "{target}: {what}\nbackends: {}\nstrategies: {}\ninput: {input:?}\nmodule:\n{}",
+            names(&backends.iter().map(|b| b.name()).collect::<Vec<_>>()),
+            names(&strategies.iter().map(|s| s.name()).collect::<Vec<_>>()),
             wat_of(wasm)
         )
     };
-    let engine = shared_engine(Strategy::Cranelift);
-    let compiled = Compiled::new(engine, wasm)
-        .unwrap_or_else(|e| fail(format!("does not compile (generator bug): {e:?}")));
-    if let Err(e) = compiled.check_links(engine, backend) {
-        fail(format!("does not link (generator bug): {e:?}"));
-    }
-    let Compiled::Module(module) = &compiled else {
-        fail("not a core module".into());
-    };
-    let serialized = module
-        .serialize()
-        .unwrap_or_else(|e| fail(format!("serialize: {e:?}")));
-    // Three runs, digest only (no per-call text) unless statistics are on
+    // Per strategy: the shared Engine, the compiled module and its bytes.
+    let compiled: Vec<_> = strategies
+        .iter()
+        .map(|&strategy| {
+            let engine = shared_engine(strategy);
+            let compiled = Compiled::new(engine, wasm)
+                .unwrap_or_else(|e| fail(format!("does not compile (generator bug): {e:?}")));
+            for &backend in backends {
+                if let Err(e) = compiled.check_links(engine, backend) {
+                    fail(format!("does not link (generator bug): {e:?}"));
+                }
+            }
+            let Compiled::Module(module) = &compiled else {
+                fail("not a core module".into());
+            };
+            let serialized = module
+                .serialize()
+                .unwrap_or_else(|e| fail(format!("serialize: {e:?}")));
+            (strategy, engine, compiled, serialized)
+        })
+        .collect();
+    // Digest only (no per-call text) unless statistics are on
     // ([`record_paths`] reads the calls): the trace digest is a fingerprint
     // field, so any difference in any call still shows. Only a divergence
     // pays for the calls in full, to name the first one.
-    let three_runs = |spec: &RunSpec| {
-        let mut outcomes = vec![
-            compiled.run(engine, backend, spec),
-            compiled.run(engine, backend, spec),
-        ];
-        let fresh = Strategy::Cranelift.engine().expect("engine");
-        // SAFETY: produced by `Module::serialize` in this process for an
-        // engine with the same configuration.
-        let module = unsafe { wasmtime::Module::deserialize(&fresh, &serialized) }
-            .unwrap_or_else(|e| fail(format!("deserialize into a fresh engine: {e:?}")));
-        outcomes.push(Compiled::Module(module).run(&fresh, backend, spec));
+    let all_runs = |spec: &RunSpec| {
+        let mut outcomes = Vec::new();
+        for (strategy, engine, compiled, serialized) in &compiled {
+            for &backend in backends {
+                for _ in 0..shared_runs {
+                    let label = format!("{}/{} shared engine", backend.name(), strategy.name());
+                    outcomes.push((label, compiled.run(engine, backend, spec)));
+                }
+                let fresh = strategy.engine().expect("engine");
+                // SAFETY: produced by `Module::serialize` in this process
+                // for an engine with the same configuration.
+                let module = unsafe { wasmtime::Module::deserialize(&fresh, serialized) }
+                    .unwrap_or_else(|e| fail(format!("deserialize into a fresh engine: {e:?}")));
+                let label = format!("{}/{} fresh engine", backend.name(), strategy.name());
+                outcomes.push((label, Compiled::Module(module).run(&fresh, backend, spec)));
+            }
+        }
         outcomes
     };
-    let first_divergence = |outcomes: &[Outcome]| {
-        let reference = Fingerprint::of(&outcomes[0]);
-        outcomes.iter().enumerate().skip(1).find_map(|(index, outcome)| {
-            if outcome.is_poisoned() || outcomes[0].is_poisoned() {
+    let first_divergence = |outcomes: &[(String, Outcome)]| {
+        let first = outcomes.iter().position(|(_, o)| !o.is_poisoned())?;
+        let (reference_label, reference) = &outcomes[first];
+        let reference_fingerprint = Fingerprint::of(reference);
+        outcomes.iter().enumerate().find_map(|(index, (label, outcome))| {
+            if outcome.is_poisoned() {
                 return None;
             }
             let fingerprint = Fingerprint::of(outcome);
-            first_difference(&reference, &fingerprint, None).map(|difference| {
+            first_difference(&reference_fingerprint, &fingerprint, None).map(|difference| {
                 format!(
-                    "run {index}{} differs from run 0: {difference}\nrun 0: {:?}\nrun {index}: {:?}",
-                    if index == 2 { " (fresh engine)" } else { "" },
-                    reference.fields,
-                    fingerprint.fields
+                    "run {index} ({label}) differs from run {first} ({reference_label}): {difference}\nrun {first}: {:?}\nrun {index}: {:?}",
+                    reference_fingerprint.fields, fingerprint.fields
                 )
             })
         })
@@ -612,12 +656,12 @@ pub fn check_fast(
         max_events: if stats_on() { spec.max_events } else { 0 },
         ..spec.clone()
     };
-    let mut outcomes = three_runs(&quick);
+    let mut outcomes = all_runs(&quick);
     if let Some(found) = first_divergence(&outcomes) {
-        let detailed = first_divergence(&three_runs(spec));
+        let detailed = first_divergence(&all_runs(spec));
         fail(detailed.unwrap_or_else(|| format!("{found}\n(not reproduced with full events)")));
     }
-    let outcome = outcomes.swap_remove(0);
+    let (_, outcome) = outcomes.swap_remove(0);
     record(outcome.host_calls);
     outcome
 }

@@ -59,3 +59,41 @@ fn short_inputs_reach_wasi() {
         );
     }
 }
+
+/// `strategy_diff`'s fast check still tells a nondeterministic context
+/// apart: under stock wasmtime-wasi (host entropy) the two backends'
+/// and strategies' runs differ at the first `random_get`.
+#[test]
+fn strategy_diff_fast_check_reports_stock_randomness() {
+    use deterministic_wasi_ctx::audit::{Backend, Strategy};
+    let wasm = wat::parse_str(
+        r#"(module
+        (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (func (export "_start") (drop (call $r (i32.const 0) (i32.const 16)))))"#,
+    )
+    .unwrap();
+    let mut stock = crate::spec(deterministic_wasi_ctx::DeterminismConfig::new());
+    stock.stock = true;
+    let run = |spec: &deterministic_wasi_ctx::audit::RunSpec| {
+        crate::check_fast_on(
+            "test",
+            &wasm,
+            &[Backend::WasmtimeWasi],
+            &[Strategy::Cranelift, Strategy::Pulley],
+            1,
+            spec,
+            &"input",
+        )
+    };
+    let panic = std::panic::catch_unwind(|| run(&stock)).expect_err("stock must diverge");
+    let message = panic.downcast_ref::<String>().expect("message").clone();
+    assert!(
+        message.contains("call #0") && message.contains("random_get("),
+        "{message}"
+    );
+    let outcome = run(&crate::spec(
+        deterministic_wasi_ctx::DeterminismConfig::new(),
+    ));
+    assert_eq!(outcome.host_calls, 1);
+}
