@@ -4,15 +4,21 @@
 //! arguments are whatever is on the stack: most generated modules never
 //! reach a WASI function, and those that do mostly pass pointers far outside
 //! memory. [`add_calls`] prepends a prelude to the body of the module's
-//! `_start`, built from input bytes: a few `i32.store`s that lay out
-//! plausible iovecs, subscriptions and lengths in the first 4 KiB of memory,
-//! then calls to the module's own WASI imports with arguments biased towards
-//! small file descriptors and clock ids, aligned pointers into that area,
-//! short lengths and nanosecond timeouts (one in ten arguments is any value
-//! at all). Results are dropped; wasm-smith's own code runs after the
-//! prelude, on the memory the calls left behind. The prelude runs once per
-//! instance: a flag byte at [`FLAG`] guards it, since wasm-smith code may
-//! call `_start` again (recursion or `return_call`).
+//! `_start`, built from input bytes: a few `i32.store`s of plausible words
+//! in the first 4 KiB of memory, the layout the calls use (a table of
+//! paths, four iovecs over 4 KiB of buffers, three `poll_oneoff`
+//! subscriptions, a slot for an opened descriptor: [`roles`]), then 16 to
+//! 40 calls to the module's own WASI imports. Four preludes in five are
+//! *well-formed*: they first open file `a` (when the module imports
+//! `path_open`) and pass, in 39 calls of 40, the arguments a real program
+//! would ([`roles`]: existing descriptors, aligned result pointers with
+//! room, paths from the tree, valid flags, offsets with some boundary
+//! values), so most calls reach the host's real work and succeed; the
+//! fifth passes any-value arguments in one call in three, fuzzing the
+//! argument checks and their traps. Results are dropped; wasm-smith's own
+//! code runs after the prelude, on the memory the calls left behind. The
+//! prelude runs once per instance: a flag byte at [`FLAG`] guards it, since
+//! wasm-smith code may call `_start` again (recursion or `return_call`).
 //!
 //! The fuzz targets preopen a small tree ([`crate::tree`]) as fds 3 and 4.
 //! So that `path_*` calls name something in it, the prelude first stores a
@@ -44,7 +50,10 @@
 //! wasmparser::validate(&with_calls).unwrap();
 //! ```
 
+mod roles;
+
 use arbitrary::Unstructured;
+pub use roles::{BUFFERS, IOVECS, OPENED, OUTPUTS};
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode, utils};
 use wasm_encoder::{BlockType, CodeSection, Instruction, MemArg};
 use wasmparser::{ExternalKind, Parser, Payload, TypeRef, ValType};
@@ -52,7 +61,9 @@ use wasmparser::{ExternalKind, Parser, Payload, TypeRef, ValType};
 /// At most this many stores and calls in one prelude.
 pub const MAX_STORES: usize = 16;
 /// See [`MAX_STORES`].
-pub const MAX_CALLS: usize = 24;
+pub const MAX_CALLS: usize = 40;
+/// A prelude makes at least this many calls (when the module imports any).
+pub const MIN_CALLS: usize = 16;
 
 /// Prelude pointers and stores stay below this address (memory has at least
 /// one 64 KiB page: the required `memory` export says so).
@@ -309,6 +320,7 @@ fn prelude(
         Instruction::I32Store8(memarg(0)),
     ];
     code.extend(path_table(memarg(3)));
+    code.extend(roles::layout(memarg(2)));
     let stores = u.int_in_range(0..=MAX_STORES)?;
     for _ in 0..stores {
         let address = 4 * u.int_in_range(0..=AREA / 4 - 1)?;
@@ -319,12 +331,50 @@ fn prelude(
     let calls = if shape.imports.is_empty() {
         0
     } else {
-        u.int_in_range(1..=MAX_CALLS)?
+        u.int_in_range(MIN_CALLS..=MAX_CALLS)?
     };
     let entries: Vec<(u32, u32)> = path_entries().collect();
-    for _ in 0..calls {
-        let import = u.choose(&shape.imports)?;
+    // Four preludes in five are well-formed but for one call in forty; the
+    // fifth keeps any-value arguments in one call in three, so that the
+    // argument checks (and their traps) are fuzzed too without cutting most
+    // runs short at their first hostile call.
+    let hostile_in = if u.ratio(4u8, 5)? { 40 } else { 3 };
+    // A well-formed prelude whose module imports `path_open` first opens
+    // file `a` read-write (its descriptor at `roles::OPENED`), so that the
+    // descriptor calls after it have a file to work on.
+    let opener = shape.imports.iter().find(|i| i.name == "path_open");
+    if hostile_in == 40
+        && let Some(open) = opener
+    {
+        code.extend(roles::open_a_file(open.index, &entries));
+    }
+    for call in 0..calls {
+        let mut import = u.choose(&shape.imports)?;
+        // Calls that cannot succeed here (no sockets; no signals) are drawn
+        // again once in well-formed preludes.
+        if hostile_in == 40 && (import.name.starts_with("sock_") || import.name == "proc_raise") {
+            import = u.choose(&shape.imports)?;
+        }
         let name = import.name.as_str();
+        // Well-formed calls (`roles`) or the any-value arguments below;
+        // `proc_exit` only as the last call, so that it does not cut the
+        // prelude short.
+        if name == "proc_exit" && call + 1 < calls {
+            continue;
+        }
+        let well_formed = u.ratio(hostile_in - 1, hostile_in)?;
+        if let Some(roles) = roles::roles(name).filter(|_| well_formed) {
+            let call = roles::Call {
+                name,
+                roles,
+                index: call as u32,
+                have_file: opener.is_some(),
+            };
+            roles::arguments(&call, &entries, memarg(2), u, &mut code)?;
+            code.push(Instruction::Call(import.index));
+            code.extend((0..import.results).map(|_| Instruction::Drop));
+            continue;
+        }
         // The length of a path whose pointer was just pushed.
         let mut length = None;
         for (position, param) in import.params.iter().enumerate() {
