@@ -653,3 +653,40 @@ fn processes_with_dir_and_stdin_agree() {
     );
     std::fs::remove_dir_all(&base).expect("clean up");
 }
+
+/// The attack on a case-insensitive host, end to end: the guest makes a
+/// symlink `A` out of the export and a file `a`. `--export-fs` refuses the
+/// tree (exit 2, one line naming both paths), writes nothing of it, and
+/// nothing appears next to the export.
+#[test]
+fn export_refuses_a_guest_tree_with_a_case_collision() {
+    let (_, program, _) = test_programs::PROGRAMS
+        .iter()
+        .find(|(name, _, _)| *name == "fs_script")
+        .expect("fs_script guest");
+    let (base, _, dir) = input_dir("dwc-cli-export-case");
+    let script = base.join("script.txt");
+    std::fs::write(&script, "symlink ../../../victim A\nwrite a pwned\n").unwrap();
+    let export = base.join("export");
+    let (script_arg, export_arg) = (script.display().to_string(), export.display().to_string());
+    let out = cli(&[
+        "audit",
+        "--dir",
+        &dir,
+        "--stdin",
+        &script_arg,
+        "--export-fs",
+        &export_arg,
+        program,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("`A` and `a` differ only in case"),
+        "{stderr}"
+    );
+    assert!(!export.join("1-fs_script.wasm/1-root").exists());
+    assert!(!base.join("victim").exists() && !export.join("victim").exists());
+    std::fs::remove_dir_all(&base).expect("clean up");
+}
