@@ -360,7 +360,7 @@ fn dir_snapshots_export_and_stock_divergence() {
         "{}",
         text(&out.stdout)
     );
-    let exported = export.join("fs_ops.wasm/root");
+    let exported = export.join("1-fs_ops.wasm/1-root");
     assert_eq!(
         std::fs::read(exported.join("out/result.txt")).expect("exported"),
         b"rows=3\ndone\n"
@@ -409,7 +409,7 @@ fn dir_reaches_components() {
     let out = cli(&["audit", "--dir", &dir, "--export-fs", &export_arg, p2]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert_eq!(
-        std::fs::read(export.join("fs_ops.wasm/root/out/result.txt")).expect("exported"),
+        std::fs::read(export.join("1-fs_ops.wasm/1-root/out/result.txt")).expect("exported"),
         b"rows=3\ndone\n"
     );
     assert!(!host.join("out").exists(), "the host directory was written");
@@ -616,5 +616,150 @@ fn wall_start_lets_programs_compute_with_file_times() {
         "{}",
         text(&out.stderr)
     );
+    std::fs::remove_dir_all(&base).expect("clean up");
+}
+
+/// `--export-fs` gives every audited file and every preopen its own folder,
+/// numbered in audit and preopen order, with a manifest: two files with one
+/// base name (the wasip1 and wasip2 builds of `fs_ops.wasm`) and guest
+/// paths `/a/b` and `/a_b` (which once both became `a_b`, the second export
+/// failing late) all land apart, and `manifest.json` says which is which.
+#[test]
+fn export_folders_are_unique_per_file_and_guest_path() {
+    let (_, p1, p2) = test_programs::PROGRAMS
+        .iter()
+        .find(|(name, _, _)| *name == "fs_ops")
+        .expect("fs_ops guest");
+    assert_eq!(Path::new(p1).file_name(), Path::new(p2).file_name());
+    let (base, _, dir) = input_dir("dwc-cli-export-names");
+    for (name, marker) in [("ab", "slash"), ("a_b", "underscore")] {
+        std::fs::create_dir_all(base.join(name)).unwrap();
+        std::fs::write(base.join(name).join("marker"), marker).unwrap();
+    }
+    let slash = format!("{}::/a/b", base.join("ab").display());
+    let underscore = format!("{}::/a_b", base.join("a_b").display());
+    let export = base.join("export");
+    let export_arg = export.display().to_string();
+    let out = cli(&[
+        "audit",
+        "--dir",
+        &dir,
+        "--dir",
+        &slash,
+        "--dir",
+        &underscore,
+        "--export-fs",
+        &export_arg,
+        p1,
+        p2,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(export.join("manifest.json")).expect("manifest"))
+            .expect("manifest is JSON");
+    let programs = manifest["programs"].as_array().expect("programs");
+    assert_eq!(programs.len(), 2);
+    for (program, path) in programs.iter().zip([p1, p2]) {
+        assert_eq!(program["path"], *path);
+        let folder = export.join(program["folder"].as_str().expect("folder"));
+        let trees: Vec<(&str, &str)> = program["trees"]
+            .as_array()
+            .expect("trees")
+            .iter()
+            .map(|t| (t["guest"].as_str().unwrap(), t["folder"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            trees,
+            [("/", "1-root"), ("/a/b", "2-a_b"), ("/a_b", "3-a_b")],
+            "{manifest}"
+        );
+        assert_eq!(
+            std::fs::read(folder.join("1-root/out/result.txt")).expect("root tree"),
+            b"rows=3\ndone\n"
+        );
+        assert_eq!(
+            std::fs::read(folder.join("2-a_b/marker")).unwrap(),
+            b"slash"
+        );
+        assert_eq!(
+            std::fs::read(folder.join("3-a_b/marker")).unwrap(),
+            b"underscore"
+        );
+    }
+    assert_eq!(programs[0]["folder"], "1-fs_ops.wasm");
+    assert_eq!(programs[1]["folder"], "2-fs_ops.wasm");
+    std::fs::remove_dir_all(&base).expect("clean up");
+}
+
+/// `--processes` with `--dir` and `--stdin`: the child runs on the parent's
+/// snapshot and stdin bytes (sent down its stdin), and agrees.
+#[test]
+fn processes_with_dir_and_stdin_agree() {
+    let (_, program, _) = test_programs::PROGRAMS
+        .iter()
+        .find(|(name, _, _)| *name == "fs_script")
+        .expect("fs_script guest");
+    let (base, _, dir) = input_dir("dwc-cli-processes-inputs");
+    let stdin = base.join("script.txt");
+    std::fs::write(&stdin, "read in/data.csv\nwrite out.txt hi\nls /\n").unwrap();
+    let stdin_arg = stdin.display().to_string();
+    let out = cli(&[
+        "audit",
+        "--processes",
+        "--dir",
+        &dir,
+        "--stdin",
+        &stdin_arg,
+        program,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains(": DETERMINISTIC "),
+        "{}",
+        text(&out.stdout)
+    );
+    std::fs::remove_dir_all(&base).expect("clean up");
+}
+
+/// The attack on a case-insensitive host, end to end: the guest makes a
+/// symlink `A` out of the export and a file `a`. `--export-fs` refuses the
+/// tree (exit 2, one line naming both paths), writes nothing of it, and
+/// nothing appears next to the export.
+#[test]
+fn export_refuses_a_guest_tree_with_a_case_collision() {
+    let (_, program, _) = test_programs::PROGRAMS
+        .iter()
+        .find(|(name, _, _)| *name == "fs_script")
+        .expect("fs_script guest");
+    let (base, _, dir) = input_dir("dwc-cli-export-case");
+    let script = base.join("script.txt");
+    std::fs::write(&script, "symlink ../../../victim A\nwrite a pwned\n").unwrap();
+    let export = base.join("export");
+    let (script_arg, export_arg) = (script.display().to_string(), export.display().to_string());
+    let out = cli(&[
+        "audit",
+        "--dir",
+        &dir,
+        "--stdin",
+        &script_arg,
+        "--export-fs",
+        &export_arg,
+        program,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("`A` and `a` differ only in case"),
+        "{stderr}"
+    );
+    assert!(!export.join("1-fs_script.wasm/1-root").exists());
+    assert!(!base.join("victim").exists() && !export.join("victim").exists());
     std::fs::remove_dir_all(&base).expect("clean up");
 }

@@ -25,14 +25,16 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         options: Options,
-        /// Also run once in a child process of this binary.
+        /// Also run once in a child process of this binary (on this
+        /// process's `--stdin` bytes and `--dir` snapshots, never re-read).
         #[arg(long)]
         processes: bool,
         /// One JSON object per file on stdout instead of text lines.
         #[arg(long)]
         json: bool,
         /// Write run 0's final preopened trees under DIR (a new or empty
-        /// directory): DIR/<file name>/<guest path, `/` as `root`>/.
+        /// directory): DIR/<n>-<file name>/<m>-<guest path, `/` as `root`>/,
+        /// numbered by file and preopen, listed in DIR/manifest.json.
         #[arg(long, value_name = "DIR")]
         export_fs: Option<PathBuf>,
         /// Fail (exit 1) unless the one audited file's digest is HEX (as
@@ -64,6 +66,16 @@ pub enum Command {
         #[arg(long, value_enum)]
         run_strategy: StrategyArg,
     },
+}
+
+/// What `--stdin` and `--dir` name, read once: stdin's bytes and each
+/// preopen's guest path and snapshot, in order.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    /// The guest's stdin.
+    pub stdin: Vec<u8>,
+    /// `(guest path, snapshot)` per `--dir`.
+    pub preopens: Vec<(String, VirtualFs)>,
 }
 
 /// Options shared by every subcommand.
@@ -201,7 +213,9 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
 }
 
 impl Options {
-    /// Passes these options on to a child process of this binary.
+    /// Passes these options on to a child process of this binary, but for
+    /// `--stdin` and `--dir`: the child gets their bytes from the parent
+    /// ([`super::child`]), never the host paths.
     pub fn forward(&self, command: &mut std::process::Command) {
         command
             .arg(format!("--runs={}", self.runs))
@@ -219,25 +233,37 @@ impl Options {
         for (k, v) in &self.env {
             command.arg(format!("--env={k}={v}"));
         }
-        if let Some(stdin) = &self.stdin {
-            command.arg("--stdin").arg(stdin);
-        }
-        for dir in &self.dirs {
-            command.arg(format!("--dir={dir}"));
-        }
         if self.no_determinism {
             command.arg("--no-determinism");
         }
     }
 
-    /// The audit configuration these options describe.
+    /// The audit configuration these options describe, with the host's
+    /// `--stdin` and `--dir` read now.
     pub fn audit_config(&self) -> Result<AuditConfig, String> {
+        self.audit_config_with(self.read_inputs()?)
+    }
+
+    /// Reads `--stdin` and snapshots every `--dir`, once.
+    pub fn read_inputs(&self) -> Result<Inputs, String> {
         let stdin = match &self.stdin {
             Some(path) => {
                 std::fs::read(path).map_err(|e| format!("--stdin {}: {e}", path.display()))?
             }
             None => Vec::new(),
         };
+        let mut preopens = Vec::new();
+        for dir in &self.dirs {
+            let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+            let fs = VirtualFs::from_host_dir(host).map_err(|e| format!("--dir {host}: {e}"))?;
+            preopens.push((guest.to_string(), fs));
+        }
+        Ok(Inputs { stdin, preopens })
+    }
+
+    /// The audit configuration these options describe, on `inputs` (in
+    /// place of `--stdin` and `--dir`).
+    pub fn audit_config_with(&self, inputs: Inputs) -> Result<AuditConfig, String> {
         if self
             .args
             .iter()
@@ -252,10 +278,8 @@ impl Options {
             .wall_start(self.wall_start)
             .args(self.args.clone())
             .env(self.env.clone())
-            .stdin(stdin);
-        for dir in &self.dirs {
-            let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
-            let fs = VirtualFs::from_host_dir(host).map_err(|e| format!("--dir {host}: {e}"))?;
+            .stdin(inputs.stdin);
+        for (guest, fs) in inputs.preopens {
             config = config.preopen(guest, fs);
         }
         let backends = match self.backend {

@@ -97,26 +97,105 @@ pub fn check_export_dir(dir: &Path) -> Result<(), String> {
     }
 }
 
-/// Writes `outcome`'s final trees to DIR/<file name>/<guest path>/ (`/` as
-/// `root`, other slashes as `_`).
+/// Where [`export_trees`] wrote one program's trees (for the manifest).
+pub struct Exported {
+    /// The program as given to audit.
+    program: String,
+    /// Its folder under the export directory.
+    folder: String,
+    /// `(guest path, folder under the program's folder)` per tree.
+    trees: Vec<(String, String)>,
+}
+
+/// Writes `outcome`'s final trees to `DIR/<n>-<file name>/<m>-<guest
+/// path>/`: `n` is the program's position among the audited files and `m`
+/// the preopen's position (both from 1), so that no two programs and no two
+/// preopens share a folder (`wasip1/x.wasm` and `wasip2/x.wasm`, guest
+/// paths `/a/b` and `/a_b`); the names after the numbers are only a hint
+/// (`/` as `root`, other bytes than ASCII letters, digits, `.`, `_` and `-`
+/// as `_`). [`write_manifest`] records the exact paths.
 pub fn export_trees(
     dir: &Path,
+    index: usize,
     program: &Path,
     outcome: &deterministic_wasi_ctx::audit::Outcome,
-) -> Result<(), String> {
+) -> Result<Exported, String> {
     let name = program
         .file_name()
         .map_or_else(|| "program".into(), |n| n.to_string_lossy().into_owned());
-    for (guest, tree) in &outcome.filesystems {
-        let trimmed = guest.trim_matches('/').replace('/', "_");
-        let leaf = if trimmed.is_empty() {
-            "root".to_string()
-        } else {
-            trimmed
-        };
-        let target = dir.join(&name).join(leaf);
+    let folder = format!("{index}-{}", hint(&name));
+    let base = dir.join(&folder);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir(&base).map_err(|e| format!("{}: {e}", base.display()))?;
+    let mut trees = Vec::new();
+    for (position, (guest, tree)) in outcome.filesystems.iter().enumerate() {
+        let trimmed = guest.trim_matches('/');
+        let leaf = if trimmed.is_empty() { "root" } else { trimmed };
+        let leaf = format!("{}-{}", position + 1, hint(leaf));
+        let target = base.join(&leaf);
         tree.export(&target)
             .map_err(|e| format!("{}: {e}", target.display()))?;
+        trees.push((guest.clone(), leaf));
     }
-    Ok(())
+    Ok(Exported {
+        program: program.to_string_lossy().into_owned(),
+        folder,
+        trees,
+    })
+}
+
+/// A name made safe for a folder: at most 64 bytes of ASCII letters,
+/// digits, `.`, `_` and `-`, every other character as `_`.
+fn hint(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect()
+}
+
+/// Writes `DIR/manifest.json`: `{"programs": [{"path": <as given to audit>,
+/// "folder": "1-x.wasm", "trees": [{"guest": "/", "folder": "1-root"},
+/// ...]}, ...]}`, the programs in audit order.
+pub fn write_manifest(dir: &Path, exported: &[Exported]) -> Result<(), String> {
+    let programs: Vec<serde_json::Value> = exported
+        .iter()
+        .map(|e| {
+            let trees: Vec<serde_json::Value> = e
+                .trees
+                .iter()
+                .map(|(guest, folder)| serde_json::json!({"guest": guest, "folder": folder}))
+                .collect();
+            serde_json::json!({"path": e.program, "folder": e.folder, "trees": trees})
+        })
+        .collect();
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "programs": programs }))
+        .map_err(|e| e.to_string())?;
+    let path = dir.join("manifest.json");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut file| {
+            use std::io::Write as _;
+            file.write_all(text.as_bytes())
+        })
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hint;
+
+    #[test]
+    fn hints_keep_safe_characters_only() {
+        assert_eq!(hint("x.wasm"), "x.wasm");
+        assert_eq!(hint("a/b c:é"), "a_b_c__");
+        assert_eq!(hint(&"y".repeat(100)).len(), 64);
+    }
 }

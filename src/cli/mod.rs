@@ -15,6 +15,7 @@ macro_rules! out {
 
 mod args;
 mod bundled;
+mod child;
 mod exit;
 mod expect;
 mod files;
@@ -97,7 +98,16 @@ fn audit_command(
     export_fs: Option<&Path>,
     pins: Pins,
 ) -> ExitStatus {
-    let config = match options.audit_config() {
+    let inputs = match options.read_inputs() {
+        Ok(inputs) => inputs,
+        Err(why) => {
+            eprintln!("error: {why}");
+            return ExitStatus::UsageOrLoadError;
+        }
+    };
+    // The child process runs on these bytes, never on the host paths.
+    let child_input = processes.then(|| child::encode(&inputs));
+    let config = match options.audit_config_with(inputs) {
         Ok(config) => config,
         Err(why) => {
             eprintln!("error: {why}");
@@ -126,13 +136,14 @@ fn audit_command(
             return ExitStatus::UsageOrLoadError;
         }
     };
-    for path in files {
+    let mut exported = Vec::new();
+    for (index, path) in files.into_iter().enumerate() {
         let started = Instant::now();
         let _progress = report::Progress::start(&path);
         let result = files::load(&path).and_then(|wasm| {
             let mut report = audit::audit(&wasm, &config).map_err(|e| format!("{e:#}"))?;
-            if processes {
-                let (label, fingerprint) = run_child(&path, options, &config)?;
+            if let Some(input) = &child_input {
+                let (label, fingerprint) = run_child(&path, options, &config, input)?;
                 report.add_run(label, fingerprint);
             }
             Ok(report)
@@ -152,11 +163,14 @@ fn audit_command(
                     );
                     status = status.max(ExitStatus::Diverged);
                 }
-                if let Some(dir) = export_fs
-                    && let Err(why) = files::export_trees(dir, &path, &report.outcome)
-                {
-                    eprintln!("error: --export-fs: {}: {why}", path.display());
-                    status = status.max(ExitStatus::UsageOrLoadError);
+                if let Some(dir) = export_fs {
+                    match files::export_trees(dir, index + 1, &path, &report.outcome) {
+                        Ok(entry) => exported.push(entry),
+                        Err(why) => {
+                            eprintln!("error: --export-fs: {}: {why}", path.display());
+                            status = status.max(ExitStatus::UsageOrLoadError);
+                        }
+                    }
                 }
             }
             Err(why) => {
@@ -165,14 +179,24 @@ fn audit_command(
             }
         }
     }
+    if let Some(dir) = export_fs
+        && !exported.is_empty()
+        && let Err(why) = files::write_manifest(dir, &exported)
+    {
+        eprintln!("error: --export-fs: {why}");
+        status = status.max(ExitStatus::UsageOrLoadError);
+    }
     status
 }
 
-/// Runs the first backend and strategy once in a child process of this binary.
+/// Runs the first backend and strategy once in a child process of this
+/// binary, which reads its stdin and preopens from `input`
+/// ([`child::encode`]) on its stdin.
 fn run_child(
     path: &Path,
     options: &Options,
     config: &audit::AuditConfig,
+    input: &[u8],
 ) -> Result<(RunLabel, Fingerprint), String> {
     let (backend, strategy) = config
         .first_backend_and_strategy()
@@ -186,9 +210,24 @@ fn run_child(
         .arg(args::backend_arg(backend))
         .arg("--run-strategy")
         .arg(strategy.name());
-    let output = command
-        .output()
+    let mut process = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot start a child process: {e}"))?;
+    let output = std::thread::scope(|scope| {
+        if let Some(mut stdin) = process.stdin.take() {
+            // A child that fails before reading all of it says why on
+            // stderr; the broken pipe adds nothing.
+            scope.spawn(move || {
+                use std::io::Write as _;
+                let _ = stdin.write_all(input);
+            });
+        }
+        process.wait_with_output()
+    })
+    .map_err(|e| format!("the child process: {e}"))?;
     if !output.status.success() {
         return Err(format!(
             "the child process failed ({}): {}",
@@ -213,13 +252,7 @@ fn child_command(
     backend: audit::Backend,
     strategy: Strategy,
 ) -> ExitStatus {
-    let outcome = options.audit_config().and_then(|config| {
-        let wasm = files::load(path)?;
-        let engine = strategy.engine().map_err(|e| format!("{e:#}"))?;
-        let compiled = Compiled::new(&engine, &wasm).map_err(|e| format!("{e:#}"))?;
-        Ok(compiled.run(&engine, backend, &config.spec))
-    });
-    match outcome {
+    match child::run(path, options, backend, strategy, std::io::stdin().lock()) {
         Ok(outcome) => {
             out!("{}", report::fingerprint_json(&Fingerprint::of(&outcome)));
             ExitStatus::Deterministic

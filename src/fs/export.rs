@@ -1,10 +1,21 @@
-//! Writing a tree out to a host directory.
+//! Writing a tree out to a host directory, so that nothing in the tree can
+//! make the export write anywhere else.
+//!
+//! Every entry is created new (a directory with `mkdir`, a file with
+//! create-new, a symlink or hard link by name), relative to a handle on a
+//! directory the export itself created and opened without following
+//! symlinks; nothing existing is opened, followed or overwritten. Before
+//! anything is written, the names are checked for pairs a case-insensitive
+//! host would take for one name (see [`case_collision`]).
 
-use super::digest::WalkContent;
+use super::digest::{WalkContent, WalkEntry};
 use super::tree::FsTree;
 use super::types::Ino;
+use cap_fs_ext::DirExt;
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, OpenOptions};
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 impl FsTree {
@@ -14,10 +25,19 @@ impl FsTree {
     /// written as they are; hard links stay hard links. Metadata (times,
     /// inode numbers) is the host's, not the tree's.
     ///
+    /// Each entry is created new, relative to the directory the export just
+    /// created for its parent, never through a symlink: a symlink in the
+    /// tree is written as a symlink and never followed, so no entry lands
+    /// outside `dir`. Two names of one directory that are equal once
+    /// lowercased (`A` and `a`) are refused before anything is written: on a
+    /// case-insensitive host the second would reach the first.
+    ///
     /// # Errors
     ///
-    /// `AlreadyExists` for a non-empty `dir`, `Unsupported` for a symlink on
-    /// a host without them, and any error of the host calls.
+    /// `AlreadyExists` for a non-empty `dir` or for an entry that exists
+    /// when the export creates it; `InvalidInput` naming both guest paths of
+    /// a case collision; `Unsupported` for a symlink on a host without
+    /// them; and any error of the host calls.
     ///
     /// # Example
     ///
@@ -30,9 +50,26 @@ impl FsTree {
     /// assert_eq!(std::fs::read(dir.join("out/r.txt"))?, b"42");
     /// assert!(tree.export(&dir).is_err()); // not empty any more
     /// std::fs::remove_dir_all(&dir)?;
+    ///
+    /// let clash = FsTree::new(&VirtualFs::new().file("a", "1").symlink("A", "../x"), 1, 0);
+    /// let err = clash.export(&dir).unwrap_err();
+    /// assert!(err.to_string().contains("`A` and `a`"), "{err}");
+    /// assert!(!dir.exists()); // refused before anything was written
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn export(&self, dir: &Path) -> io::Result<()> {
+        let entries = self.walk();
+        if let Some((first, second)) = case_collision(&entries) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "`{}` and `{}` differ only in case: a case-insensitive host would write \
+                     one through the other",
+                    String::from_utf8_lossy(first),
+                    String::from_utf8_lossy(second)
+                ),
+            ));
+        }
         if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
@@ -40,22 +77,104 @@ impl FsTree {
             ));
         }
         std::fs::create_dir_all(dir)?;
-        let mut written: BTreeMap<Ino, PathBuf> = BTreeMap::new();
-        for entry in self.walk().iter().skip(1) {
-            let path = dir.join(host_path(&entry.path)?);
-            match entry.content {
-                WalkContent::Directory => std::fs::create_dir(&path)?,
-                WalkContent::File(bytes) => match written.get(&entry.stat.ino) {
-                    Some(first) => std::fs::hard_link(first, &path)?,
-                    None => {
-                        std::fs::write(&path, bytes)?;
-                        written.insert(entry.stat.ino, path);
-                    }
-                },
-                WalkContent::Symlink(target) => symlink(&host_path(target)?, &path)?,
+        let root = Dir::open_ambient_dir(dir, ambient_authority())?;
+        write_entries(&root, &entries).map_err(|(path, error)| {
+            io::Error::new(
+                error.kind(),
+                format!(
+                    "{}/{}: {error}",
+                    dir.display(),
+                    String::from_utf8_lossy(&path)
+                ),
+            )
+        })
+    }
+}
+
+/// Creates `entries` (a [`FsTree::walk`], root first) under `root`. An
+/// error names the guest path that failed.
+pub(super) fn write_entries(
+    root: &Dir,
+    entries: &[WalkEntry<'_>],
+) -> Result<(), (Vec<u8>, io::Error)> {
+    // Handles on the directories created so far, by guest path.
+    let mut dirs: BTreeMap<&[u8], Dir> = BTreeMap::new();
+    // The first path written for each file, to hard-link the others to.
+    let mut written: BTreeMap<Ino, &[u8]> = BTreeMap::new();
+    for entry in entries.iter().skip(1) {
+        let fail = |error| (entry.path.clone(), error);
+        let (parent_path, name) = split(&entry.path);
+        let parent = match dirs.get(parent_path) {
+            Some(parent) => parent,
+            None if parent_path.is_empty() => root,
+            // The walk lists every directory before its entries.
+            None => return Err(fail(io::Error::other("parent directory not exported"))),
+        };
+        let name = host_path(name).map_err(fail)?;
+        match entry.content {
+            WalkContent::Directory => {
+                parent.create_dir(&name).map_err(fail)?;
+                let created = parent.open_dir_nofollow(&name).map_err(fail)?;
+                dirs.insert(&entry.path, created);
+            }
+            WalkContent::File(bytes) => match written.get(&entry.stat.ino) {
+                Some(first) => {
+                    let (first_parent, first_name) = split(first);
+                    let first_dir = match dirs.get(first_parent) {
+                        Some(d) => d,
+                        None => root,
+                    };
+                    let first_name = host_path(first_name).map_err(fail)?;
+                    first_dir
+                        .hard_link(&first_name, parent, &name)
+                        .map_err(fail)?;
+                }
+                None => {
+                    let mut options = OpenOptions::new();
+                    options.write(true).create_new(true);
+                    let mut file = parent.open_with(&name, &options).map_err(fail)?;
+                    file.write_all(bytes).map_err(fail)?;
+                    written.insert(entry.stat.ino, &entry.path);
+                }
+            },
+            WalkContent::Symlink(target) => {
+                symlink(parent, &host_path(target).map_err(fail)?, &name).map_err(fail)?
             }
         }
-        Ok(())
+    }
+    Ok(())
+}
+
+/// The first pair of sibling paths in `entries` whose last components are
+/// equal once lowercased (ASCII and Unicode; a name that is not UTF-8 is
+/// lowercased byte by byte in ASCII), as `(earlier, later)` in walk order,
+/// or `None`. On a case-insensitive host (macOS, Windows) both name one
+/// entry, so writing the second would go through the first, possibly a
+/// symlink out of the export.
+pub(super) fn case_collision<'a>(entries: &'a [WalkEntry<'_>]) -> Option<(&'a [u8], &'a [u8])> {
+    let mut seen: BTreeMap<(&[u8], Vec<u8>), &[u8]> = BTreeMap::new();
+    for entry in entries.iter().skip(1) {
+        let (parent, name) = split(&entry.path);
+        if let Some(first) = seen.insert((parent, fold(name)), &entry.path) {
+            return Some((first, &entry.path));
+        }
+    }
+    None
+}
+
+/// `name` lowercased, as a case-insensitive host compares it.
+fn fold(name: &[u8]) -> Vec<u8> {
+    match std::str::from_utf8(name) {
+        Ok(text) => text.to_lowercase().into_bytes(),
+        Err(_) => name.to_ascii_lowercase(),
+    }
+}
+
+/// A walk path as (parent path, last component).
+fn split(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(slash) => (&path[..slash], &path[slash + 1..]),
+        None => (&[], path),
     }
 }
 
@@ -74,18 +193,16 @@ fn host_path(bytes: &[u8]) -> io::Result<PathBuf> {
     }
 }
 
+/// Creates the symlink `name` in `parent` holding `target` as it is.
 #[cfg(unix)]
-fn symlink(target: &Path, path: &Path) -> io::Result<()> {
-    std::os::unix::fs::symlink(target, path)
+fn symlink(parent: &Dir, target: &Path, name: &Path) -> io::Result<()> {
+    parent.symlink_contents(target, name)
 }
 
 #[cfg(not(unix))]
-fn symlink(_: &Path, path: &Path) -> io::Result<()> {
+fn symlink(_: &Dir, _: &Path, _: &Path) -> io::Result<()> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
-        format!(
-            "{}: symlinks cannot be exported on this host",
-            path.display()
-        ),
+        "symlinks cannot be exported on this host",
     ))
 }

@@ -2,6 +2,9 @@
 
 use super::build::{SnapshotError, VirtualFs};
 use super::types::Limits;
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, Metadata};
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Read;
@@ -21,10 +24,18 @@ impl VirtualFs {
     /// inode numbers, hard links) is not kept: the [rules](super#the-rules-written-once)
     /// decide it, and each hard-linked host file becomes its own file.
     ///
+    /// Every entry below `path` is inspected, then opened relative to its
+    /// parent directory's handle without following a symlink, and the
+    /// handle is checked to be the entry inspected (its type and, on Unix,
+    /// device and inode): an entry swapped while the snapshot runs (a
+    /// symlink or a hard link to a host file put in its place) is an error
+    /// naming it, never a host file read into the tree.
+    ///
     /// # Errors
     ///
     /// [`SnapshotError::Special`] naming the first fifo, socket or device;
-    /// [`SnapshotError::Io`] naming an entry that cannot be read;
+    /// [`SnapshotError::Io`] naming an entry that cannot be read or that
+    /// changed between its inspection and its opening;
     /// [`SnapshotError::TooLarge`] if the tree exceeds the limits (checked
     /// before each file is read, so a huge tree is not read in full).
     ///
@@ -63,10 +74,13 @@ impl VirtualFs {
                 std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
             ));
         }
+        let root_dir =
+            Dir::open_ambient_dir(root, ambient_authority()).map_err(|error| io(root, error))?;
         let mut vfs = VirtualFs::with_limits(limits);
-        let mut stack = vec![(root.to_path_buf(), Vec::new())];
-        while let Some((host, prefix)) = stack.pop() {
-            let mut children: Vec<std::ffi::OsString> = fs::read_dir(&host)
+        let mut stack = vec![(root_dir, root.to_path_buf(), Vec::new())];
+        while let Some((dir, host, prefix)) = stack.pop() {
+            let mut children: Vec<std::ffi::OsString> = dir
+                .entries()
                 .and_then(|entries| entries.map(|e| e.map(|e| e.file_name())).collect())
                 .map_err(|error| io(&host, error))?;
             children.sort_by_key(|name| name_bytes(name));
@@ -79,18 +93,21 @@ impl VirtualFs {
                     path.push(b'/');
                 }
                 path.extend_from_slice(&name_bytes(&name));
-                let file_type = fs::symlink_metadata(&host_path)
-                    .map_err(|error| io(&host_path, error))?
-                    .file_type();
+                let inspected = inspect(&dir, &name).map_err(|error| io(&host_path, error))?;
+                let file_type = inspected.file_type();
                 vfs = if file_type.is_dir() {
-                    subdirs.push((host_path, path.clone()));
+                    let sub =
+                        open_dir(&dir, &name, &inspected).map_err(|error| io(&host_path, error))?;
+                    subdirs.push((sub, host_path, path.clone()));
                     vfs.try_dir(&path)?
                 } else if file_type.is_symlink() {
-                    let target =
-                        fs::read_link(&host_path).map_err(|error| io(&host_path, error))?;
+                    let target = read_symlink(&dir, &name, &inspected)
+                        .map_err(|error| io(&host_path, error))?;
                     vfs.try_symlink(&path, name_bytes(target.as_os_str()))?
                 } else if file_type.is_file() {
-                    let contents = read_limited(&vfs, &host_path, &path)?;
+                    let file = open_file(&dir, &name, &inspected)
+                        .map_err(|error| io(&host_path, error))?;
+                    let contents = read_limited(&vfs, file, &host_path, &path)?;
                     vfs.try_file(&path, contents)?
                 } else {
                     return Err(SnapshotError::Special {
@@ -105,14 +122,87 @@ impl VirtualFs {
     }
 }
 
-/// Reads a host file, but no more than the snapshot's remaining byte budget
-/// allows (plus one byte, to notice it is over).
-fn read_limited(vfs: &VirtualFs, host: &Path, path: &[u8]) -> Result<Vec<u8>, SnapshotError> {
+/// What the entry `name` of `dir` is, without following a symlink: the
+/// inspection that [`open_dir`], [`open_file`] and [`read_symlink`] check
+/// their handle against.
+pub(super) fn inspect(dir: &Dir, name: &OsStr) -> std::io::Result<Metadata> {
+    dir.symlink_metadata(name)
+}
+
+/// Opens the directory `name` of `dir` without following a symlink, and
+/// checks that it is the directory `inspected` described.
+pub(super) fn open_dir(dir: &Dir, name: &OsStr, inspected: &Metadata) -> std::io::Result<Dir> {
+    let sub = dir.open_dir_nofollow(name)?;
+    same_entry(inspected, &sub.dir_metadata()?)?;
+    Ok(sub)
+}
+
+/// Opens the regular file `name` of `dir` for reading without following a
+/// symlink (and, on Unix, without blocking should a fifo have been swapped
+/// in), and checks that it is the file `inspected` described.
+pub(super) fn open_file(
+    dir: &Dir,
+    name: &OsStr,
+    inspected: &Metadata,
+) -> std::io::Result<cap_std::fs::File> {
+    let mut options = cap_std::fs::OpenOptions::new();
+    options.read(true).follow(FollowSymlinks::No);
+    #[cfg(unix)]
+    {
+        use cap_std::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = dir.open_with(name, &options)?;
+    same_entry(inspected, &file.metadata()?)?;
+    Ok(file)
+}
+
+/// The text of the symlink `name` of `dir`, checked (by inspecting it again
+/// after reading it) to be the symlink `inspected` described.
+pub(super) fn read_symlink(
+    dir: &Dir,
+    name: &OsStr,
+    inspected: &Metadata,
+) -> std::io::Result<PathBuf> {
+    let target = dir.read_link_contents(name)?;
+    same_entry(inspected, &inspect(dir, name)?)?;
+    Ok(target)
+}
+
+/// An error unless `opened` is the entry `inspected` described: the same
+/// type and, on Unix, the same device and inode. Anything else means the
+/// entry was swapped between the inspection and the open.
+fn same_entry(inspected: &Metadata, opened: &Metadata) -> std::io::Result<()> {
+    let same_type = inspected.file_type() == opened.file_type();
+    #[cfg(unix)]
+    let same_inode = {
+        use cap_std::fs::MetadataExt;
+        (inspected.dev(), inspected.ino()) == (opened.dev(), opened.ino())
+    };
+    #[cfg(not(unix))]
+    let same_inode = true;
+    if same_type && same_inode {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(
+            "changed while the snapshot was read (another entry was swapped in)",
+        ))
+    }
+}
+
+/// Reads an opened host file, but no more than the snapshot's remaining
+/// byte budget allows (plus one byte, to notice it is over).
+fn read_limited(
+    vfs: &VirtualFs,
+    file: cap_std::fs::File,
+    host: &Path,
+    path: &[u8],
+) -> Result<Vec<u8>, SnapshotError> {
     let limits = vfs.limits();
     let left = limits.max_bytes.saturating_sub(vfs.bytes());
     let mut contents = Vec::new();
-    fs::File::open(host)
-        .and_then(|file| file.take(left.saturating_add(1)).read_to_end(&mut contents))
+    file.take(left.saturating_add(1))
+        .read_to_end(&mut contents)
         .map_err(|error| io(host, error))?;
     if contents.len() as u64 > left {
         return Err(SnapshotError::TooLarge {
@@ -143,8 +233,8 @@ fn name_bytes(name: &OsStr) -> Vec<u8> {
 }
 
 #[cfg(unix)]
-fn special_kind(file_type: &fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
+fn special_kind(file_type: &cap_std::fs::FileType) -> &'static str {
+    use cap_std::fs::FileTypeExt;
     if file_type.is_fifo() {
         "fifo"
     } else if file_type.is_socket() {
@@ -159,6 +249,6 @@ fn special_kind(file_type: &fs::FileType) -> &'static str {
 }
 
 #[cfg(not(unix))]
-fn special_kind(_: &fs::FileType) -> &'static str {
+fn special_kind(_: &cap_std::fs::FileType) -> &'static str {
     "special file"
 }

@@ -2,6 +2,8 @@
 
 mod build;
 mod digest;
+#[cfg(unix)]
+mod export;
 mod io;
 #[cfg(target_os = "linux")]
 mod linux;

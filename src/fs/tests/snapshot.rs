@@ -160,3 +160,87 @@ fn snapshot_over_the_limits_is_an_error() {
     let vfs = VirtualFs::from_host_dir_with_limits(host.path(), Limits::default()).unwrap();
     assert_eq!(tree(&vfs).used_bytes(), 1200);
 }
+
+/// Swaps in place of `name` in `dir` (atomically, by rename) a hard link to
+/// `other`: same name, same type, another file.
+fn swap_in_hard_link(dir: &Path, name: &str, other: &Path) {
+    let tmp = dir.join(".swap");
+    std::fs::hard_link(other, &tmp).unwrap();
+    std::fs::rename(&tmp, dir.join(name)).unwrap();
+}
+
+/// Swaps in place of `name` in `dir` a symlink to `target`.
+fn swap_in_symlink(dir: &Path, name: &str, target: &Path) {
+    let tmp = dir.join(".swap");
+    std::os::unix::fs::symlink(target, &tmp).unwrap();
+    std::fs::rename(&tmp, dir.join(name)).unwrap();
+}
+
+/// The primitive the snapshot reads with: an entry inspected, then swapped
+/// for another before it is opened, is refused, whatever was swapped in: a
+/// symlink to a host file (the open does not follow it), or another
+/// regular file or directory (a hard link to a host file outside, or a
+/// renamed directory: the handle's device and inode differ from the
+/// inspection's). The untouched entry opens and reads as it is.
+#[test]
+fn an_entry_swapped_between_inspection_and_open_is_refused() {
+    use cap_std::ambient_authority;
+    use cap_std::fs::Dir;
+    use std::ffi::OsStr;
+    use std::io::Read;
+    let host = TempDir::new("swap");
+    let p = host.path();
+    let outside = TempDir::new("swap-outside");
+    let secret = outside.path().join("secret");
+    std::fs::write(&secret, "host secret").unwrap();
+    std::fs::create_dir(outside.path().join("secret-dir")).unwrap();
+    std::fs::write(p.join("f"), "guest data").unwrap();
+    std::fs::write(p.join("g"), "guest data").unwrap();
+    std::fs::create_dir(p.join("d")).unwrap();
+    std::fs::create_dir(p.join("e")).unwrap();
+    std::os::unix::fs::symlink("f", p.join("s")).unwrap();
+    let dir = Dir::open_ambient_dir(p, ambient_authority()).unwrap();
+    let name = OsStr::new;
+
+    let g = crate::fs::snapshot::inspect(&dir, name("g")).unwrap();
+    let mut text = String::new();
+    crate::fs::snapshot::open_file(&dir, name("g"), &g)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, "guest data");
+
+    let f = crate::fs::snapshot::inspect(&dir, name("f")).unwrap();
+    swap_in_symlink(p, "f", &secret);
+    assert!(crate::fs::snapshot::open_file(&dir, name("f"), &f).is_err());
+    swap_in_hard_link(p, "f", &secret);
+    let err = crate::fs::snapshot::open_file(&dir, name("f"), &f).unwrap_err();
+    assert!(err.to_string().contains("swapped"), "{err}");
+
+    let d = crate::fs::snapshot::inspect(&dir, name("d")).unwrap();
+    std::fs::rename(p.join("d"), p.join("d-old")).unwrap();
+    swap_in_symlink(p, "d", &outside.path().join("secret-dir"));
+    assert!(crate::fs::snapshot::open_dir(&dir, name("d"), &d).is_err());
+    std::fs::remove_file(p.join("d")).unwrap();
+    std::fs::rename(p.join("e"), p.join("d")).unwrap();
+    let err = crate::fs::snapshot::open_dir(&dir, name("d"), &d).unwrap_err();
+    assert!(err.to_string().contains("swapped"), "{err}");
+
+    let s = crate::fs::snapshot::inspect(&dir, name("s")).unwrap();
+    swap_in_symlink(p, "s", &secret);
+    let err = crate::fs::snapshot::read_symlink(&dir, name("s"), &s).unwrap_err();
+    assert!(err.to_string().contains("swapped"), "{err}");
+}
+
+/// A whole snapshot of a tree whose subdirectory is a symlink to a host
+/// directory keeps it a symlink: nothing of the host directory is read.
+#[test]
+fn snapshot_never_reads_through_a_symlinked_directory() {
+    let host = TempDir::new("symdir");
+    let outside = TempDir::new("symdir-outside");
+    std::fs::write(outside.path().join("secret"), "host secret").unwrap();
+    std::os::unix::fs::symlink(outside.path(), host.path().join("d")).unwrap();
+    let vfs = VirtualFs::from_host_dir(host.path()).unwrap();
+    let paths: Vec<Vec<u8>> = tree(&vfs).walk().into_iter().map(|e| e.path).collect();
+    assert_eq!(paths, vec![b"".to_vec(), b"d".to_vec()]);
+}
