@@ -58,8 +58,17 @@ impl DeterministicP1Ctx {
     /// deterministically on this context's parts: the same virtual clock,
     /// the same secure random stream (its `random_get` reads the bytes this
     /// crate's would), the same captured stdout and stderr, the configured
-    /// arguments, environment and stdin, and seeded insecure streams. It has
-    /// no preopens (this crate serves the configured trees).
+    /// arguments, environment and stdin, and seeded insecure streams.
+    ///
+    /// **It has no preopens, and its stdin is a copy of its own**: the
+    /// configured trees ([`DeterminismConfig::preopen`]) and the stdin the
+    /// crate's `fd_read` consumes live in this context's descriptor table,
+    /// which stock's functions never see. A linker that links stock's
+    /// preview1 functions over it (`|t| t.wasi()`, as the single-function
+    /// overrides' examples do) therefore gives the guest no preopened
+    /// directory at all, and a second reader of stdin. Use
+    /// [`add_to_linker_sync`], which serves everything from this context,
+    /// unless you need stock's own functions.
     ///
     /// [`add_to_linker_sync`] needs none of it, so it is built on the first
     /// call, for embedders who link stock functions of their own.
