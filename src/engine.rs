@@ -27,8 +27,10 @@
 use wasmtime::{Config, Engine};
 
 mod cache;
+mod exhausted;
 mod limits;
 pub(crate) use cache::per_engine;
+pub use exhausted::HostExhausted;
 pub use limits::DeterministicLimits;
 
 /// The most linear-memory bytes one memory may grow to: 256 MiB.
@@ -128,7 +130,8 @@ pub fn deterministic_engine() -> wasmtime::Result<Engine> {
 
 /// Store limits with the fixed bounds above ([`DeterministicLimits`]).
 /// `memory.grow` and `table.grow` past them return -1 (they do not trap), as
-/// the spec allows.
+/// the spec allows; a growth within them that the host cannot satisfy traps
+/// with [`HostExhausted`].
 ///
 /// # Example
 ///

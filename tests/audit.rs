@@ -167,6 +167,50 @@ fn stack_overflow_is_poisoned_not_compared() {
     assert_eq!(fingerprint.status(), "poisoned (stack overflow)");
 }
 
+/// More memories than the Store's limits allow (100; wasmparser refuses
+/// more in one module, so a component instantiates a module of 51 twice)
+/// fail instantiation with wasmtime's "resource limit exceeded ... count too
+/// high" on every host: a trap compared like any other, so the verdict is
+/// DETERMINISTIC, not POISONED, on both strategies.
+#[test]
+fn a_program_past_the_memory_count_limit_is_a_deterministic_trap() {
+    let half = deterministic_wasi_ctx::engine::MAX_INSTANCES / 2 + 1;
+    let memories = "(memory 0) ".repeat(half);
+    let wat = format!(
+        r#"(component
+            (core module $memories {memories})
+            (core instance (instantiate $memories))
+            (core instance (instantiate $memories))
+            (core module $run (func (export "run") (result i32) (i32.const 0)))
+            (core instance $run (instantiate $run))
+            (func $run (result (result)) (canon lift (core func $run "run")))
+            (instance $cli (export "run" (func $run)))
+            (export "wasi:cli/run@0.2.0" (instance $cli)))"#
+    );
+    let bytes = wat::parse_str(&wat).expect("wat");
+    let config = AuditConfig {
+        runs: 2,
+        strategies: vec![Strategy::Cranelift, Strategy::Pulley],
+        ..AuditConfig::default()
+    };
+    let report = audit::audit(&bytes, &config).expect("audit");
+    assert_eq!(
+        report.verdict(),
+        Verdict::Deterministic,
+        "{}",
+        report.outcome.status_text()
+    );
+    assert_eq!(
+        report.outcome.status,
+        Status::Trapped {
+            kind: Status::HOST_ERROR.into(),
+            after_calls: 0
+        }
+    );
+    let message = report.outcome.trap_message.as_deref().unwrap_or("");
+    assert!(message.contains("memory count too high"), "{message}");
+}
+
 /// A divergence outranks a poisoned run: the verdict names the worse finding.
 #[test]
 fn a_divergence_beside_a_poisoned_run_is_diverged() {
