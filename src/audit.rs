@@ -21,6 +21,12 @@
 //! is not poisoning: its trap or refused growth is compared like any other
 //! result.
 //!
+//! Each run is given [`RunSpec::config`] as an embedding would be, except
+//! that stdout and stderr are captured to be compared: with the
+//! configuration's [`output_limit`](crate::DeterminismConfig::output_limit),
+//! whose answers past the limit are the same captured or discarded, so the
+//! audit certifies what the default (discarding) embedding runs.
+//!
 //! # Example
 //!
 //! ```
