@@ -9,9 +9,23 @@
 //! the same way too: the crate serves every preview1 call whose stock
 //! answers differ between them (descriptors, arguments and environment,
 //! randomness, scheduling), so a difference between backends is a bug.
-//! Poisoned runs (stack overflow, host resource exhaustion) are reported, not
-//! compared: an audit with no divergence but a poisoned run has the verdict
-//! [`Verdict::Poisoned`], not [`Verdict::Deterministic`].
+//! Poisoned runs (stack overflow, host resource exhaustion: see
+//! [`Status::Poisoned`]) are reported, not compared, and never serve as the
+//! reference: each other run is compared with the first *non-poisoned* run
+//! of its backend and strategy (else of its backend, else of any), so a
+//! divergence between the other runs is found whichever run was poisoned,
+//! and outranks the poisoning. An audit with no divergence but a poisoned
+//! run has the verdict [`Verdict::Poisoned`], not [`Verdict::Deterministic`].
+//! A limit that is the same on every host (the Store limits of
+//! [`engine`](crate::engine): memory, table and instance counts and sizes)
+//! is not poisoning: its trap or refused growth is compared like any other
+//! result.
+//!
+//! Each run is given [`RunSpec::config`] as an embedding would be, except
+//! that stdout and stderr are captured to be compared: with the
+//! configuration's [`output_limit`](crate::DeterminismConfig::output_limit),
+//! whose answers past the limit are the same captured or discarded, so the
+//! audit certifies what the default (discarding) embedding runs.
 //!
 //! # Example
 //!
@@ -29,6 +43,7 @@
 //! # Ok::<(), wasmtime::Error>(())
 //! ```
 
+mod compare;
 mod outcome;
 mod run;
 mod verdict;
@@ -160,7 +175,7 @@ impl fmt::Display for Divergence {
 /// The result of an audit.
 #[derive(Clone, Debug)]
 pub struct Report {
-    /// The first run's outcome (the reference).
+    /// The first run's outcome (poisoned or not: see [`Report::verdict`]).
     pub outcome: Outcome,
     /// Every run's label and fingerprint, in the order they ran.
     pub runs: Vec<(RunLabel, Fingerprint)>,
@@ -178,23 +193,14 @@ impl Report {
         self.runs[0].1.digest
     }
 
-    /// Adds a run made elsewhere (a child process) and compares it with the
-    /// reference run of the same backend and strategy.
+    /// Adds a run ([`audit`] adds each of its own runs this way, the CLI a
+    /// child process's) and, unless a divergence is already known, compares
+    /// it with its reference: the first
+    /// non-poisoned run of the same backend and strategy (else of the same
+    /// backend, else of any), whichever runs were poisoned.
     pub fn add_run(&mut self, label: RunLabel, fingerprint: Fingerprint) {
-        if self.divergence.is_none()
-            && let Some((reference, expected)) = self
-                .runs
-                .iter()
-                .find(|(l, _)| l.backend == label.backend && l.strategy == label.strategy)
-            && !expected.is_poisoned()
-            && !fingerprint.is_poisoned()
-            && let Some(difference) = first_difference(expected, &fingerprint, None)
-        {
-            self.divergence = Some(Divergence {
-                expected: reference.clone(),
-                actual: label.clone(),
-                difference,
-            });
+        if self.divergence.is_none() {
+            self.divergence = compare::compare_with_earlier(&self.runs, &label, &fingerprint);
         }
         self.runs.push((label, fingerprint));
     }
@@ -236,16 +242,7 @@ pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
     } else {
         config.backends.clone()
     };
-    let mut all: Vec<(RunLabel, Fingerprint)> = Vec::new();
-    let mut reference: Option<Outcome> = None;
-    let mut divergence = None;
-    let mut note =
-        |label: RunLabel, fingerprint: Fingerprint, all: &mut Vec<(RunLabel, Fingerprint)>| {
-            if divergence.is_none() {
-                divergence = compare_with_earlier(all, &label, &fingerprint);
-            }
-            all.push((label, fingerprint));
-        };
+    let mut report: Option<Report> = None;
     for &strategy in &config.strategies {
         let engine = strategy.engine()?;
         let compiled = Compiled::new(&engine, wasm)?;
@@ -268,42 +265,19 @@ pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
                     fresh_engine,
                     child_process: false,
                 };
-                note(label, Fingerprint::of(&outcome), &mut all);
-                reference.get_or_insert(outcome);
+                let fingerprint = Fingerprint::of(&outcome);
+                match &mut report {
+                    Some(report) => report.add_run(label, fingerprint),
+                    None => {
+                        report = Some(Report {
+                            outcome,
+                            runs: vec![(label, fingerprint)],
+                            divergence: None,
+                        })
+                    }
+                }
             }
         }
     }
-    let Some(outcome) = reference else {
-        wasmtime::bail!("the audit made no run");
-    };
-    Ok(Report {
-        outcome,
-        runs: all,
-        divergence,
-    })
-}
-
-/// Compares a new run with the first earlier run it must match: the first
-/// run of the same backend (any strategy: strategies must agree fully), or
-/// failing that the very first run (another backend: every field too).
-fn compare_with_earlier(
-    earlier: &[(RunLabel, Fingerprint)],
-    label: &RunLabel,
-    fingerprint: &Fingerprint,
-) -> Option<Divergence> {
-    let (reference, expected) = match earlier.iter().find(|(l, _)| l.backend == label.backend) {
-        Some((l, f)) => (l, f),
-        None => {
-            let (l, f) = earlier.first()?;
-            (l, f)
-        }
-    };
-    if expected.is_poisoned() || fingerprint.is_poisoned() {
-        return None;
-    }
-    first_difference(expected, fingerprint, None).map(|difference| Divergence {
-        expected: reference.clone(),
-        actual: label.clone(),
-        difference,
-    })
+    report.ok_or_else(|| wasmtime::Error::msg("the audit made no run"))
 }

@@ -53,11 +53,9 @@ impl DeterminismConfig {
     ) -> (WasiCtxBuilder, CapturedOutput) {
         let mut builder = WasiCtxBuilder::new();
         self.apply_to_builder(&mut builder, clock);
-        let output = CapturedOutput::install_wasmtime(
-            &mut builder,
-            self.get_stdin(),
-            self.output_capacity(),
-        );
+        let (keep, limit) = self.output_policy();
+        let output = CapturedOutput::new(keep, limit);
+        output.attach_wasmtime(&mut builder, self.get_stdin());
         (builder, output)
     }
 }

@@ -97,8 +97,9 @@ impl DeterminismConfig {
             Box::new(sched),
             Table::new(),
         );
-        let output =
-            CapturedOutput::install_common(&wasi, self.get_stdin(), self.output_capacity());
+        let (keep, limit) = self.output_policy();
+        let output = CapturedOutput::new(keep, limit);
+        output.attach_common(&wasi, self.get_stdin());
         // wasi-common refuses strings holding a NUL byte (preview1 cannot
         // represent them); such an argument or variable is left out, as
         // `DeterminismConfig::args` documents.

@@ -21,6 +21,7 @@ use std::time::Duration;
 /// | [`args`](Self::args), [`env`](Self::env) | none |
 /// | [`stdin`](Self::stdin) | empty |
 /// | [`capture_output`](Self::capture_output) | off: stdout and stderr are discarded |
+/// | [`output_limit`](Self::output_limit) | 16 MiB per stream, captured or discarded |
 /// | [`preopen`](Self::preopen) | none |
 ///
 /// Nothing is ever inherited from the host: no arguments, environment,
@@ -136,15 +137,26 @@ impl DeterminismConfig {
     }
 
     /// Whether stdout and stderr are captured into memory (read them with
-    /// [`CapturedOutput`](crate::CapturedOutput)) instead of discarded. By default off.
-    /// See also [`output_limit`](Self::output_limit).
+    /// [`CapturedOutput`](crate::CapturedOutput)) instead of discarded. By
+    /// default off: discarded. Capturing changes what the host keeps, never
+    /// what the guest sees: discarded output has the same
+    /// [`output_limit`](Self::output_limit) and the same answers past it.
     pub fn capture_output(mut self, capture: bool) -> Self {
         self.capture_output = capture;
         self
     }
 
-    /// The most bytes captured per stream; a write past it fails with an
-    /// error the guest sees, the same way every run. By default 16 MiB.
+    /// The most bytes the guest may write to each of stdout and stderr,
+    /// whether they are captured or discarded. By default 16 MiB.
+    ///
+    /// Past it the guest gets the answers of wasmtime-wasi's in-memory pipe,
+    /// the same every run and the same under the [audit](crate::audit)
+    /// (which captures output with this limit to compare it): a preview1
+    /// `fd_write` that does not fit keeps what fits and answers `EIO`
+    /// (errno 29); a preview2 stream whose room is used up reports itself
+    /// closed at `check-write`, and a write past the room `check-write` gave
+    /// traps. `usize::MAX` means no limit (captured output then grows as the
+    /// guest writes).
     pub fn output_limit(mut self, bytes: usize) -> Self {
         self.output_limit = bytes;
         self
@@ -277,7 +289,9 @@ impl DeterminismConfig {
         &self.stdin
     }
 
-    pub(crate) fn output_capacity(&self) -> Option<usize> {
-        self.capture_output.then_some(self.output_limit)
+    /// Whether output is kept, and how many bytes each stream accepts
+    /// (kept or not).
+    pub(crate) fn output_policy(&self) -> (bool, usize) {
+        (self.capture_output, self.output_limit)
     }
 }

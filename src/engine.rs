@@ -27,9 +27,11 @@
 use wasmtime::{Config, Engine};
 
 mod cache;
+mod exhausted;
 mod limits;
 mod store;
 pub(crate) use cache::per_engine;
+pub use exhausted::HostExhausted;
 pub use limits::DeterministicLimits;
 pub use store::{WithLimits, deterministic_store};
 
@@ -130,7 +132,8 @@ pub fn deterministic_engine() -> wasmtime::Result<Engine> {
 
 /// Store limits with the fixed bounds above ([`DeterministicLimits`]).
 /// `memory.grow` and `table.grow` past them return -1 (they do not trap), as
-/// the spec allows.
+/// the spec allows; a growth within them that the host cannot satisfy traps
+/// with [`HostExhausted`].
 ///
 /// # Example
 ///

@@ -168,7 +168,8 @@ impl DeterminismConfig {
     /// ```
     pub fn build_p1(&self) -> DeterministicP1Ctx {
         let clock = self.virtual_clock();
-        let output = CapturedOutput::wasmtime_pipes(self.output_capacity());
+        let (keep, limit) = self.output_policy();
+        let output = CapturedOutput::new(keep, limit);
         let descriptors = Descriptors::new(self.get_stdin().to_vec(), output.clone())
             .with_mounts(self.mounts(), clock.clone());
         DeterministicP1Ctx {

@@ -1,6 +1,7 @@
 //! The auditor: it passes every bundled program on both backends and both
 //! strategies, and it *catches* nondeterminism (stock wasmtime-wasi).
 
+use deterministic_wasi_ctx::DeterminismConfig;
 use deterministic_wasi_ctx::audit::{
     self, AuditConfig, Backend, Compiled, Difference, Fingerprint, RunSpec, Status, Strategy,
     Verdict, first_difference,
@@ -165,6 +166,50 @@ fn stack_overflow_is_poisoned_not_compared() {
     let (label, fingerprint) = report.first_poisoned().expect("a poisoned run");
     assert_eq!(label.index, 0);
     assert_eq!(fingerprint.status(), "poisoned (stack overflow)");
+}
+
+/// More memories than the Store's limits allow (100; wasmparser refuses
+/// more in one module, so a component instantiates a module of 51 twice)
+/// fail instantiation with wasmtime's "resource limit exceeded ... count too
+/// high" on every host: a trap compared like any other, so the verdict is
+/// DETERMINISTIC, not POISONED, on both strategies.
+#[test]
+fn a_program_past_the_memory_count_limit_is_a_deterministic_trap() {
+    let half = deterministic_wasi_ctx::engine::MAX_INSTANCES / 2 + 1;
+    let memories = "(memory 0) ".repeat(half);
+    let wat = format!(
+        r#"(component
+            (core module $memories {memories})
+            (core instance (instantiate $memories))
+            (core instance (instantiate $memories))
+            (core module $run (func (export "run") (result i32) (i32.const 0)))
+            (core instance $run (instantiate $run))
+            (func $run (result (result)) (canon lift (core func $run "run")))
+            (instance $cli (export "run" (func $run)))
+            (export "wasi:cli/run@0.2.0" (instance $cli)))"#
+    );
+    let bytes = wat::parse_str(&wat).expect("wat");
+    let config = AuditConfig {
+        runs: 2,
+        strategies: vec![Strategy::Cranelift, Strategy::Pulley],
+        ..AuditConfig::default()
+    };
+    let report = audit::audit(&bytes, &config).expect("audit");
+    assert_eq!(
+        report.verdict(),
+        Verdict::Deterministic,
+        "{}",
+        report.outcome.status_text()
+    );
+    assert_eq!(
+        report.outcome.status,
+        Status::Trapped {
+            kind: Status::HOST_ERROR.into(),
+            after_calls: 0
+        }
+    );
+    let message = report.outcome.trap_message.as_deref().unwrap_or("");
+    assert!(message.contains("memory count too high"), "{message}");
 }
 
 /// A divergence outranks a poisoned run: the verdict names the worse finding.
@@ -499,4 +544,131 @@ fn several_memories_stop_at_the_total_cap_in_every_run() {
             ("second".to_string(), "i32:-1".to_string())
         ]
     );
+}
+
+/// A module whose `_start` makes two `fd_write`s to stdout, of `first`
+/// bytes then of 8, and exports what the guest learnt from each: its errno
+/// and the count it was told (-1 if none was written back).
+fn writes_past_the_limit(first: u32) -> Vec<u8> {
+    let pages = (first + 64) / 65536 + 1;
+    wat::parse_str(format!(
+        r#"(module
+        (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") {pages})
+        (global $e1 (export "errno1") (mut i32) (i32.const -1))
+        (global $n1 (export "written1") (mut i32) (i32.const -1))
+        (global $e2 (export "errno2") (mut i32) (i32.const -1))
+        (global $n2 (export "written2") (mut i32) (i32.const -1))
+        (func (export "_start")
+          ;; iovecs {{32, first}} at 0 and {{32, 8}} at 8; the count at 16
+          (i32.store (i32.const 0) (i32.const 32))
+          (i32.store (i32.const 4) (i32.const {first}))
+          (i32.store (i32.const 8) (i32.const 32))
+          (i32.store (i32.const 12) (i32.const 8))
+          (i32.store (i32.const 16) (i32.const -1))
+          (global.set $e1 (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 16)))
+          (global.set $n1 (i32.load (i32.const 16)))
+          (i32.store (i32.const 16) (i32.const -1))
+          (global.set $e2 (call $w (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 16)))
+          (global.set $n2 (i32.load (i32.const 16)))))"#
+    ))
+    .expect("valid test module")
+}
+
+/// The exported globals of [`writes_past_the_limit`] after `_start` in an
+/// embedding built from `config` on `backend` (as a user would: the
+/// crate's linker, the Store limits), rendered as the audit renders them.
+fn embedded_answers(wasm: &[u8], config: &DeterminismConfig, backend: Backend) -> Vec<String> {
+    use deterministic_wasi_ctx::engine;
+    use wasmtime::{Linker, Module, Store};
+    struct Host<C> {
+        ctx: C,
+        limits: engine::DeterministicLimits,
+    }
+    fn run<C: 'static>(
+        wasm: &[u8],
+        ctx: C,
+        link: impl FnOnce(&mut Linker<Host<C>>) -> wasmtime::Result<()>,
+    ) -> Vec<String> {
+        let engine = engine::deterministic_engine().expect("engine");
+        let mut linker = Linker::new(&engine);
+        link(&mut linker).expect("link");
+        let limits = engine::store_limits();
+        let mut store = Store::new(&engine, Host { ctx, limits });
+        store.limiter(|h| &mut h.limits);
+        store.set_fuel(1_000_000).expect("fuel");
+        let module = Module::new(&engine, wasm).expect("module");
+        let instance = linker.instantiate(&mut store, &module).expect("instance");
+        instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .and_then(|f| f.call(&mut store, ()))
+            .expect("runs to the end");
+        ["errno1", "written1", "errno2", "written2"]
+            .iter()
+            .map(|name| {
+                let global = instance.get_global(&mut store, name).expect("global");
+                format!("{name}=i32:{}", global.get(&mut store).unwrap_i32())
+            })
+            .collect()
+    }
+    match backend {
+        Backend::WasmtimeWasi => run(wasm, config.build_p1(), |l| {
+            deterministic_wasi_ctx::p1::add_to_linker_sync(l, |h| &mut h.ctx)
+        }),
+        Backend::WasiCommon => run(wasm, config.build_wasi_common(), |l| {
+            deterministic_wasi_ctx::common::add_to_linker_sync(l, |h| &mut h.ctx)
+        }),
+    }
+}
+
+/// The same globals from the audit's first run.
+fn audited_answers(wasm: &[u8], config: &DeterminismConfig, backend: Backend) -> Vec<String> {
+    let audit_config = AuditConfig {
+        runs: 2,
+        backends: vec![backend],
+        spec: RunSpec {
+            config: config.clone(),
+            ..AuditConfig::default().spec
+        },
+        ..AuditConfig::default()
+    };
+    let report = audit::audit(wasm, &audit_config).expect("audit");
+    assert_eq!(report.verdict(), Verdict::Deterministic);
+    report
+        .outcome
+        .globals
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect()
+}
+
+/// The audit runs what the embedder runs: a guest writing past the output
+/// limit gets the same answers in the default embedding (output discarded)
+/// and under the audit (output captured), with the default limit of 16 MiB
+/// and with a configured one, on both preview1 backends: the first write
+/// fits (errno 0, all counted), the second keeps 4 of its 8 bytes and
+/// answers EIO (29) without a count.
+#[test]
+fn a_guest_writing_past_the_output_limit_sees_the_same_answers_embedded_and_audited() {
+    let default_limit = 16 << 20;
+    let cases = [
+        (DeterminismConfig::new(), default_limit),
+        (DeterminismConfig::new().output_limit(100), 100),
+    ];
+    for (config, limit) in cases {
+        let first = limit - 4;
+        let wasm = writes_past_the_limit(first as u32);
+        let expected = vec![
+            "errno1=i32:0".to_string(),
+            format!("written1=i32:{first}"),
+            "errno2=i32:29".to_string(),
+            "written2=i32:-1".to_string(),
+        ];
+        for backend in [Backend::WasmtimeWasi, Backend::WasiCommon] {
+            let embedded = embedded_answers(&wasm, &config, backend);
+            assert_eq!(embedded, expected, "embedded, {backend:?}, limit {limit}");
+            let audited = audited_answers(&wasm, &config, backend);
+            assert_eq!(audited, expected, "audited, {backend:?}, limit {limit}");
+        }
+    }
 }

@@ -19,9 +19,10 @@ pub enum Status {
         /// Host calls made before the trap.
         after_calls: u64,
     },
-    /// It hit a limit whose position depends on the host (native stack
-    /// overflow, host resource exhaustion). Not a guest result: two poisoned
-    /// runs are not compared further.
+    /// It hit a limit whose position depends on the host: a native stack
+    /// overflow ([`wasmtime::Trap::StackOverflow`]) or the host out of memory
+    /// (see [`Status::classify`]). Decided from the error's type, never its
+    /// wording. Not a guest result: a poisoned run is compared with no other.
     Poisoned(String),
 }
 
@@ -48,6 +49,14 @@ impl Status {
     /// Classifies a run's result like [`Status::of`], and returns with it a
     /// host error's own message (`None` for anything else: exits, wasm
     /// traps, poisoned runs).
+    ///
+    /// Poisoned: a [`wasmtime::Trap::StackOverflow`]; an error whose chain
+    /// holds [`HostExhausted`](crate::engine::HostExhausted) (a growth the
+    /// Store's limits allowed but the host could not give),
+    /// [`wasmtime::OutOfMemory`], or an I/O error of kind `OutOfMemory`.
+    /// Anything else is a result compared like any other, including
+    /// wasmtime's "resource limit exceeded" for more instances, memories or
+    /// tables than the Store's limits allow (the same on every host).
     ///
     /// ```
     /// use deterministic_wasi_ctx::audit::Status;
@@ -76,16 +85,41 @@ impl Status {
             };
             return (status, None);
         }
-        let message = error.root_cause().to_string();
-        if message.contains("out of memory") || message.contains("resource limit") {
-            return (Status::Poisoned(message), None);
+        if let Some(why) = host_exhaustion(&error) {
+            return (Status::Poisoned(why.into()), None);
         }
+        let message = error.root_cause().to_string();
         let status = Status::Trapped {
             kind: Status::HOST_ERROR.into(),
             after_calls: calls,
         };
         (status, Some(message))
     }
+}
+
+/// Why `error` is the host running out of memory, if it is, decided by the
+/// types in its chain, never by its wording: a growth the Store's limits
+/// allowed but the host could not give ([`HostExhausted`](crate::engine::HostExhausted)),
+/// an allocation wasmtime could not make ([`wasmtime::OutOfMemory`]), or an
+/// I/O error of kind [`OutOfMemory`](std::io::ErrorKind::OutOfMemory).
+/// wasmtime's deterministic limits (more instances, memories or tables than
+/// the Store allows) are none of these: they are host errors like any other.
+fn host_exhaustion(error: &wasmtime::Error) -> Option<&'static str> {
+    if let Some(exhausted) = error.downcast_ref::<crate::engine::HostExhausted>() {
+        return Some(match exhausted {
+            crate::engine::HostExhausted::Memory => "host out of memory: memory growth",
+            crate::engine::HostExhausted::Table => "host out of memory: table growth",
+        });
+    }
+    if error.is::<wasmtime::OutOfMemory>() {
+        return Some("host out of memory");
+    }
+    let io_oom = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::OutOfMemory)
+    });
+    io_oom.then_some("host out of memory")
 }
 
 impl fmt::Display for Status {

@@ -72,7 +72,10 @@ impl Strategy {
 /// What to run a program with.
 #[derive(Clone, Debug)]
 pub struct RunSpec {
-    /// The determinism model (output capture is always turned on).
+    /// The determinism model. Output is always captured, with the
+    /// configuration's [`output_limit`](DeterminismConfig::output_limit):
+    /// the guest gets the same answers past the limit as in an embedding
+    /// built from the same configuration, captured or discarded.
     pub config: DeterminismConfig,
     /// Fuel given to each run.
     pub fuel: u64,
@@ -556,7 +559,7 @@ fn stock_builder(
     MemoryOutputPipe,
     MemoryOutputPipe,
 ) {
-    let limit = config.output_capacity().unwrap_or(16 << 20);
+    let limit = config.output_policy().1;
     let stdout = MemoryOutputPipe::new(limit);
     let stderr = MemoryOutputPipe::new(limit);
     let mut builder = wasmtime_wasi::WasiCtxBuilder::new();

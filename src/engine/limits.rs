@@ -1,6 +1,8 @@
 //! [`DeterministicLimits`]: the Store's resource limiter.
 
-use super::{MAX_INSTANCES, MAX_MEMORY_BYTES, MAX_TABLE_ELEMENTS, MAX_TOTAL_MEMORY_BYTES};
+use super::{
+    HostExhausted, MAX_INSTANCES, MAX_MEMORY_BYTES, MAX_TABLE_ELEMENTS, MAX_TOTAL_MEMORY_BYTES,
+};
 use wasmtime::ResourceLimiter;
 
 /// The Store limits of the [engine module](super): each memory up to
@@ -8,14 +10,18 @@ use wasmtime::ResourceLimiter;
 /// [`MAX_TOTAL_MEMORY_BYTES`], each table up to [`MAX_TABLE_ELEMENTS`], and
 /// [`MAX_INSTANCES`] instances, memories and tables. A `memory.grow` or
 /// `table.grow` past them returns -1 (it does not trap), as the spec allows;
-/// a memory whose *initial* size is past them fails instantiation.
+/// a memory whose *initial* size is past them fails instantiation. More
+/// instances, memories or tables than [`MAX_INSTANCES`] fail instantiation
+/// with wasmtime's "resource limit exceeded" error, the same on every host. A
+/// growth within the limits that the host's allocation fails traps with
+/// [`HostExhausted`].
 ///
 /// The total counts every byte this limiter has let a memory of the Store
 /// take, creation included, from the Store's start: memories live as long as
 /// their Store, so nothing is ever given back. (The rare growth that wasmtime
 /// fails after the limiter allowed it — the host's allocation failing — still
-/// counts: the total only ever over-estimates, and that outcome is
-/// host-dependent anyway.) Growth past a memory's declared maximum is refused
+/// counts: the total only ever over-estimates, and that run traps with
+/// [`HostExhausted`] anyway.) Growth past a memory's declared maximum is refused
 /// here, before it is counted.
 ///
 /// Wasmtime reads the instance, memory and table counts when
@@ -112,6 +118,18 @@ impl ResourceLimiter for DeterministicLimits {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+
+    /// The host could not give what `memory_growing` allowed: a trap with
+    /// [`HostExhausted::Memory`] in its chain, not a -1 the guest would see
+    /// only on this host.
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        Err(error.context(HostExhausted::Memory))
+    }
+
+    /// As [`memory_grow_failed`](Self::memory_grow_failed), for tables.
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        Err(error.context(HostExhausted::Table))
     }
 
     fn instances(&self) -> usize {

@@ -107,6 +107,48 @@ fn stack_overflow_is_poisoned() {
     assert!(!host_error("out of bounds", 0).is_poisoned());
 }
 
+/// wasmtime's count limits are the same on every host (the Store's limits
+/// say 100): a result like any other, however its text reads.
+#[test]
+fn a_resource_limit_error_is_a_trap_not_poisoning() {
+    let limit = host_error("resource limit exceeded: memory count too high at 101", 0);
+    assert!(!limit.is_poisoned());
+    assert_eq!(limit.status(), "trap host error after 0 calls");
+    // Poisoning is never read from the wording.
+    assert!(!host_error("out of memory", 0).is_poisoned());
+}
+
+#[test]
+fn the_host_out_of_memory_is_poisoned_by_its_type() {
+    use crate::engine::{DeterministicLimits, HostExhausted};
+    use wasmtime::ResourceLimiter;
+    let mut limits = DeterministicLimits::new();
+    let failed = limits
+        .memory_grow_failed(wasmtime::Error::msg("mmap: os error 12"))
+        .expect_err("a failed growth traps");
+    assert!(failed.is::<HostExhausted>());
+    let (status, message) = Status::classify(Err(failed), 4);
+    assert_eq!(
+        status,
+        Status::Poisoned("host out of memory: memory growth".into())
+    );
+    assert_eq!(message, None);
+    let table = limits
+        .table_grow_failed(wasmtime::Error::msg("failed"))
+        .expect_err("a failed growth traps");
+    assert_eq!(
+        Status::of(Err(table), 0),
+        Status::Poisoned("host out of memory: table growth".into())
+    );
+    let oom = wasmtime::Error::from(wasmtime::OutOfMemory::new(1 << 30)).context("instantiate");
+    assert_eq!(
+        Status::of(Err(oom), 0),
+        Status::Poisoned("host out of memory".into())
+    );
+    let io = wasmtime::Error::new(std::io::Error::from(std::io::ErrorKind::OutOfMemory));
+    assert!(matches!(Status::of(Err(io), 0), Status::Poisoned(_)));
+}
+
 #[test]
 fn long_values_are_shortened_at_a_character_boundary() {
     // Byte 80 falls inside the second byte of an `é`.
