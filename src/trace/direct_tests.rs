@@ -132,6 +132,8 @@ fn a_function_defined_over_a_served_one_is_still_called() {
     let mut linker = p1_linker(&engine);
     let yields = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let counted = yields.clone();
+    // Linking left shadowing off (wasmtime's default): the embedder asks.
+    linker.allow_shadowing(true);
     linker
         .func_wrap("wasi_snapshot_preview1", "sched_yield", move || -> i32 {
             counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
