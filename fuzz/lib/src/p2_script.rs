@@ -149,20 +149,23 @@ pub fn check(input: &P2Input) {
     outcomes.push(Compiled::Component(component).run(&fresh, Backend::WasmtimeWasi, &spec));
     let fail =
         |what: String| -> ! { panic!("p2_script: {what}\ninput: {input:?}\nstdin:\n{stdin}") };
-    let reference = Fingerprint::of(&outcomes[0]);
-    for (index, outcome) in outcomes.iter().enumerate().skip(1) {
-        if outcome.is_poisoned() || outcomes[0].is_poisoned() {
+    // Every unpoisoned run against the first unpoisoned one: a poisoned
+    // first run must not hide a difference between the others.
+    let Some(first) = outcomes.iter().position(|o| !o.is_poisoned()) else {
+        crate::record(outcomes[0].host_calls);
+        return;
+    };
+    let reference = Fingerprint::of(&outcomes[first]);
+    for (index, outcome) in outcomes.iter().enumerate().skip(first + 1) {
+        if outcome.is_poisoned() {
             continue;
         }
         if let Some(difference) = first_difference(&reference, &Fingerprint::of(outcome), None) {
-            fail(format!("run {index} differs from run 0: {difference}"));
+            fail(format!("run {index} differs from run {first}: {difference}"));
         }
     }
-    let outcome = &outcomes[0];
+    let outcome = &outcomes[first];
     crate::record(outcome.host_calls);
-    if outcome.is_poisoned() {
-        return;
-    }
     if outcome.status != Status::Exited(0) {
         fail(format!(
             "status {}, stderr {}",
