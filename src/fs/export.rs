@@ -1,5 +1,6 @@
 //! Writing a tree out to a host directory.
 
+use super::content::FileContent;
 use super::digest::WalkContent;
 use super::tree::FsTree;
 use super::types::Ino;
@@ -48,7 +49,7 @@ impl FsTree {
                 WalkContent::File(bytes) => match written.get(&entry.stat.ino) {
                     Some(first) => std::fs::hard_link(first, &path)?,
                     None => {
-                        std::fs::write(&path, bytes)?;
+                        write_sparse(&path, bytes)?;
                         written.insert(entry.stat.ino, path);
                     }
                 },
@@ -57,6 +58,18 @@ impl FsTree {
         }
         Ok(())
     }
+}
+
+/// Writes a file's stored runs at their offsets and sets its size, so its
+/// holes stay holes on the host.
+fn write_sparse(path: &Path, content: &FileContent) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut file = std::fs::File::create(path)?;
+    for (at, bytes) in content.extents() {
+        file.seek(SeekFrom::Start(at))?;
+        file.write_all(bytes)?;
+    }
+    file.set_len(content.len())
 }
 
 /// A tree path (bytes) as a host path.

@@ -1,10 +1,10 @@
 //! Reading a host directory into a [`VirtualFs`], once.
 
 use super::build::{SnapshotError, VirtualFs};
+use super::content::FileContent;
 use super::types::Limits;
 use std::ffi::OsStr;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 impl VirtualFs {
@@ -91,7 +91,7 @@ impl VirtualFs {
                     vfs.try_symlink(&path, name_bytes(target.as_os_str()))?
                 } else if file_type.is_file() {
                     let contents = read_limited(&vfs, &host_path, &path)?;
-                    vfs.try_file(&path, contents)?
+                    vfs.try_file_content(&path, contents)?
                 } else {
                     return Err(SnapshotError::Special {
                         path: host_path,
@@ -105,23 +105,19 @@ impl VirtualFs {
     }
 }
 
-/// Reads a host file, but no more than the snapshot's remaining byte budget
-/// allows (plus one byte, to notice it is over).
-fn read_limited(vfs: &VirtualFs, host: &Path, path: &[u8]) -> Result<Vec<u8>, SnapshotError> {
+/// Reads a host file (its holes as holes), but no more than the snapshot's
+/// remaining byte budget allows.
+fn read_limited(vfs: &VirtualFs, host: &Path, path: &[u8]) -> Result<FileContent, SnapshotError> {
     let limits = vfs.limits();
     let left = limits.max_bytes.saturating_sub(vfs.bytes());
-    let mut contents = Vec::new();
-    fs::File::open(host)
-        .and_then(|file| file.take(left.saturating_add(1)).read_to_end(&mut contents))
+    let contents = fs::File::open(host)
+        .and_then(|mut file| FileContent::read_host(&mut file, left))
         .map_err(|error| io(host, error))?;
-    if contents.len() as u64 > left {
-        return Err(SnapshotError::TooLarge {
-            path: path.to_vec(),
-            limit: "max_bytes",
-            max: limits.max_bytes,
-        });
-    }
-    Ok(contents)
+    contents.ok_or_else(|| SnapshotError::TooLarge {
+        path: path.to_vec(),
+        limit: "max_bytes",
+        max: limits.max_bytes,
+    })
 }
 
 fn io(path: &Path, error: std::io::Error) -> SnapshotError {

@@ -1,6 +1,7 @@
 //! Unit tests of the virtual filesystem.
 
 mod build;
+mod content;
 mod digest;
 mod io;
 #[cfg(target_os = "linux")]

@@ -48,9 +48,29 @@ impl<'a> arbitrary::Arbitrary<'a> for Fd {
 }
 
 /// A path argument, as bytes (may be absolute, escape, be empty, hold a
-/// NUL or invalid UTF-8).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// NUL or invalid UTF-8). Its `Debug` form is the bytes escaped, a run of
+/// more than 8 equal bytes as `{byte x count}` (`"n{x300}/x\\0y"`), so a
+/// 4096-byte name reads in one line.
+#[derive(Clone, PartialEq, Eq)]
 pub struct FsPath(pub Vec<u8>);
+
+impl std::fmt::Debug for FsPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FsPath(\"")?;
+        let mut rest = self.0.as_slice();
+        while let Some(&b) = rest.first() {
+            let run = rest.iter().take_while(|&&c| c == b).count();
+            write!(f, "{}", std::ascii::escape_default(b))?;
+            if run > 8 {
+                write!(f, "{{x{run}}}")?;
+                rest = &rest[run..];
+            } else {
+                rest = &rest[1..];
+            }
+        }
+        write!(f, "\")")
+    }
+}
 
 impl FsPath {
     /// A path from text.
@@ -131,7 +151,7 @@ pub enum FsOp {
     FdWrite { fd: Fd, data: Vec<u8> },
     /// `fd_pwrite`.
     FdPwrite { fd: Fd, data: Vec<u8>, offset: u64 },
-    /// `fd_seek` (`whence % 3`).
+    /// `fd_seek` (`whence % 3`; the offset mapped as a `u64` offset is).
     FdSeek { fd: Fd, offset: i64, whence: u8 },
     /// `fd_tell`.
     FdTell { fd: Fd },
@@ -251,16 +271,33 @@ impl<'a> arbitrary::Arbitrary<'a> for FsScript {
     }
 }
 
-/// An offset or size as the script passes it: small values, "negative"
-/// ones (top bit set) and the last 64 KiB below `i64::MAX` (where a read or
-/// write would end past it: Linux's `EINVAL`) as given, others reduced
-/// below 64 KiB (a host directory accepts a sparse file there, the tree's
-/// limits too).
+/// Offsets kept as given within [`OFFSET_WINDOW`] of these: 2^31 (a
+/// signed 32-bit offset's end), 2^32, 2^40 (a sparse file far past any
+/// byte limit) and 2^63 (`i64::MIN` as `u64`).
+const OFFSET_BASES: [u64; 4] = [1 << 31, 1 << 32, 1 << 40, 1 << 63];
+
+/// How far around [`OFFSET_BASES`] offsets are kept as given: 64 KiB.
+const OFFSET_WINDOW: u64 = 1 << 16;
+
+/// An offset or size as the script passes it (also a seek's, as `u64`):
+/// small values (below 1 MiB), "negative" ones (the last 64 KiB below
+/// `i64::MAX`, where a transfer would end past it: Linux's `EINVAL`, and
+/// everything from there up to `u64::MAX`, -1 included) and values within
+/// 64 KiB of [`OFFSET_BASES`] as given; any other value is mapped by its
+/// bits 20-22 either below 64 KiB (half of them) or into the window
+/// around one of the bases (an eighth each), so that random values meet
+/// all of these shapes.
 fn offset(value: u64) -> u64 {
-    if !(1 << 20..(1 << 63) - (1 << 16)).contains(&value) {
-        value
-    } else {
-        value % (1 << 16)
+    let near_base = OFFSET_BASES
+        .iter()
+        .any(|&base| value.abs_diff(base) <= OFFSET_WINDOW);
+    if value < 1 << 20 || value >= (1 << 63) - OFFSET_WINDOW || near_base {
+        return value;
+    }
+    let low = value % (2 * OFFSET_WINDOW);
+    match (value >> 20) % 8 {
+        n @ 4..=7 => OFFSET_BASES[n as usize - 4] - OFFSET_WINDOW + low,
+        _ => value % OFFSET_WINDOW,
     }
 }
 
@@ -579,8 +616,9 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
             offset: o,
             whence,
         } => format!(
-            "(call $fd_seek {} (i64.const {o}) {} {})",
+            "(call $fd_seek {} (i64.const {}) {} {})",
             c(fd.n().into()),
+            offset(*o as u64) as i64,
             c(u32::from(whence % 3)),
             c(out)
         ),
