@@ -80,11 +80,16 @@ impl FsPath {
 }
 
 /// Names generated paths are made of: entries of [`fs_diff_tree`], new
-/// names, `.`/`..`, an empty component, a name over 255 bytes.
+/// names, `.`/`..`, an empty component (and, drawn apart, names of 255,
+/// 256, 300 and 4096 bytes, a NUL byte, invalid UTF-8).
 #[cfg(feature = "arbitrary")]
 const NAMES: [&str; 14] = [
     "a", "b", "c.txt", "d", "new", "link", "dlink", "loop", "up", "abs", ".", "..", "", "é",
 ];
+
+/// Over-long names: `NAME_MAX`, one past it, well past it, and `PATH_MAX`.
+#[cfg(feature = "arbitrary")]
+const LONG_NAMES: [usize; 4] = [255, 256, 300, 4096];
 
 #[cfg(feature = "arbitrary")]
 impl<'a> arbitrary::Arbitrary<'a> for FsPath {
@@ -98,15 +103,20 @@ impl<'a> arbitrary::Arbitrary<'a> for FsPath {
             if i > 0 {
                 path.push(b'/');
             }
-            match u.int_in_range(0..=40)? {
-                0 => path.extend(std::iter::repeat_n(b'n', 256)),
-                1 => path.push(0xff),
-                2 => path.extend_from_slice(b"x\0y"),
+            match u.int_in_range(0..=47)? {
+                n @ 0..=3 => path.extend(std::iter::repeat_n(b'n', LONG_NAMES[n as usize])),
+                4 => path.push(0xff),
+                5 => path.extend_from_slice(b"x\0y"),
+                6 => path.push(0),
                 n => path.extend_from_slice(NAMES[n as usize % NAMES.len()].as_bytes()),
             }
         }
-        if u.ratio(1, 8)? {
-            path.push(b'/');
+        // A trailing `/` or `/.` (a demand for a directory, which cap-std
+        // and Linux read differently per call).
+        match u.int_in_range(0..=7)? {
+            0 => path.push(b'/'),
+            1 => path.extend_from_slice(b"/."),
+            _ => {}
         }
         Ok(FsPath(path))
     }
@@ -279,20 +289,29 @@ const OFFSET_BASES: [u64; 4] = [1 << 31, 1 << 32, 1 << 40, 1 << 63];
 /// How far around [`OFFSET_BASES`] offsets are kept as given: 64 KiB.
 const OFFSET_WINDOW: u64 = 1 << 16;
 
-/// An offset or size as the script passes it (also a seek's, as `u64`):
-/// small values (below 1 MiB), "negative" ones (the last 64 KiB below
-/// `i64::MAX`, where a transfer would end past it: Linux's `EINVAL`, and
-/// everything from there up to `u64::MAX`, -1 included) and values within
-/// 64 KiB of [`OFFSET_BASES`] as given; any other value is mapped by its
-/// bits 20-22 either below 64 KiB (half of them) or into the window
-/// around one of the bases (an eighth each), so that random values meet
-/// all of these shapes.
-fn offset(value: u64) -> u64 {
+/// An offset or size as the script passes it (also a seek's, as `u64`;
+/// public so that tests can count the shapes generated scripts pass):
+/// small values (below 1 MiB), values within 64 KiB of [`OFFSET_BASES`]
+/// (so the last 64 KiB below `i64::MAX`, where a transfer would end past
+/// it: Linux's `EINVAL`) and the last 64 KiB below `u64::MAX` (-1 and
+/// other small negative seeks) as given. Other "negative" values (top bit
+/// set) are mapped by their bits 20-21: to -1..-16, to `i64::MIN`..+15, or
+/// kept (half). Any other value is mapped by its bits 20-22 either below
+/// 64 KiB (half of them) or into the window around one of the bases (an
+/// eighth each), so that random values meet all of these shapes.
+pub fn offset(value: u64) -> u64 {
     let near_base = OFFSET_BASES
         .iter()
         .any(|&base| value.abs_diff(base) <= OFFSET_WINDOW);
-    if value < 1 << 20 || value >= (1 << 63) - OFFSET_WINDOW || near_base {
+    if value < 1 << 20 || value >= u64::MAX - OFFSET_WINDOW || near_base {
         return value;
+    }
+    if value >= 1 << 63 {
+        return match (value >> 20) % 4 {
+            0 => u64::MAX - value % 16,
+            1 => (1 << 63) + value % 16,
+            _ => value,
+        };
     }
     let low = value % (2 * OFFSET_WINDOW);
     match (value >> 20) % 8 {
