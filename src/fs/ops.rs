@@ -526,11 +526,14 @@ impl FsTree {
             return Err(Errno::NOENT);
         }
         let r = self.resolve_parent_first(dir, path, false, true)?;
+        // Both strings become C strings before `symlinkat` (a NUL byte in
+        // either is `EINVAL`), then the kernel copies the target in.
+        let name_has_nul = matches!(&r.last, Last::Name(name) if name.contains(&0));
+        if target.contains(&0) || name_has_nul {
+            return Err(Errno::INVAL);
+        }
         if target.len() >= PATH_MAX {
             return Err(Errno::NAMETOOLONG);
-        }
-        if target.contains(&0) {
-            return Err(Errno::INVAL);
         }
         if r.ino.is_some() {
             return Err(Errno::EXIST);

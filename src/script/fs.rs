@@ -255,8 +255,15 @@ pub struct FsScript {
 /// The most calls a generated script makes.
 pub const MAX_OPS: usize = 24;
 
+/// Entries of [`fs_diff_tree`] a `path_open` names half of the time, so
+/// that later calls find files and directories open.
+#[cfg(feature = "arbitrary")]
+const OPEN_PATHS: [&str; 6] = ["a", "b/c.txt", "link", "b", "dlink", "up"];
+
 /// Calls while input lasts (at most [`MAX_OPS`]), one in three a
-/// `path_open` so that later calls find files and directories open.
+/// `path_open` (half of them of an entry of the tree) so that later calls
+/// find files and directories open; a quarter of the
+/// `path_filestat_set_times` calls set no time (`fstflags` 0).
 #[cfg(feature = "arbitrary")]
 impl<'a> arbitrary::Arbitrary<'a> for FsScript {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
@@ -266,14 +273,35 @@ impl<'a> arbitrary::Arbitrary<'a> for FsScript {
                 FsOp::PathOpen {
                     dir: Fd(u.int_in_range(3..=5)?),
                     follow: u.arbitrary()?,
-                    path: u.arbitrary()?,
+                    path: if u.arbitrary()? {
+                        FsPath::new(u.choose(&OPEN_PATHS)?)
+                    } else {
+                        u.arbitrary()?
+                    },
                     oflags: u.arbitrary()?,
                     read: u.ratio(3, 4)?,
                     write: u.arbitrary()?,
                     fdflags: if u.ratio(3, 4)? { 0 } else { u.arbitrary()? },
                 }
             } else {
-                u.arbitrary()?
+                match u.arbitrary()? {
+                    FsOp::PathFilestatSetTimes {
+                        dir,
+                        follow,
+                        path,
+                        atim,
+                        mtim,
+                        fst,
+                    } => FsOp::PathFilestatSetTimes {
+                        dir,
+                        follow,
+                        path,
+                        atim,
+                        mtim,
+                        fst: if u.ratio(1, 4)? { 0 } else { fst },
+                    },
+                    op => op,
+                }
             };
             ops.push(op);
         }
@@ -303,7 +331,7 @@ pub fn offset(value: u64) -> u64 {
     let near_base = OFFSET_BASES
         .iter()
         .any(|&base| value.abs_diff(base) <= OFFSET_WINDOW);
-    if value < 1 << 20 || value >= u64::MAX - OFFSET_WINDOW || near_base {
+    if !(1 << 20..u64::MAX - OFFSET_WINDOW).contains(&value) || near_base {
         return value;
     }
     if value >= 1 << 63 {

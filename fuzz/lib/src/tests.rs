@@ -899,6 +899,33 @@ fn fs_diff_two_paths_nul_in_the_new_name_wins_over_the_old_path() {
     }
 }
 
+/// Found by the widened `fs_diff` survey: `path_symlink` with a NUL byte
+/// in its target and a target or name of 4096 bytes or more is `EINVAL`
+/// in stock (rustix makes both C strings before the kernel copies them
+/// in); the crate checked the target's length first (`ENAMETOOLONG`).
+/// Caught with the old order: call 0 differs (stock 28, crate 37).
+#[test]
+fn fs_diff_symlink_nul_in_the_target_wins_over_its_length() {
+    use deterministic_wasi_ctx::script::fs::{Fd, FsOp, FsPath};
+    let long_target = [&b"x\0y//"[..], &long_name(4096), b"/d"].concat();
+    let mut ops = Vec::new();
+    for (target, path) in [
+        (long_target.clone(), long_name(4096)),
+        (long_target, b"new".to_vec()),
+        (long_name(4096), b"x\0y".to_vec()),
+        (long_name(4096), long_name(300)),
+        (b"a".to_vec(), long_name(4096)),
+        (b"a\0".to_vec(), b"missing/new".to_vec()),
+    ] {
+        ops.push(FsOp::PathSymlink {
+            target: FsPath(target),
+            dir: Fd(3),
+            path: FsPath(path),
+        });
+    }
+    fs_diff_script(ops);
+}
+
 /// Regression (issue 26): `path_rename` of a 300-byte name onto `dir/..`
 /// is `EBUSY` in stock (the kernel refuses `.` and `..` before looking
 /// either name up); the crate answered `ENAMETOOLONG`. Caught with the
