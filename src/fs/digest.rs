@@ -128,6 +128,9 @@ impl FsTree {
 
     /// The contents of the regular file `path` names from the root
     /// (following symlinks), or `None` if there is none.
+    /// Allocates the file's whole size, holes as zeros (see
+    /// [`FileContent::to_vec`]): for tests and small files; walk the tree
+    /// and use [`FileContent::read_at`] for a sparse one.
     pub fn read_file(&self, path: impl AsRef<[u8]>) -> Option<Vec<u8>> {
         let ino = self.lookup(ROOT, path.as_ref(), true).ok()?;
         self.file(ino).ok().map(FileContent::to_vec)
