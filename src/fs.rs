@@ -94,8 +94,14 @@
 //! answer is taken, and the operation's docs say so.
 //!
 //! **File size.** No file grows past [`MAX_FILE_SIZE`] (`EFBIG`, as on ext4).
+//! Files are sparse ([`FileContent`]): a write far past the end or a large
+//! `fd_filestat_set_size` stores nothing for the hole, which reads as
+//! zeros, so a write at 2 GiB succeeds as on a host directory and costs
+//! only its bytes; a gap under [`SPARSE_GAP`] (1 MiB) is stored as zeros.
 //!
-//! **Limits** ([`Limits`]): the total bytes of all files and the number of
+//! **Limits** ([`Limits`]): the total bytes stored in all files (holes
+//! excluded; each extent after a file's first counts [`EXTENT_CHARGE`]
+//! more) and the number of
 //! inodes (the root included) of a tree. An operation that would exceed
 //! either fails with `ENOSPC` and changes nothing (a write that partly fits
 //! writes the part that fits, as on a full disk); growing a file is checked
@@ -114,6 +120,7 @@
 //! [`digest`](FsTree::digest) docs), so two Stores' final trees can be compared.
 
 mod build;
+mod content;
 mod digest;
 mod errno;
 mod export;
@@ -128,6 +135,7 @@ mod tree;
 mod types;
 
 pub use build::{SnapshotError, VirtualFs};
+pub use content::{EXTENT_CHARGE, FileContent, SPARSE_GAP};
 pub use digest::{WalkContent, WalkEntry};
 pub use errno::{ESCAPE, Errno};
 pub(crate) use io::check_transfer;

@@ -4,7 +4,7 @@
 //! limits, hostile inputs, and that an audit never writes the host.
 
 use deterministic_wasi_ctx::audit::{Backend, Compiled, Fingerprint, Outcome, RunSpec, Strategy};
-use deterministic_wasi_ctx::fs::Limits;
+use deterministic_wasi_ctx::fs::{Limits, WalkContent};
 use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
 
 /// Imports, a 2-page memory and `$run` as `_start`, storing what `body`
@@ -89,7 +89,7 @@ fn rename_between_two_preopens_is_exdev() {
 }
 
 #[test]
-fn writes_past_the_limits_are_enospc_and_a_huge_size_allocates_nothing() {
+fn writes_past_the_limits_are_enospc_and_a_huge_size_is_a_hole() {
     let limits = Limits {
         max_bytes: 8,
         max_entries: 10,
@@ -117,11 +117,18 @@ fn writes_past_the_limits_are_enospc_and_a_huge_size_allocates_nothing() {
     );
     // The second write at offset 6 fits 2 of its 6 bytes (8 in all).
     assert_eq!((u32_at(&out, 48), u32_at(&out, 52)), (0, 2));
-    assert_eq!(u32_at(&out, 0), 51, "ENOSPC for 1 TiB");
-    assert_eq!(
-        out.filesystems[0].1.read_file("a"),
-        Some(b"abcdefab".to_vec())
-    );
+    // 1 TiB is a hole, as on a host filesystem: it succeeds and stores
+    // nothing more.
+    assert_eq!(u32_at(&out, 0), 0, "a 1 TiB size is a hole");
+    let tree = &out.filesystems[0].1;
+    let walk = tree.walk();
+    let a = walk.iter().find(|e| e.path == b"a").expect("a");
+    let WalkContent::File(content) = a.content else {
+        panic!("a is a file: {a:?}");
+    };
+    assert_eq!((content.len(), content.stored_bytes()), (1 << 40, 8));
+    assert_eq!(content.nonzero_runs(), vec![(0, b"abcdefab".to_vec())]);
+    assert_eq!(tree.used_bytes(), 8);
 }
 
 #[test]

@@ -214,7 +214,7 @@ fn shape(tree: &FsTree) -> Vec<(Vec<u8>, String)> {
         .map(|e| {
             let content = match e.content {
                 WalkContent::Directory => "dir".to_string(),
-                WalkContent::File(bytes) => format!("file {bytes:?}"),
+                WalkContent::File(content) => format!("file {:?}", content.to_vec()),
                 WalkContent::Symlink(target) => format!("symlink {target:?}"),
             };
             (e.path, content)

@@ -15,7 +15,7 @@
 use super::args::{Inputs, Options};
 use deterministic_wasi_ctx::VirtualFs;
 use deterministic_wasi_ctx::audit::{Backend, Compiled, Outcome, Strategy};
-use deterministic_wasi_ctx::fs::{FsTree, Limits, WalkContent};
+use deterministic_wasi_ctx::fs::{FileContent, FsTree, Limits, MAX_FILE_SIZE, WalkContent};
 use std::io::Read;
 use std::path::Path;
 
@@ -42,10 +42,16 @@ pub fn encode(inputs: &Inputs) -> Vec<u8> {
                     out.push(0);
                     put_bytes(&mut out, &entry.path);
                 }
-                WalkContent::File(bytes) => {
+                WalkContent::File(content) => {
+                    // Sparse: the size, then each stored run at its offset.
                     out.push(1);
                     put_bytes(&mut out, &entry.path);
-                    put_bytes(&mut out, bytes);
+                    put(&mut out, content.len());
+                    put(&mut out, content.extents().count() as u64);
+                    for (at, bytes) in content.extents() {
+                        put(&mut out, at);
+                        put_bytes(&mut out, bytes);
+                    }
                 }
                 WalkContent::Symlink(target) => {
                     out.push(2);
@@ -79,7 +85,10 @@ pub fn decode(bytes: &[u8]) -> Result<Inputs, String> {
             let path = r.bytes()?;
             fs = match kind {
                 0 => fs.try_dir(path),
-                1 => fs.try_file(path, r.bytes()?.to_vec()),
+                1 => {
+                    let content = r.file_content(limits.max_bytes)?;
+                    fs.try_file_content(path, content)
+                }
                 2 => fs.try_symlink(path, r.bytes()?),
                 _ => return Err(format!("unknown entry type {kind}")),
             }
@@ -150,6 +159,37 @@ impl<'a> Reader<'a> {
     fn bytes(&mut self) -> Result<&'a [u8], String> {
         let n = usize::try_from(self.u64()?).map_err(|_| "a length does not fit".to_string())?;
         self.take(n)
+    }
+
+    /// A sparse file: its size, then its stored runs. Every run must end
+    /// within the size, the size within [`MAX_FILE_SIZE`], and the bytes the
+    /// runs store (gap zeros included) within `max_bytes`, checked before
+    /// each run is stored: a damaged encoding is an error, never a large
+    /// allocation.
+    fn file_content(&mut self, max_bytes: u64) -> Result<FileContent, String> {
+        let size = self.u64()?;
+        if size > MAX_FILE_SIZE {
+            return Err(format!("a file of {size} bytes is past the size limit"));
+        }
+        let mut content = FileContent::default();
+        let mut charged = 0u64;
+        for _ in 0..self.u64()? {
+            let at = self.u64()?;
+            let bytes = self.bytes()?;
+            if at.checked_add(bytes.len() as u64).is_none_or(|end| end > size) {
+                return Err("a file's stored run ends past its size".into());
+            }
+            charged = charged.saturating_add(content.write_charge(at, bytes.len() as u64));
+            if charged > max_bytes {
+                return Err("a file stores more than the snapshot's byte limit".into());
+            }
+            content.write(at, bytes);
+        }
+        if charged.saturating_add(content.set_len_charge(size)) > max_bytes {
+            return Err("a file stores more than the snapshot's byte limit".into());
+        }
+        content.set_len(size);
+        Ok(content)
     }
 }
 

@@ -1,5 +1,6 @@
 //! [`VirtualFs`]: the immutable snapshot, and building it in code.
 
+use super::content::FileContent;
 use super::node::{Dir, Kind, Node, Table};
 use super::types::{FileType, Ino, Limits};
 use super::{NAME_MAX, PATH_MAX, ROOT};
@@ -78,7 +79,7 @@ struct Inner {
 #[derive(Clone, Debug)]
 enum Entry {
     Dir,
-    File(Arc<Vec<u8>>),
+    File(Arc<FileContent>),
     Symlink(Arc<[u8]>),
 }
 
@@ -287,7 +288,21 @@ impl VirtualFs {
         path: impl AsRef<[u8]>,
         contents: impl Into<Vec<u8>>,
     ) -> Result<Self, SnapshotError> {
-        self.add(path.as_ref(), Entry::File(Arc::new(contents.into())))
+        self.try_file_content(path, FileContent::from(contents.into()))
+    }
+
+    /// [`try_file`](Self::try_file) with contents that may hold holes (a
+    /// sparse host file's snapshot).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_file`](Self::try_file).
+    pub fn try_file_content(
+        self,
+        path: impl AsRef<[u8]>,
+        contents: FileContent,
+    ) -> Result<Self, SnapshotError> {
+        self.add(path.as_ref(), Entry::File(Arc::new(contents)))
     }
 
     /// [`dir`](Self::dir), returning errors.
@@ -350,11 +365,11 @@ impl VirtualFs {
             }
         }
         let old_bytes = match inner.entries.get(&full) {
-            Some(Entry::File(data)) => data.len() as u64,
+            Some(Entry::File(data)) => data.charged(),
             _ => 0,
         };
         let new_bytes = match &entry {
-            Entry::File(data) => data.len() as u64,
+            Entry::File(data) => data.charged(),
             _ => 0,
         };
         let bytes = inner.bytes - old_bytes + new_bytes;

@@ -1,6 +1,7 @@
 //! Inspecting a whole tree: walking it, hashing it, reading files by path.
 
 use super::ROOT;
+use super::content::FileContent;
 use super::node::Kind;
 use super::tree::FsTree;
 use super::types::{FileType, Stat};
@@ -21,8 +22,8 @@ pub struct WalkEntry<'a> {
 pub enum WalkContent<'a> {
     /// A directory (its entries are walked separately).
     Directory,
-    /// A regular file's bytes.
-    File(&'a [u8]),
+    /// A regular file's contents (holes read as zeros).
+    File(&'a FileContent),
     /// A symlink's target.
     Symlink(&'a [u8]),
 }
@@ -74,8 +75,11 @@ impl FsTree {
     /// per entry in walk order: the path's length (u64 little-endian) and
     /// bytes; the type (one byte: 0 directory, 1 regular file, 2 symlink);
     /// `ino`, `nlink`, `size`, `atim`, `mtim`, `ctim` (u64 LE each); for a
-    /// file its length and bytes, for a symlink its target's length and
-    /// bytes. Then the number of entries (u64 LE). Every field the rules
+    /// file without holes its length and bytes, for a symlink its target's
+    /// length and bytes. A file with holes (see [`FileContent`]) is
+    /// `u64::MAX`, its length, the number of stored runs (adjacent extents
+    /// joined), then per run its offset, length and bytes: its holes are
+    /// never hashed byte by byte. Then the number of entries (u64 LE). Every field the rules
     /// decide is covered, so a difference in contents, names, inode
     /// numbering or virtual time changes the digest; `dev` is not (it is
     /// configuration, not an outcome).
@@ -109,9 +113,13 @@ impl FsTree {
             for field in [s.ino, s.nlink, s.size, s.atim, s.mtim, s.ctim] {
                 h.update(&field.to_le_bytes());
             }
-            if let WalkContent::File(bytes) | WalkContent::Symlink(bytes) = entry.content {
-                h.update(&(bytes.len() as u64).to_le_bytes());
-                h.update(bytes);
+            match entry.content {
+                WalkContent::Directory => {}
+                WalkContent::Symlink(bytes) => {
+                    h.update(&(bytes.len() as u64).to_le_bytes());
+                    h.update(bytes);
+                }
+                WalkContent::File(content) => hash_file(&mut h, content),
             }
         }
         h.update(&(entries.len() as u64).to_le_bytes());
@@ -120,8 +128,44 @@ impl FsTree {
 
     /// The contents of the regular file `path` names from the root
     /// (following symlinks), or `None` if there is none.
+    /// Allocates the file's whole size, holes as zeros (see
+    /// [`FileContent::to_vec`]): for tests and small files; walk the tree
+    /// and use [`FileContent::read_at`] for a sparse one.
     pub fn read_file(&self, path: impl AsRef<[u8]>) -> Option<Vec<u8>> {
         let ino = self.lookup(ROOT, path.as_ref(), true).ok()?;
-        self.file(ino).ok().map(<[u8]>::to_vec)
+        self.file(ino).ok().map(FileContent::to_vec)
+    }
+}
+
+/// A file's part of [`FsTree::digest`]'s encoding.
+fn hash_file(h: &mut blake3::Hasher, content: &FileContent) {
+    if content.is_dense() {
+        h.update(&content.len().to_le_bytes());
+        for (_, bytes) in content.extents() {
+            h.update(bytes);
+        }
+        return;
+    }
+    // Runs of adjacent extents: (offset, length, first extent, extents).
+    let mut runs: Vec<(u64, u64, usize, usize)> = Vec::new();
+    for (i, (at, bytes)) in content.extents().enumerate() {
+        match runs.last_mut() {
+            Some(run) if run.0 + run.1 == at => {
+                run.1 += bytes.len() as u64;
+                run.3 += 1;
+            }
+            _ => runs.push((at, bytes.len() as u64, i, 1)),
+        }
+    }
+    h.update(&u64::MAX.to_le_bytes());
+    h.update(&content.len().to_le_bytes());
+    h.update(&(runs.len() as u64).to_le_bytes());
+    let extents: Vec<&[u8]> = content.extents().map(|(_, bytes)| bytes).collect();
+    for (at, len, first, count) in runs {
+        h.update(&at.to_le_bytes());
+        h.update(&len.to_le_bytes());
+        for bytes in &extents[first..first + count] {
+            h.update(bytes);
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! anything is written, the names are checked for pairs a case-insensitive
 //! host would take for one name (see [`case_collision`]).
 
+use super::content::FileContent;
 use super::digest::{WalkContent, WalkEntry};
 use super::tree::FsTree;
 use super::types::Ino;
@@ -132,8 +133,8 @@ pub(super) fn write_entries(
                 None => {
                     let mut options = OpenOptions::new();
                     options.write(true).create_new(true);
-                    let mut file = parent.open_with(&name, &options).map_err(fail)?;
-                    file.write_all(bytes).map_err(fail)?;
+                    let file = parent.open_with(&name, &options).map_err(fail)?;
+                    write_sparse(file, bytes).map_err(fail)?;
                     written.insert(entry.stat.ino, &entry.path);
                 }
             },
@@ -176,6 +177,17 @@ fn split(path: &[u8]) -> (&[u8], &[u8]) {
         Some(slash) => (&path[..slash], &path[slash + 1..]),
         None => (&[], path),
     }
+}
+
+/// Writes a file's stored runs at their offsets and sets its size, so its
+/// holes stay holes on the host.
+fn write_sparse(mut file: cap_std::fs::File, content: &FileContent) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    for (at, bytes) in content.extents() {
+        file.seek(SeekFrom::Start(at))?;
+        file.write_all(bytes)?;
+    }
+    file.set_len(content.len())
 }
 
 /// A tree path (bytes) as a host path.

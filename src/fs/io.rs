@@ -1,6 +1,7 @@
 //! File contents: reading, writing, resizing.
 
 use super::MAX_FILE_SIZE;
+use super::content::FileContent;
 use super::errno::Errno;
 use super::node::Kind;
 use super::tree::FsTree;
@@ -31,20 +32,14 @@ impl FsTree {
     /// # Ok::<(), deterministic_wasi_ctx::fs::Errno>(())
     /// ```
     pub fn read_at(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        let data = self.file(ino)?;
-        let Ok(start) = usize::try_from(offset) else {
-            return Ok(0);
-        };
-        let Some(rest) = data.get(start..) else {
-            return Ok(0);
-        };
-        let n = rest.len().min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        Ok(n)
+        Ok(self.file(ino)?.read_at(offset, buf))
     }
 
-    /// Writes `bytes` into file `ino` at `offset`, zero-filling any gap past
-    /// the end; returns how many bytes were written. At or past
+    /// Writes `bytes` into file `ino` at `offset`; returns how many bytes
+    /// were written. A gap past the end reads as zeros: under
+    /// [`SPARSE_GAP`](super::SPARSE_GAP) it is stored as zeros, past it it
+    /// is a hole that costs nothing (a write at 2 GiB succeeds, as on a
+    /// host filesystem). At or past
     /// [`MAX_FILE_SIZE`](super::MAX_FILE_SIZE) it is `EFBIG`, and a write
     /// across it is cut there (as Linux). Near `max_bytes` only
     /// the part that fits is written (as on a full disk); if nothing fits
@@ -54,7 +49,8 @@ impl FsTree {
     ///
     /// # Errors
     ///
-    /// `EBADF`, `EISDIR`, `EINVAL` as [`read_at`](Self::read_at); `ENOSPC`.
+    /// `EBADF`, `EISDIR`, `EINVAL` as [`read_at`](Self::read_at); `EFBIG`;
+    /// `ENOSPC`.
     pub fn write_at(
         &mut self,
         ino: Ino,
@@ -62,7 +58,7 @@ impl FsTree {
         bytes: &[u8],
         now: u64,
     ) -> Result<usize, Errno> {
-        let size = self.file(ino)?.len() as u64;
+        let content = self.file(ino)?;
         if bytes.is_empty() {
             return Ok(0);
         }
@@ -71,24 +67,31 @@ impl FsTree {
         if offset >= MAX_FILE_SIZE {
             return Err(Errno::FBIG);
         }
-        let bytes = &bytes[..(bytes.len() as u64).min(MAX_FILE_SIZE - offset) as usize];
-        // The largest size this file may reach.
+        let len = (bytes.len() as u64).min(MAX_FILE_SIZE - offset);
         let room = self.limits.max_bytes.saturating_sub(self.table.bytes);
-        let max_size = size.saturating_add(room);
-        if offset >= max_size {
+        // The longest prefix whose stored bytes fit (the charge grows with
+        // the length): all of it, usually.
+        let (mut n, mut charge) = (len, content.write_charge(offset, len));
+        if charge > room {
+            let (mut lo, mut hi) = (0, len);
+            while lo < hi {
+                let mid = lo + (hi - lo).div_ceil(2);
+                if content.write_charge(offset, mid) <= room {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            n = lo;
+            charge = content.write_charge(offset, n);
+        }
+        if n == 0 {
             return Err(Errno::NOSPC);
         }
-        let n = (bytes.len() as u64).min(max_size - offset) as usize;
-        let end = offset as usize + n; // <= max_size, which fits in memory's budget
-        let data = self.file_mut(ino)?;
-        if data.len() < end {
-            data.resize(end, 0);
-        }
-        data[offset as usize..end].copy_from_slice(&bytes[..n]);
-        let new_size = data.len() as u64;
-        self.table.bytes += new_size - size;
+        self.file_mut(ino)?.write(offset, &bytes[..n as usize]);
+        self.table.bytes += charge;
         self.modified(ino, now)?;
-        Ok(n)
+        Ok(n as usize)
     }
 
     /// Writes `bytes` at the end of file `ino` (as `write_at` at its size).
@@ -97,13 +100,15 @@ impl FsTree {
     ///
     /// As [`write_at`](Self::write_at).
     pub fn append(&mut self, ino: Ino, bytes: &[u8], now: u64) -> Result<usize, Errno> {
-        let size = self.file(ino)?.len() as u64;
+        let size = self.file(ino)?.len();
         self.write_at(ino, size, bytes, now)
     }
 
-    /// Truncates or zero-extends file `ino` to `size` bytes and sets `mtim`
-    /// and `ctim` to `now`. Growth past `max_bytes` is refused before any
-    /// memory is allocated, so a 1 TiB request fails at once.
+    /// Truncates or extends file `ino` to `size` bytes and sets `mtim`
+    /// and `ctim` to `now`. Growth of less than
+    /// [`SPARSE_GAP`](super::SPARSE_GAP) past the stored bytes is stored as
+    /// zeros (checked against `max_bytes` before any memory is allocated);
+    /// more is a hole, so a 1 TiB size succeeds at once without memory.
     ///
     /// # Errors
     ///
@@ -111,27 +116,30 @@ impl FsTree {
     /// `ftruncate`); `EFBIG` past [`MAX_FILE_SIZE`](super::MAX_FILE_SIZE);
     /// `ENOSPC` past `max_bytes`.
     pub fn set_size(&mut self, ino: Ino, size: u64, now: u64) -> Result<(), Errno> {
-        let old = match self.file(ino) {
-            Ok(data) => data.len() as u64,
+        let content = match self.file(ino) {
+            Ok(content) => content,
             Err(Errno::ISDIR) => return Err(Errno::INVAL),
             Err(e) => return Err(e),
         };
         if size > MAX_FILE_SIZE {
             return Err(Errno::FBIG);
         }
-        if size > old && size - old > self.limits.max_bytes.saturating_sub(self.table.bytes) {
+        if content.set_len_charge(size) > self.limits.max_bytes.saturating_sub(self.table.bytes) {
             return Err(Errno::NOSPC);
         }
-        if size != old {
-            // `size` <= old + room <= max_bytes, so this allocation is bounded.
-            self.file_mut(ino)?.resize(size as usize, 0);
-            self.table.bytes = self.table.bytes - old + size;
+        if size != content.len() {
+            let before = content.charged();
+            // What is stored is bounded by the charge checked above.
+            let content = self.file_mut(ino)?;
+            content.set_len(size);
+            let after = content.charged();
+            self.table.bytes = self.table.bytes - before + after;
         }
         self.modified(ino, now)
     }
 
-    /// The bytes of file `ino`.
-    pub(crate) fn file(&self, ino: Ino) -> Result<&[u8], Errno> {
+    /// The contents of file `ino`.
+    pub(crate) fn file(&self, ino: Ino) -> Result<&FileContent, Errno> {
         match &self.node(ino)?.kind {
             Kind::File(data) => Ok(data),
             Kind::Dir(_) => Err(Errno::ISDIR),
@@ -139,8 +147,8 @@ impl FsTree {
         }
     }
 
-    /// The bytes of file `ino`, copied out of the shared snapshot if needed.
-    fn file_mut(&mut self, ino: Ino) -> Result<&mut Vec<u8>, Errno> {
+    /// The contents of file `ino`, copied out of the shared snapshot if needed.
+    fn file_mut(&mut self, ino: Ino) -> Result<&mut FileContent, Errno> {
         match &mut self.node_mut(ino)?.kind {
             Kind::File(data) => Ok(Arc::make_mut(data)),
             Kind::Dir(_) => Err(Errno::ISDIR),

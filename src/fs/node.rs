@@ -1,5 +1,6 @@
 //! Nodes and the copy-on-write node table.
 
+use super::content::FileContent;
 use super::types::{FileType, Ino};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,7 +38,7 @@ impl Times {
 #[derive(Clone, Debug)]
 pub(crate) enum Kind {
     Dir(Dir),
-    File(Arc<Vec<u8>>),
+    File(Arc<FileContent>),
     Symlink(Arc<[u8]>),
 }
 
@@ -71,7 +72,7 @@ impl Node {
     /// Bytes counted against `max_bytes`.
     pub(crate) fn file_bytes(&self) -> u64 {
         match &self.kind {
-            Kind::File(data) => data.len() as u64,
+            Kind::File(data) => data.charged(),
             _ => 0,
         }
     }
@@ -88,7 +89,8 @@ impl Node {
 pub(crate) struct Table {
     pub(crate) nodes: Arc<BTreeMap<Ino, Arc<Node>>>,
     pub(crate) next_ino: Ino,
-    /// Sum of all file lengths, unlinked-but-open files included.
+    /// Sum of all files' [charged](super::FileContent::charged) bytes,
+    /// unlinked-but-open files included.
     pub(crate) bytes: u64,
     /// Number of nodes.
     pub(crate) entries: u64,

@@ -1,11 +1,11 @@
 //! Operations on paths: open, create, remove, rename, link, symlinks, times.
 
-use super::PATH_MAX;
 use super::errno::{ESCAPE, Errno};
 use super::node::{Dir, Kind};
-use super::resolve::Last;
+use super::resolve::{Last, Resolved};
 use super::tree::FsTree;
 use super::types::{Ino, NewTime, OpenOptions, Stat};
+use super::{NAME_MAX, PATH_MAX};
 use std::sync::Arc;
 
 impl FsTree {
@@ -323,11 +323,12 @@ impl FsTree {
         to: &[u8],
         now: u64,
     ) -> Result<(), Errno> {
-        let src = self.resolve_parent_first(from_dir, from, false, false)?;
-        // Stock (cap-std) drops the new name's trailing slashes.
-        let dst = self.resolve_parent_first(to_dir, trim_slashes(to), false, false)?;
-        let src_name = src.name(Errno::BUSY)?.to_vec();
-        let dst_name = dst.name(Errno::BUSY)?.to_vec();
+        let (src, dst) = self.two_paths(TwoPaths::Rename, (from_dir, from, false), (to_dir, to))?;
+        // `two_paths` answered `EBUSY` for `.` and `..`.
+        let (Last::Name(src_name), Last::Name(dst_name)) = (src.last.clone(), dst.last.clone())
+        else {
+            return Err(Errno::BUSY);
+        };
         let src_ino = src.found()?;
         let src_is_dir = self.node(src_ino)?.is_dir();
         if (src.slash || dst.slash) && !src_is_dir {
@@ -398,9 +399,7 @@ impl FsTree {
         to: &[u8],
         now: u64,
     ) -> Result<(), Errno> {
-        // Both directories are found first, then the entries (as stock).
-        let src = self.resolve_parent_first(from_dir, from, follow, true)?;
-        let dst = self.resolve_parent_first(to_dir, to, false, true)?;
+        let (src, dst) = self.two_paths(TwoPaths::Link, (from_dir, from, follow), (to_dir, to))?;
         let ino = src.found()?;
         if src.slash && !self.node(ino)?.is_dir() {
             return Err(Errno::NOTDIR);
@@ -423,6 +422,80 @@ impl FsTree {
         self.node_mut(ino)?.links += 1;
         self.changed(ino, now)?;
         Ok(())
+    }
+
+    /// Resolves the two paths of a [`rename`](Self::rename) or
+    /// [`link`](Self::link) in stock wasmtime-wasi's order of checks (its
+    /// p1 call → `wasi:filesystem` → cap-std's `rename`/`hard_link` → one
+    /// `renameat`/`linkat` on Linux), written once here:
+    ///
+    /// 1. **The old path's directory, then the new path's** (cap-std opens
+    ///    both parents before the one system call): an empty path is
+    ///    `ENOENT`; a NUL byte (`EINVAL`) or `PATH_MAX` bytes
+    ///    (`ENAMETOOLONG`) in the part before the last name come before
+    ///    that part is walked; then the walk's own errors (`ENOENT`,
+    ///    `ENOTDIR`, `ELOOP`, a directory name over `NAME_MAX`, an escape).
+    ///    A trailing `/`: a rename drops it from the new path and keeps it
+    ///    on the old name as a demand for a directory; a link reads it as a
+    ///    final `.` (the whole path is then the directory).
+    /// 2. **Both last names as C strings**, the old one first: a NUL byte
+    ///    is `EINVAL` (before the kernel sees either path, so a NUL in the
+    ///    new name wins over anything wrong with the old one).
+    /// 3. **The names' lengths as the kernel copies them in**: `PATH_MAX`
+    ///    bytes or more is `ENAMETOOLONG`, the old name's first, then (for
+    ///    a rename, whose kernel code finds both parents first) the new
+    ///    one's; a link's `linkat` looks the old path up before it copies
+    ///    the new one, so there it comes with step 6.
+    /// 4. **Rename only: `.` or `..`** as either last name is `EBUSY`,
+    ///    before either name is looked up (so a 300-byte old name renamed
+    ///    onto `dir/..` is `EBUSY`).
+    /// 5. **The old name is looked up**: over `NAME_MAX` is
+    ///    `ENAMETOOLONG`, missing is `ENOENT`.
+    /// 6. **The new name is looked up**: over `NAME_MAX` is
+    ///    `ENAMETOOLONG` (a link's `.` or `..` is the operation's
+    ///    `EEXIST`).
+    ///
+    /// The operation's own checks come after.
+    pub(crate) fn two_paths(
+        &self,
+        call: TwoPaths,
+        (from_dir, from, follow): (Ino, &[u8], bool),
+        (to_dir, to): (Ino, &[u8]),
+    ) -> Result<(Resolved, Resolved), Errno> {
+        let (src, dst) = match call {
+            TwoPaths::Rename => (
+                self.resolve_parent_first(from_dir, from, false, false)?,
+                self.resolve_parent_first(to_dir, trim_slashes(to), false, false)?,
+            ),
+            TwoPaths::Link => (
+                self.resolve_parent_first(from_dir, from, follow, true)?,
+                self.resolve_parent_first(to_dir, to, false, true)?,
+            ),
+        };
+        let name = |r: &Resolved| match &r.last {
+            Last::Name(name) => name.clone(),
+            Last::Dot | Last::DotDot => Vec::new(),
+        };
+        let (old, new) = (name(&src), name(&dst));
+        if old.contains(&0) || new.contains(&0) {
+            return Err(Errno::INVAL);
+        }
+        let too_long = |name: &[u8]| name.len() >= PATH_MAX;
+        if too_long(&old) || (call == TwoPaths::Rename && too_long(&new)) {
+            return Err(Errno::NAMETOOLONG);
+        }
+        let is_name = |r: &Resolved| matches!(r.last, Last::Name(_));
+        if call == TwoPaths::Rename && !(is_name(&src) && is_name(&dst)) {
+            return Err(Errno::BUSY);
+        }
+        if old.len() > NAME_MAX {
+            return Err(Errno::NAMETOOLONG);
+        }
+        src.found()?;
+        if new.len() > NAME_MAX {
+            return Err(Errno::NAMETOOLONG);
+        }
+        Ok((src, dst))
     }
 
     /// Creates symlink `path` holding `target` (stored as given; it may
@@ -453,11 +526,14 @@ impl FsTree {
             return Err(Errno::NOENT);
         }
         let r = self.resolve_parent_first(dir, path, false, true)?;
+        // Both strings become C strings before `symlinkat` (a NUL byte in
+        // either is `EINVAL`), then the kernel copies the target in.
+        let name_has_nul = matches!(&r.last, Last::Name(name) if name.contains(&0));
+        if target.contains(&0) || name_has_nul {
+            return Err(Errno::INVAL);
+        }
         if target.len() >= PATH_MAX {
             return Err(Errno::NAMETOOLONG);
-        }
-        if target.contains(&0) {
-            return Err(Errno::INVAL);
         }
         if r.ino.is_some() {
             return Err(Errno::EXIST);
@@ -484,6 +560,15 @@ impl FsTree {
             _ => Err(Errno::INVAL),
         }
     }
+}
+
+/// Which call [`FsTree::two_paths`] checks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TwoPaths {
+    /// `path_rename`.
+    Rename,
+    /// `path_link`.
+    Link,
 }
 
 /// `path` without trailing `/` and `/.` components (cap-std drops them

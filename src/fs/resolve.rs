@@ -100,9 +100,6 @@ impl FsTree {
         if path.is_empty() {
             return Err(Errno::NOENT);
         }
-        if path.len() >= PATH_MAX {
-            return Err(Errno::NAMETOOLONG);
-        }
         // No host call can take a NUL (Rust's `CString` refuses it): stock
         // checks the whole path before resolving it, or only the part before
         // the last component for the calls that open the parent first
@@ -117,6 +114,13 @@ impl FsTree {
         };
         if checked.contains(&0) {
             return Err(Errno::INVAL);
+        }
+        // Then the same part's length, as the kernel copies the C string
+        // in: for the calls that open the parent first, a last name of
+        // `PATH_MAX` bytes or more is the operation's (see
+        // [`Resolved::found`] and [`FsTree::two_paths`]).
+        if checked.len() >= PATH_MAX {
+            return Err(Errno::NAMETOOLONG);
         }
         if path[0] == b'/' {
             return Err(ESCAPE);
@@ -218,13 +222,17 @@ impl FsTree {
         Ok(ino)
     }
 
-    /// Resolves every component of `path` but the last (as the calls that
-    /// open the parent first do), for its errors only.
+    /// Opens the directory holding the last component of `path` as cap-std
+    /// does before a no-follow `utimensat` that changes nothing, for its
+    /// errors only: a trailing `/` or `/.` makes the whole path that
+    /// directory (so `file/` is `ENOTDIR`); the last name itself reaches
+    /// the host only as a C string (a NUL byte is `EINVAL`), and the kernel
+    /// returns before looking it up, so its length and existence do not
+    /// matter (a 300-byte name is no error).
     pub(crate) fn check_parent(&self, start: Ino, path: &[u8]) -> Result<(), Errno> {
-        let r = self.resolve_parent_first(start, path, false, false)?;
+        let r = self.resolve_parent_first(start, path, false, true)?;
         match r.last {
             Last::Name(name) if name.contains(&0) => Err(Errno::INVAL),
-            Last::Name(name) if name.len() > NAME_MAX => Err(Errno::NAMETOOLONG),
             _ => Ok(()),
         }
     }

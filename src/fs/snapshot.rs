@@ -1,13 +1,13 @@
 //! Reading a host directory into a [`VirtualFs`], once.
 
 use super::build::{SnapshotError, VirtualFs};
+use super::content::FileContent;
 use super::types::Limits;
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, Metadata};
 use std::ffi::OsStr;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 impl VirtualFs {
@@ -108,7 +108,7 @@ impl VirtualFs {
                     let file = open_file(&dir, &name, &inspected)
                         .map_err(|error| io(&host_path, error))?;
                     let contents = read_limited(&vfs, file, &host_path, &path)?;
-                    vfs.try_file(&path, contents)?
+                    vfs.try_file_content(&path, contents)?
                 } else {
                     return Err(SnapshotError::Special {
                         path: host_path,
@@ -190,28 +190,23 @@ fn same_entry(inspected: &Metadata, opened: &Metadata) -> std::io::Result<()> {
     }
 }
 
-/// Reads an opened host file, but no more than the snapshot's remaining
-/// byte budget allows (plus one byte, to notice it is over).
+/// Reads an opened host file (its holes as holes), but no more than the
+/// snapshot's remaining byte budget allows.
 fn read_limited(
     vfs: &VirtualFs,
     file: cap_std::fs::File,
     host: &Path,
     path: &[u8],
-) -> Result<Vec<u8>, SnapshotError> {
+) -> Result<FileContent, SnapshotError> {
     let limits = vfs.limits();
     let left = limits.max_bytes.saturating_sub(vfs.bytes());
-    let mut contents = Vec::new();
-    file.take(left.saturating_add(1))
-        .read_to_end(&mut contents)
+    let contents = FileContent::read_host(&mut file.into_std(), left)
         .map_err(|error| io(host, error))?;
-    if contents.len() as u64 > left {
-        return Err(SnapshotError::TooLarge {
-            path: path.to_vec(),
-            limit: "max_bytes",
-            max: limits.max_bytes,
-        });
-    }
-    Ok(contents)
+    contents.ok_or_else(|| SnapshotError::TooLarge {
+        path: path.to_vec(),
+        limit: "max_bytes",
+        max: limits.max_bytes,
+    })
 }
 
 fn io(path: &Path, error: std::io::Error) -> SnapshotError {

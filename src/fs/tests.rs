@@ -1,6 +1,7 @@
 //! Unit tests of the virtual filesystem.
 
 mod build;
+mod content;
 mod digest;
 #[cfg(unix)]
 mod export;

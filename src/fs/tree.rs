@@ -115,7 +115,7 @@ impl FsTree {
         let (nlink, size) = match &node.kind {
             Kind::Dir(_) if node.links == 0 => (0, DIR_SIZE),
             Kind::Dir(dir) => (2 + dir.subdirs, DIR_SIZE),
-            Kind::File(data) => (node.links, data.len() as u64),
+            Kind::File(data) => (node.links, data.len()),
             Kind::Symlink(target) => (node.links, target.len() as u64),
         };
         Ok(Stat {

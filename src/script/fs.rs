@@ -48,9 +48,29 @@ impl<'a> arbitrary::Arbitrary<'a> for Fd {
 }
 
 /// A path argument, as bytes (may be absolute, escape, be empty, hold a
-/// NUL or invalid UTF-8).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// NUL or invalid UTF-8). Its `Debug` form is the bytes escaped, a run of
+/// more than 8 equal bytes as `{byte x count}` (`"n{x300}/x\\0y"`), so a
+/// 4096-byte name reads in one line.
+#[derive(Clone, PartialEq, Eq)]
 pub struct FsPath(pub Vec<u8>);
+
+impl std::fmt::Debug for FsPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FsPath(\"")?;
+        let mut rest = self.0.as_slice();
+        while let Some(&b) = rest.first() {
+            let run = rest.iter().take_while(|&&c| c == b).count();
+            write!(f, "{}", std::ascii::escape_default(b))?;
+            if run > 8 {
+                write!(f, "{{x{run}}}")?;
+                rest = &rest[run..];
+            } else {
+                rest = &rest[1..];
+            }
+        }
+        write!(f, "\")")
+    }
+}
 
 impl FsPath {
     /// A path from text.
@@ -60,11 +80,16 @@ impl FsPath {
 }
 
 /// Names generated paths are made of: entries of [`fs_diff_tree`], new
-/// names, `.`/`..`, an empty component, a name over 255 bytes.
+/// names, `.`/`..`, an empty component (and, drawn apart, names of 255,
+/// 256, 300 and 4096 bytes, a NUL byte, invalid UTF-8).
 #[cfg(feature = "arbitrary")]
 const NAMES: [&str; 14] = [
     "a", "b", "c.txt", "d", "new", "link", "dlink", "loop", "up", "abs", ".", "..", "", "é",
 ];
+
+/// Over-long names: `NAME_MAX`, one past it, well past it, and `PATH_MAX`.
+#[cfg(feature = "arbitrary")]
+const LONG_NAMES: [usize; 4] = [255, 256, 300, 4096];
 
 #[cfg(feature = "arbitrary")]
 impl<'a> arbitrary::Arbitrary<'a> for FsPath {
@@ -78,15 +103,20 @@ impl<'a> arbitrary::Arbitrary<'a> for FsPath {
             if i > 0 {
                 path.push(b'/');
             }
-            match u.int_in_range(0..=40)? {
-                0 => path.extend(std::iter::repeat_n(b'n', 256)),
-                1 => path.push(0xff),
-                2 => path.extend_from_slice(b"x\0y"),
+            match u.int_in_range(0..=47)? {
+                n @ 0..=3 => path.extend(std::iter::repeat_n(b'n', LONG_NAMES[n as usize])),
+                4 => path.push(0xff),
+                5 => path.extend_from_slice(b"x\0y"),
+                6 => path.push(0),
                 n => path.extend_from_slice(NAMES[n as usize % NAMES.len()].as_bytes()),
             }
         }
-        if u.ratio(1, 8)? {
-            path.push(b'/');
+        // A trailing `/` or `/.` (a demand for a directory, which cap-std
+        // and Linux read differently per call).
+        match u.int_in_range(0..=7)? {
+            0 => path.push(b'/'),
+            1 => path.extend_from_slice(b"/."),
+            _ => {}
         }
         Ok(FsPath(path))
     }
@@ -131,7 +161,7 @@ pub enum FsOp {
     FdWrite { fd: Fd, data: Vec<u8> },
     /// `fd_pwrite`.
     FdPwrite { fd: Fd, data: Vec<u8>, offset: u64 },
-    /// `fd_seek` (`whence % 3`).
+    /// `fd_seek` (`whence % 3`; the offset mapped as a `u64` offset is).
     FdSeek { fd: Fd, offset: i64, whence: u8 },
     /// `fd_tell`.
     FdTell { fd: Fd },
@@ -225,8 +255,15 @@ pub struct FsScript {
 /// The most calls a generated script makes.
 pub const MAX_OPS: usize = 24;
 
+/// Entries of [`fs_diff_tree`] a `path_open` names half of the time, so
+/// that later calls find files and directories open.
+#[cfg(feature = "arbitrary")]
+const OPEN_PATHS: [&str; 6] = ["a", "b/c.txt", "link", "b", "dlink", "up"];
+
 /// Calls while input lasts (at most [`MAX_OPS`]), one in three a
-/// `path_open` so that later calls find files and directories open.
+/// `path_open` (half of them of an entry of the tree) so that later calls
+/// find files and directories open; a quarter of the
+/// `path_filestat_set_times` calls set no time (`fstflags` 0).
 #[cfg(feature = "arbitrary")]
 impl<'a> arbitrary::Arbitrary<'a> for FsScript {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
@@ -236,14 +273,35 @@ impl<'a> arbitrary::Arbitrary<'a> for FsScript {
                 FsOp::PathOpen {
                     dir: Fd(u.int_in_range(3..=5)?),
                     follow: u.arbitrary()?,
-                    path: u.arbitrary()?,
+                    path: if u.arbitrary()? {
+                        FsPath::new(u.choose(&OPEN_PATHS)?)
+                    } else {
+                        u.arbitrary()?
+                    },
                     oflags: u.arbitrary()?,
                     read: u.ratio(3, 4)?,
                     write: u.arbitrary()?,
                     fdflags: if u.ratio(3, 4)? { 0 } else { u.arbitrary()? },
                 }
             } else {
-                u.arbitrary()?
+                match u.arbitrary()? {
+                    FsOp::PathFilestatSetTimes {
+                        dir,
+                        follow,
+                        path,
+                        atim,
+                        mtim,
+                        fst,
+                    } => FsOp::PathFilestatSetTimes {
+                        dir,
+                        follow,
+                        path,
+                        atim,
+                        mtim,
+                        fst: if u.ratio(1, 4)? { 0 } else { fst },
+                    },
+                    op => op,
+                }
             };
             ops.push(op);
         }
@@ -251,16 +309,42 @@ impl<'a> arbitrary::Arbitrary<'a> for FsScript {
     }
 }
 
-/// An offset or size as the script passes it: small values, "negative"
-/// ones (top bit set) and the last 64 KiB below `i64::MAX` (where a read or
-/// write would end past it: Linux's `EINVAL`) as given, others reduced
-/// below 64 KiB (a host directory accepts a sparse file there, the tree's
-/// limits too).
-fn offset(value: u64) -> u64 {
-    if !(1 << 20..(1 << 63) - (1 << 16)).contains(&value) {
-        value
-    } else {
-        value % (1 << 16)
+/// Offsets kept as given within [`OFFSET_WINDOW`] of these: 2^31 (a
+/// signed 32-bit offset's end), 2^32, 2^40 (a sparse file far past any
+/// byte limit) and 2^63 (`i64::MIN` as `u64`).
+const OFFSET_BASES: [u64; 4] = [1 << 31, 1 << 32, 1 << 40, 1 << 63];
+
+/// How far around [`OFFSET_BASES`] offsets are kept as given: 64 KiB.
+const OFFSET_WINDOW: u64 = 1 << 16;
+
+/// An offset or size as the script passes it (also a seek's, as `u64`;
+/// public so that tests can count the shapes generated scripts pass):
+/// small values (below 1 MiB), values within 64 KiB of [`OFFSET_BASES`]
+/// (so the last 64 KiB below `i64::MAX`, where a transfer would end past
+/// it: Linux's `EINVAL`) and the last 64 KiB below `u64::MAX` (-1 and
+/// other small negative seeks) as given. Other "negative" values (top bit
+/// set) are mapped by their bits 20-21: to -1..-16, to `i64::MIN`..+15, or
+/// kept (half). Any other value is mapped by its bits 20-22 either below
+/// 64 KiB (half of them) or into the window around one of the bases (an
+/// eighth each), so that random values meet all of these shapes.
+pub fn offset(value: u64) -> u64 {
+    let near_base = OFFSET_BASES
+        .iter()
+        .any(|&base| value.abs_diff(base) <= OFFSET_WINDOW);
+    if !(1 << 20..u64::MAX - OFFSET_WINDOW).contains(&value) || near_base {
+        return value;
+    }
+    if value >= 1 << 63 {
+        return match (value >> 20) % 4 {
+            0 => u64::MAX - value % 16,
+            1 => (1 << 63) + value % 16,
+            _ => value,
+        };
+    }
+    let low = value % (2 * OFFSET_WINDOW);
+    match (value >> 20) % 8 {
+        n @ 4..=7 => OFFSET_BASES[n as usize - 4] - OFFSET_WINDOW + low,
+        _ => value % OFFSET_WINDOW,
     }
 }
 
@@ -579,8 +663,9 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
             offset: o,
             whence,
         } => format!(
-            "(call $fd_seek {} (i64.const {o}) {} {})",
+            "(call $fd_seek {} (i64.const {}) {} {})",
             c(fd.n().into()),
+            offset(*o as u64) as i64,
             c(u32::from(whence % 3)),
             c(out)
         ),

@@ -16,6 +16,7 @@ fn main() {
         "backend_diff" => backend_diff::run,
         "strategy_diff" => strategy_diff::run,
         "baseline" => baseline::run,
+        "fs_diff" => fs_diff::run,
         other => panic!("unknown target {other}"),
     };
     let start = std::time::Instant::now();

@@ -579,8 +579,178 @@ fn fs_diff_survey() {
     for (k, v) in &seen {
         eprintln!("== {k}\n{v}\n");
     }
-    eprintln!("{} kinds", seen.len());
+    let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "fs_diff survey: {n} inputs (seed {seed}, 512 bytes), {} executions compared with stock, {} host calls, {} kinds",
+        load(&EXECUTIONS),
+        load(&HOST_CALLS),
+        seen.len()
+    );
     assert!(seen.is_empty(), "{} kinds of difference", seen.len());
+}
+
+/// `fs_diff`'s generator makes every shape issue 26 asks for, counted
+/// over the first 3,000 seeded inputs of 512 bytes (the survey's): a
+/// trailing `/` and `/.` on every path call (both lookup flags, every
+/// `fstflags` value on `path_filestat_set_times`); NUL bytes and names of
+/// 255, 256, 300 and 4096 bytes in each path of `path_rename` and
+/// `path_link`; offsets around 2^31, 2^32, 2^40, 2^63, and -1 and
+/// `i64::MIN`, for `fd_pread`, `fd_pwrite`, `fd_seek`,
+/// `fd_filestat_set_size` and `fd_allocate`. Fails naming a shape that
+/// never appears (shown by drawing no trailing `/.`: "no path ends in /.").
+#[test]
+fn fs_diff_generator_makes_every_shape() {
+    use deterministic_wasi_ctx::script::fs::{FsOp, FsPath, offset};
+    use std::collections::BTreeMap;
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    let mut count = |shape: String| *seen.entry(shape).or_default() += 1;
+    let path_shapes = |p: &FsPath| {
+        let mut out = Vec::new();
+        for end in ["/", "/."] {
+            if p.0.ends_with(end.as_bytes()) && !p.0.ends_with(b"//.") {
+                out.push(format!("ends in {end}"));
+            }
+        }
+        if p.0.contains(&0) {
+            out.push("NUL".to_string());
+        }
+        for n in [255, 256, 300, 4096] {
+            let name = vec![b'n'; n];
+            if p.0.split(|&b| b == b'/').any(|c| c == name.as_slice()) {
+                out.push(format!("{n}-byte name"));
+            }
+        }
+        out
+    };
+    let offset_shape = |value: u64| {
+        let v = offset(value);
+        let near = |base: u64| v.abs_diff(base) <= 1 << 16;
+        match v {
+            u64::MAX => Some("-1"),
+            v if v == 1 << 63 => Some("i64::MIN"),
+            _ if near(1 << 31) => Some("2^31"),
+            _ if near(1 << 32) => Some("2^32"),
+            _ if near(1 << 40) => Some("2^40"),
+            _ if near(1 << 63) => Some("2^63"),
+            _ => None,
+        }
+    };
+    for data in seeded_inputs(26, 3000, 512) {
+        let Ok(input) = fs_diff::input(&mut arbitrary::Unstructured::new(&data)) else {
+            continue;
+        };
+        for op in &input.script.ops {
+            let name = format!("{op:?}");
+            let name = name
+                .split([' ', '{'])
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let mut paths: Vec<(&str, &FsPath)> = Vec::new();
+            let mut offsets: Vec<u64> = Vec::new();
+            match op {
+                FsOp::PathRename { from, to, .. } | FsOp::PathLink { from, to, .. } => {
+                    paths.push(("old", from));
+                    paths.push(("new", to));
+                }
+                FsOp::PathOpen { path, follow, .. }
+                | FsOp::PathFilestatGet { path, follow, .. } => {
+                    paths.push((if *follow { "follow" } else { "nofollow" }, path));
+                }
+                FsOp::PathFilestatSetTimes {
+                    path, follow, fst, ..
+                } => {
+                    let flags = format!("follow {follow} fst {}", fst % 16);
+                    for shape in path_shapes(path) {
+                        if shape.starts_with("ends") {
+                            count(format!("{name} {flags} {shape}"));
+                        }
+                    }
+                    paths.push(("", path));
+                }
+                FsOp::PathCreateDirectory { path, .. }
+                | FsOp::PathRemoveDirectory { path, .. }
+                | FsOp::PathUnlinkFile { path, .. }
+                | FsOp::PathReadlink { path, .. } => paths.push(("", path)),
+                FsOp::PathSymlink { target, path, .. } => {
+                    paths.push(("target", target));
+                    paths.push(("", path));
+                }
+                FsOp::FdPread { offset, .. } | FsOp::FdPwrite { offset, .. } => {
+                    offsets.push(*offset)
+                }
+                FsOp::FdSeek { offset, .. } => offsets.push(*offset as u64),
+                FsOp::FdFilestatSetSize { size, .. } => offsets.push(*size),
+                FsOp::FdAllocate { offset, len, .. } => offsets.extend([*offset, *len]),
+                _ => {}
+            }
+            for (role, path) in paths {
+                for shape in path_shapes(path) {
+                    count(format!("{name} {role} {shape}"));
+                }
+            }
+            for value in offsets {
+                if let Some(shape) = offset_shape(value) {
+                    count(format!("{name} offset {shape}"));
+                }
+            }
+        }
+    }
+    let mut wanted: Vec<String> = Vec::new();
+    let path_calls = [
+        ("PathOpen", &["follow", "nofollow"][..]),
+        ("PathFilestatGet", &["follow", "nofollow"]),
+        ("PathFilestatSetTimes", &[""]),
+        ("PathCreateDirectory", &[""]),
+        ("PathRemoveDirectory", &[""]),
+        ("PathUnlinkFile", &[""]),
+        ("PathReadlink", &[""]),
+        ("PathSymlink", &[""]),
+        ("PathRename", &["old", "new"]),
+        ("PathLink", &["old", "new"]),
+    ];
+    for (call, roles) in path_calls {
+        for role in roles {
+            for end in ["/", "/."] {
+                wanted.push(format!("{call} {role} ends in {end}"));
+            }
+        }
+    }
+    for follow in [false, true] {
+        for fst in 0..16 {
+            for end in ["/", "/."] {
+                wanted.push(format!(
+                    "PathFilestatSetTimes follow {follow} fst {fst} ends in {end}"
+                ));
+            }
+        }
+    }
+    for call in ["PathRename", "PathLink"] {
+        for role in ["old", "new"] {
+            wanted.push(format!("{call} {role} NUL"));
+            for n in [255, 256, 300, 4096] {
+                wanted.push(format!("{call} {role} {n}-byte name"));
+            }
+        }
+    }
+    for call in [
+        "FdPread",
+        "FdPwrite",
+        "FdSeek",
+        "FdFilestatSetSize",
+        "FdAllocate",
+    ] {
+        for shape in ["2^31", "2^32", "2^40", "2^63", "-1", "i64::MIN"] {
+            wanted.push(format!("{call} offset {shape}"));
+        }
+    }
+    let missing: Vec<&String> = wanted.iter().filter(|w| !seen.contains_key(*w)).collect();
+    eprintln!(
+        "{} shapes wanted, {} seen in all: {seen:?}",
+        wanted.len(),
+        seen.len()
+    );
+    assert!(missing.is_empty(), "never generated: {missing:?}");
 }
 
 /// The `fs_diff` oracle is not vacuous: stock given a tree whose file `a`
@@ -628,6 +798,242 @@ fn fs_diff_write_past_the_largest_file_is_efbig() {
     .expect("corpus file");
     let input = fs_diff::input(&mut arbitrary::Unstructured::new(&data)).expect("decodes");
     fs_diff::check(&input);
+}
+
+/// A script on `fs_diff`'s tree, compared with stock by [`fs_diff::check`].
+fn fs_diff_script(ops: Vec<deterministic_wasi_ctx::script::fs::FsOp>) {
+    fs_diff::check(&fs_diff::Input {
+        contents: b"hello".to_vec(),
+        script: deterministic_wasi_ctx::script::fs::FsScript { ops },
+    });
+}
+
+/// `path_filestat_set_times` with no flags at all (no follow, no time).
+fn set_no_times(path: &[u8]) -> deterministic_wasi_ctx::script::fs::FsOp {
+    use deterministic_wasi_ctx::script::fs::{Fd, FsOp, FsPath};
+    FsOp::PathFilestatSetTimes {
+        dir: Fd(3),
+        follow: false,
+        path: FsPath(path.to_vec()),
+        atim: 0,
+        mtim: 0,
+        fst: 0,
+    }
+}
+
+/// A name of `n` bytes.
+fn long_name(n: usize) -> Vec<u8> {
+    vec![b'n'; n]
+}
+
+/// Regression (issue 26, held-out generator): `path_filestat_set_times`
+/// with no-follow and no time flags on a file named with a trailing `/`
+/// is `ENOTDIR` in stock (cap-std opens the whole path as the directory
+/// before its `utimensat`); the crate answered 0, resolving only the
+/// parent. Caught with the old `check_parent` restored: call 0 (`a/`)
+/// differs (stock 54, crate 0).
+#[test]
+fn fs_diff_set_no_times_nofollow_on_a_file_with_a_trailing_slash_is_enotdir() {
+    fs_diff_script(
+        [
+            &b"a/"[..],
+            b"a/.",
+            b"link/",
+            b"b/c.txt/",
+            b"b/",
+            b"dlink/",
+            b"b/d/.",
+        ]
+        .into_iter()
+        .map(set_no_times)
+        .collect(),
+    );
+}
+
+/// Regression (issue 26): the same call on a 300-byte name is no error in
+/// stock (the kernel returns before looking the name up when nothing
+/// changes); the crate answered `ENAMETOOLONG`. Caught with the old
+/// `check_parent` restored: call 4 (the 256-byte name) differs (stock 0,
+/// crate 37).
+#[test]
+fn fs_diff_set_no_times_nofollow_on_a_300_byte_name_is_no_error() {
+    let mut paths = Vec::new();
+    for n in [255, 256, 300, 4095, 4096] {
+        paths.push(long_name(n));
+        paths.push([&b"b/"[..], &long_name(n)].concat());
+        paths.push([&b"missing/"[..], &long_name(n)].concat());
+        paths.push([&long_name(n)[..], b"/x"].concat());
+    }
+    fs_diff_script(paths.iter().map(|p| set_no_times(p)).collect());
+}
+
+/// Regression (issue 26): `fd_pwrite` at 2^31 succeeds in stock with a
+/// sparse file; the crate answered `ENOSPC`, counting the hole against its
+/// byte limit. Holes now store nothing (`fs::FileContent`). Also sizes,
+/// reads and seeks around 2^31, 2^32 and 2^40, and the final tree (a
+/// 1 TiB sparse file). Caught with every gap stored as zeros (the old
+/// behaviour): call 2 differs (stock 0 and 5 bytes, crate 51).
+#[test]
+fn fs_diff_pwrite_at_2_31_makes_a_sparse_file() {
+    use deterministic_wasi_ctx::script::fs::{Fd, FsOp, FsPath};
+    let f = Fd(5);
+    let pwrite = |offset: u64| FsOp::FdPwrite {
+        fd: f,
+        data: b"world".to_vec(),
+        offset,
+    };
+    let pread = |offset: u64| FsOp::FdPread {
+        fd: f,
+        len: 16,
+        offset,
+    };
+    fs_diff_script(vec![
+        FsOp::PathOpen {
+            dir: Fd(3),
+            follow: true,
+            path: FsPath::new("a"),
+            oflags: 0,
+            read: true,
+            write: true,
+            fdflags: 0,
+        },
+        pread(1 << 31),
+        pwrite(1 << 31),
+        pread((1 << 31) - 3),
+        FsOp::FdFilestatGet { fd: f },
+        pwrite((1 << 32) - 2),
+        pread((1 << 32) - 4),
+        FsOp::FdSeek {
+            fd: f,
+            offset: 1 << 40,
+            whence: 0,
+        },
+        FsOp::FdWrite {
+            fd: f,
+            data: b"!".to_vec(),
+        },
+        FsOp::FdFilestatGet { fd: f },
+        FsOp::FdFilestatSetSize {
+            fd: f,
+            size: (1 << 40) + 3,
+        },
+        pread(1 << 40),
+        FsOp::FdFilestatSetSize {
+            fd: f,
+            size: (1 << 31) + 2,
+        },
+        pread((1 << 31) - 1),
+        FsOp::FdFilestatSetSize {
+            fd: f,
+            size: 1 << 40,
+        },
+    ]);
+}
+
+/// Regression (issue 26): in a two-path call a NUL byte in the new path's
+/// last name is `EINVAL` in stock before the old name is looked up (both
+/// become C strings before `renameat`/`linkat`); the crate answered from
+/// the old path (`ENOENT`, `EBUSY`, `ENAMETOOLONG`). The order is written
+/// once in `FsTree::two_paths`. Caught with the old order restored (the
+/// old name's checks and lookup first): call 1, `path_link("missing",
+/// "x\0y")`, differs (stock 28, crate 44).
+#[test]
+fn fs_diff_two_paths_nul_in_the_new_name_wins_over_the_old_path() {
+    use deterministic_wasi_ctx::script::fs::{Fd, FsOp, FsPath};
+    let olds: Vec<Vec<u8>> = vec![
+        b"missing".to_vec(),
+        b".".to_vec(),
+        b"b/..".to_vec(),
+        long_name(300),
+        long_name(4096),
+        b"a/".to_vec(),
+        b"b/c.txt/".to_vec(),
+        b"x\0y".to_vec(),
+    ];
+    let news: Vec<Vec<u8>> = vec![
+        b"x\0y".to_vec(),
+        b"b/x\0y".to_vec(),
+        b"missing/x\0y".to_vec(),
+        long_name(300),
+        long_name(4096),
+        b"b/..".to_vec(),
+    ];
+    let mut ops = Vec::new();
+    for old in &olds {
+        for new in &news {
+            ops.push(FsOp::PathRename {
+                from_dir: Fd(3),
+                from: FsPath(old.clone()),
+                to_dir: Fd(3),
+                to: FsPath(new.clone()),
+            });
+            ops.push(FsOp::PathLink {
+                from_dir: Fd(3),
+                follow: false,
+                from: FsPath(old.clone()),
+                to_dir: Fd(3),
+                to: FsPath(new.clone()),
+            });
+        }
+    }
+    for chunk in ops.chunks(24) {
+        fs_diff_script(chunk.to_vec());
+    }
+}
+
+/// Found by the widened `fs_diff` survey: `path_symlink` with a NUL byte
+/// in its target and a target or name of 4096 bytes or more is `EINVAL`
+/// in stock (rustix makes both C strings before the kernel copies them
+/// in); the crate checked the target's length first (`ENAMETOOLONG`).
+/// Caught with the old order: call 0 differs (stock 28, crate 37).
+#[test]
+fn fs_diff_symlink_nul_in_the_target_wins_over_its_length() {
+    use deterministic_wasi_ctx::script::fs::{Fd, FsOp, FsPath};
+    let long_target = [&b"x\0y//"[..], &long_name(4096), b"/d"].concat();
+    let mut ops = Vec::new();
+    for (target, path) in [
+        (long_target.clone(), long_name(4096)),
+        (long_target, b"new".to_vec()),
+        (long_name(4096), b"x\0y".to_vec()),
+        (long_name(4096), long_name(300)),
+        (b"a".to_vec(), long_name(4096)),
+        (b"a\0".to_vec(), b"missing/new".to_vec()),
+    ] {
+        ops.push(FsOp::PathSymlink {
+            target: FsPath(target),
+            dir: Fd(3),
+            path: FsPath(path),
+        });
+    }
+    fs_diff_script(ops);
+}
+
+/// Regression (issue 26): `path_rename` of a 300-byte name onto `dir/..`
+/// is `EBUSY` in stock (the kernel refuses `.` and `..` before looking
+/// either name up); the crate answered `ENAMETOOLONG`. Caught with the
+/// old order restored: call 0 differs (stock 10, crate 37).
+#[test]
+fn fs_diff_rename_of_a_long_name_onto_dotdot_is_ebusy() {
+    use deterministic_wasi_ctx::script::fs::{Fd, FsOp, FsPath};
+    let mut ops = Vec::new();
+    for (old, new) in [
+        (long_name(300), b"b/..".to_vec()),
+        (long_name(300), b"b/.".to_vec()),
+        (long_name(256), b"b/d/..".to_vec()),
+        (b"b/..".to_vec(), long_name(300)),
+        (b"missing".to_vec(), b"b/..".to_vec()),
+        (b"b/.".to_vec(), b"missing/x".to_vec()),
+        (long_name(300), b"missing".to_vec()),
+        (b"missing".to_vec(), long_name(300)),
+    ] {
+        ops.push(FsOp::PathRename {
+            from_dir: Fd(3),
+            from: FsPath(old),
+            to_dir: Fd(3),
+            to: FsPath(new),
+        });
+    }
+    fs_diff_script(ops);
 }
 
 /// Regression (found by the preview2 differential test): a positioned read

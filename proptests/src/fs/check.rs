@@ -144,7 +144,8 @@ fn walk_of(outcome: &Outcome) -> Vec<(Vec<u8>, [u64; 8], Vec<u8>)> {
             };
             let content = match e.content {
                 WalkContent::Directory => Vec::new(),
-                WalkContent::File(bytes) | WalkContent::Symlink(bytes) => bytes.to_vec(),
+                WalkContent::File(content) => content.to_vec(),
+                WalkContent::Symlink(bytes) => bytes.to_vec(),
             };
             let stat = [
                 s.dev, s.ino, filetype, s.nlink, s.size, s.atim, s.mtim, s.ctim,

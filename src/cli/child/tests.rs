@@ -115,11 +115,16 @@ fn inputs_round_trip_and_damage_is_an_error() {
         max_bytes: 1 << 20,
         max_entries: 50,
     };
+    // A sparse file: 2 GiB with three bytes stored at its end.
+    let mut sparse = deterministic_wasi_ctx::fs::FileContent::default();
+    sparse.write((1 << 31) - 3, b"end");
     let fs = VirtualFs::with_limits(limits)
         .file("a/b.txt", "bee")
         .file(b"caf\xe9", "")
         .dir("empty")
-        .symlink("up", "../../out");
+        .symlink("up", "../../out")
+        .try_file_content("sparse", sparse)
+        .unwrap();
     let inputs = Inputs {
         stdin: b"in\0put".to_vec(),
         preopens: vec![

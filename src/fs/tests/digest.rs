@@ -12,6 +12,10 @@ fn sample() -> VirtualFs {
 fn walk_is_in_sorted_path_order_with_contents() {
     let t = tree(&sample());
     let walk = t.walk();
+    let (t_file, xx_file) = (
+        FileContent::from(b"t".to_vec()),
+        FileContent::from(b"xx".to_vec()),
+    );
     let got: Vec<(&[u8], WalkContent<'_>)> = walk
         .iter()
         .map(|e| (e.path.as_slice(), e.content))
@@ -19,8 +23,8 @@ fn walk_is_in_sorted_path_order_with_contents() {
     let want: Vec<(&[u8], WalkContent<'_>)> = vec![
         (b"", WalkContent::Directory),
         (b"a", WalkContent::Directory),
-        (b"a.txt", WalkContent::File(b"t")),
-        (b"a/x", WalkContent::File(b"xx")),
+        (b"a.txt", WalkContent::File(&t_file)),
+        (b"a/x", WalkContent::File(&xx_file)),
         (b"l", WalkContent::Symlink(b"a/x")),
     ];
     assert_eq!(got, want);
