@@ -81,6 +81,7 @@ impl Default for AuditConfig {
                 max_events: 10_000,
                 stock: false,
                 keep_memory: false,
+                writes_from_signatures: false,
             },
         }
     }

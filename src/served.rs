@@ -24,17 +24,19 @@ use crate::VirtualClock;
 use crate::environ::Environ;
 use crate::fd::Descriptors;
 use crate::random::SharedStream;
-use std::cell::Cell;
+use std::cell::RefCell;
 use wasmtime::{Caller, Extern, Linker, Memory, Module, ModuleExport};
 
 mod direct;
 mod exit;
 mod subset;
+mod writes;
 #[cfg(test)]
 pub(crate) use direct::entries;
 pub(crate) use direct::{Body, call_asking_for_body, serve};
 pub use exit::add_proc_exit_to_linker;
 pub(crate) use subset::serving_only_imports_of;
+pub(crate) use writes::{WriteLog, collect_writes};
 
 /// Every function [`add_served_to_linker`] defines, under both
 /// `wasi_snapshot_preview1` and `wasi_unstable`: all of preview1
@@ -97,11 +99,22 @@ pub const SERVED_FUNCTIONS: [&str; 46] = [
     "sock_shutdown",
 ];
 
+/// What the tracer lends the served function it calls.
+#[derive(Default)]
+struct Loan {
+    /// The guest memory, when the tracer calls directly from host code,
+    /// where the caller has no instance to find it in ([`lend_memory`]).
+    memory: Option<Memory>,
+    /// Where the function's writes go while the tracer collects them
+    /// ([`collect_writes`]).
+    writes: Option<writes::Collected>,
+}
+
 thread_local! {
-    /// The guest memory lent to a served function the tracer calls directly
-    /// from host code, where the caller has no instance to find it in
-    /// ([`lend_memory`]).
-    static LENT: Cell<Option<Memory>> = const { Cell::new(None) };
+    /// The loan to the served function the tracer is calling on this
+    /// thread. (The tracer's first call of an import enters the function
+    /// through wasmtime, so no argument of the tracer's reaches it.)
+    static LENT: RefCell<Loan> = const { RefCell::new(Loan { memory: None, writes: None }) };
 }
 
 /// The guest's module as the served functions know it: where its `memory`
@@ -161,7 +174,7 @@ pub(crate) fn guest_memory<T>(
     caller: &mut Caller<'_, T>,
     guest: impl Fn(&mut T) -> GuestModule,
 ) -> Option<Memory> {
-    if let Some(memory) = LENT.get() {
+    if let Some(memory) = LENT.with_borrow(|loan| loan.memory) {
         return Some(memory);
     }
     if let Some(index) = guest(caller.data_mut()).memory {
@@ -190,10 +203,10 @@ pub(crate) fn lend_memory<R>(memory: Memory, call: impl FnOnce() -> R) -> R {
     struct Restore(Option<Memory>);
     impl Drop for Restore {
         fn drop(&mut self) {
-            LENT.set(self.0);
+            LENT.with_borrow_mut(|loan| loan.memory = self.0);
         }
     }
-    let _restore = Restore(LENT.replace(Some(memory)));
+    let _restore = Restore(LENT.with_borrow_mut(|loan| loan.memory.replace(memory)));
     call()
 }
 

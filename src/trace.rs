@@ -5,14 +5,18 @@
 //! linkers, the cheaper [`instantiate_traced_served`]) wraps every import from
 //! `wasi_snapshot_preview1` / `wasi_unstable` so each call is recorded with its
 //! name, arguments, result (returned values, `proc_exit` status or trap) and
-//! the bytes it wrote into guest memory. Where a function's outputs are known
-//! from its signature (clocks, random, poll, reads, writes, stat calls, ...),
-//! exactly those regions are recorded; `args_get` / `environ_get` record the
-//! pointer table (walked while each entry points at the next packed string)
-//! and the strings; for the rest (path, directory and socket calls that
-//! succeed) a digest of the whole memory after the call stands in, so no
-//! write escapes the trace either way. For preview2 components the
-//! [`Recorder`] is attached to the interfaces the crate serves (see
+//! the bytes it wrote into guest memory. The crate's own functions report
+//! each range as they write it, so exactly the bytes a call wrote are
+//! recorded, in the order it wrote them (adjacent fields and pieces as one
+//! region; a record's padding, which no call writes, is not recorded), and
+//! the tracer's work per call is bounded by those bytes whatever lengths the
+//! guest passed. For another function (a stock backend's, or the
+//! embedder's) the regions are derived from its arguments and the results
+//! it reports (bytes read, events, sizes), in the same layouts, each bounded;
+//! a function that table does not know gets a digest of the whole memory
+//! after the call, so no write escapes the trace either way.
+//!
+//! For preview2 components the [`Recorder`] is attached to the interfaces the crate serves (see
 //! [`DeterminismConfig::build_p2_traced`](crate::DeterminismConfig::build_p2_traced)):
 //! the clocks, timers and random streams, and every `wasi:filesystem` call
 //! and file-stream read and write (its handles and numbers as arguments, its
@@ -480,7 +484,10 @@ mod fuel_tests;
 #[cfg(test)]
 mod kept_tests;
 mod p1;
+mod table;
 #[cfg(test)]
 mod test_runs;
+#[cfg(test)]
+mod written_tests;
 pub(crate) use p1::exit_status;
 pub use p1::{instantiate_traced, instantiate_traced_served, max_proxy_instances};

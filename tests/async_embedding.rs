@@ -61,6 +61,7 @@ fn sync_run(engine: &Engine, wasm: &[u8], config: &DeterminismConfig) -> Outcome
         max_events: 0,
         stock: false,
         keep_memory: true,
+        writes_from_signatures: false,
     };
     let outcome = compiled.run(engine, Backend::WasmtimeWasi, &spec);
     assert!(

@@ -38,6 +38,7 @@ fn run(wasm: &[u8], config: &DeterminismConfig) -> Outcome {
         max_events: 16,
         stock: false,
         keep_memory: true,
+        writes_from_signatures: false,
     };
     let runs: Vec<Outcome> = [Backend::WasmtimeWasi, Backend::WasiCommon]
         .into_iter()

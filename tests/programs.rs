@@ -387,6 +387,7 @@ fn fs_ops() {
         max_events: 100,
         stock,
         keep_memory: false,
+        writes_from_signatures: false,
     };
     let runs: Vec<_> = [Backend::WasmtimeWasi, Backend::WasiCommon]
         .into_iter()
@@ -506,6 +507,7 @@ fn fs_ops_wasip1_and_wasip2_agree() {
         max_events: 0,
         stock,
         keep_memory: false,
+        writes_from_signatures: false,
     };
     let start = Duration::from_secs(1_000_000_000);
     let run = |path: &str, backend, config, stock| {
@@ -580,6 +582,7 @@ fn fs_script() {
         max_events: 0,
         stock: false,
         keep_memory: false,
+        writes_from_signatures: false,
     };
     let (p1, p2) = program("fs_script");
     let run = |path: &str, backend| {

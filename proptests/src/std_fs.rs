@@ -167,6 +167,7 @@ pub fn run(p2: bool, backend: Backend, config: &DeterminismConfig, stock: bool) 
         max_events: 0,
         stock,
         keep_memory: false,
+        writes_from_signatures: false,
     };
     let program = if p2 { component } else { module };
     program.run(engine(), backend, &spec)

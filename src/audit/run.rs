@@ -92,6 +92,12 @@ pub struct RunSpec {
     /// the guest left there. Off by default: the fingerprint only needs the
     /// memory's digest.
     pub keep_memory: bool,
+    /// Record each call's writes from its signature and reported results
+    /// ([`trace::instantiate_traced`]), the rule a stock run is recorded
+    /// by, instead of exactly where the crate's functions wrote
+    /// ([`trace::instantiate_traced_served`]): for comparing the crate's
+    /// trace with a stock run's. Off by default.
+    pub writes_from_signatures: bool,
 }
 
 /// A program compiled for one engine.
@@ -329,7 +335,8 @@ fn run_linked<C: Send + 'static>(
     let linker = linker_for_run(engine, link, module);
     let mut store = store(engine, ctx, spec.fuel, trace::max_proxy_instances(module));
     // Every `Link` here is the crate's own preview1 functions.
-    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, true));
+    let served = !spec.writes_from_signatures;
+    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, served));
     let filesystems = trees(&store.data().ctx)
         .mounts()
         .iter()

@@ -306,6 +306,7 @@ impl Options {
                 max_events: 10_000,
                 stock: self.no_determinism,
                 keep_memory: false,
+                writes_from_signatures: false,
             },
         })
     }

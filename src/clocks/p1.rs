@@ -127,6 +127,7 @@ fn store_answer<T>(
     let Some(memory) = crate::served::guest_memory(caller, guest) else {
         wasmtime::bail!("{name}: the module exports no `memory`");
     };
+    let mut log = crate::served::WriteLog::for_this_call();
     let (data, host) = memory.data_and_store_mut(caller);
     let value = match answer(host)? {
         Ok(value) => value,
@@ -142,6 +143,7 @@ fn store_answer<T>(
         wasmtime::bail!("{name}: result pointer {at} is not 8-byte aligned");
     }
     dest.copy_from_slice(&value.to_le_bytes());
+    log.note(at as u32, 8);
     Ok(0)
 }
 

@@ -70,16 +70,23 @@ pub fn fail<T>(errno: u16) -> CallResult<T> {
     Err(Failure::Errno(errno))
 }
 
-/// One call's view of guest memory and of its host-call budget.
+/// One call's view of guest memory and of its host-call budget; the ranges
+/// it writes go to the tracer when it is dropped (see
+/// [`served::WriteLog`](crate::served::WriteLog)).
 pub struct Guest<'a> {
     bytes: &'a mut [u8],
     budget: usize,
+    log: crate::served::WriteLog,
 }
 
 impl<'a> Guest<'a> {
     /// Wraps a memory's bytes with the call's budget.
     pub fn new(bytes: &'a mut [u8], budget: usize) -> Self {
-        Guest { bytes, budget }
+        Guest {
+            bytes,
+            budget,
+            log: crate::served::WriteLog::for_this_call(),
+        }
     }
 
     /// The bytes `[ptr, ptr + len)`, checked for overflow, bounds and `align`.
@@ -133,6 +140,7 @@ impl<'a> Guest<'a> {
         let len = u32::try_from(bytes.len()).map_err(|_| trap("write longer than 4 GiB"))?;
         let range = self.range(ptr, len, 1)?;
         self.bytes[range].copy_from_slice(bytes);
+        self.log.note(ptr, len);
         Ok(())
     }
 
@@ -149,6 +157,7 @@ impl<'a> Guest<'a> {
             .ok_or_else(|| trap(format!("pointer {base:#x} + {offset} overflows")))?;
         let range = self.range(ptr, N as u32, N as u32)?;
         self.bytes[range].copy_from_slice(&value);
+        self.log.note(ptr, N as u32);
         Ok(())
     }
 

@@ -73,6 +73,7 @@ pub(crate) fn define_random_get<T: 'static>(
                 let Some(memory) = crate::served::guest_memory(caller, guest) else {
                     wasmtime::bail!("random_get: the module exports no `memory`");
                 };
+                let mut log = crate::served::WriteLog::for_this_call();
                 let (buf, len) = (buf as u32 as usize, len as u32 as usize);
                 if len == 0 {
                     return Ok(0);
@@ -90,6 +91,7 @@ pub(crate) fn define_random_get<T: 'static>(
                     wasmtime::bail!("random_get: {len} bytes at {buf} are out of bounds");
                 };
                 stream.fill(dest);
+                log.note(buf as u32, len as u32);
                 Ok(0)
             },
         )?;

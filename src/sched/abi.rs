@@ -115,15 +115,20 @@ pub struct Event {
     pub flags: u16,
 }
 
-/// Guest linear memory with checked little-endian access.
+/// Guest linear memory with checked little-endian access. When the crate's
+/// tracer is collecting, the ranges written go to it when this is dropped.
 pub struct GuestMemory<'a> {
     bytes: &'a mut [u8],
+    log: crate::served::WriteLog,
 }
 
 impl<'a> GuestMemory<'a> {
     /// Wraps a memory's bytes.
     pub fn new(bytes: &'a mut [u8]) -> Self {
-        GuestMemory { bytes }
+        GuestMemory {
+            bytes,
+            log: crate::served::WriteLog::for_this_call(),
+        }
     }
 
     fn range(&self, ptr: u32, len: u32, align: u32) -> Result<std::ops::Range<usize>, PollError> {
@@ -203,6 +208,8 @@ impl<'a> GuestMemory<'a> {
         record[10] = event.kind;
         record[16..24].copy_from_slice(&event.nbytes.to_le_bytes());
         record[24..26].copy_from_slice(&event.flags.to_le_bytes());
+        self.log.note(ptr, 11);
+        self.log.note(ptr + 16, 10);
         Ok(())
     }
 
@@ -210,6 +217,7 @@ impl<'a> GuestMemory<'a> {
     pub fn write_u32(&mut self, ptr: u32, value: u32) -> Result<(), PollError> {
         let range = self.range(ptr, 4, 4)?;
         self.bytes[range].copy_from_slice(&value.to_le_bytes());
+        self.log.note(ptr, 4);
         Ok(())
     }
 }

@@ -12,6 +12,14 @@ const WASI_MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
 /// to a preview1 / preview0 function in `recorder` (see the
 /// [module docs](super)). Other imports are passed through untraced.
 ///
+/// Works with any linker, so every call's writes are recorded from its
+/// signature and the results it reports (the rule a stock backend's
+/// functions need; the regions are bounded, and for a few functions wider
+/// than what was written, such as `fd_prestat_dir_name`'s whole buffer up
+/// to 4 KiB). Tracing the crate's own functions this way gives the trace a
+/// stock run of the same program has, so the two can be compared.
+/// [`instantiate_traced_served`] records exactly what they wrote.
+///
 /// Each traced import instantiates a small *proxy* module in `store` on its
 /// first call (see `proxy_for` in this file): up to
 /// [`max_proxy_instances`]`(module)` instances on top of the guest's own.
@@ -73,9 +81,12 @@ pub fn instantiate_traced<T: 'static>(
 /// served function through wasmtime, which hands the wrapper its Rust body;
 /// later calls run that body from the wrapper, without a second host-call
 /// entry. (A function defined over a served one hands nothing over and is
-/// called through wasmtime every time.) The trace, the fuel and every trap
-/// are those of [`instantiate_traced`]. Imports that are not served go
-/// through proxies as there.
+/// called through wasmtime every time.) The fuel and every trap are those of
+/// [`instantiate_traced`]; the trace records what each served function
+/// wrote, where it wrote it (the function reports each range as it writes),
+/// so the tracer's work per call is bounded by the bytes written, whatever
+/// lengths the guest passed. Imports that are not served go through proxies
+/// and are recorded as by [`instantiate_traced`].
 ///
 /// # Errors
 ///
@@ -139,7 +150,13 @@ fn instantiate<T: 'static>(
                         .find(|name| *name == import.name()),
                     false => None,
                 };
-                Extern::Func(wrap(store, func, import.name(), recorder.clone(), direct))
+                let preview0 = import.module() == "wasi_unstable";
+                let callee = Callee {
+                    name: import.name(),
+                    preview0,
+                    direct,
+                };
+                Extern::Func(wrap(store, func, callee, recorder.clone()))
             }
             other => other,
         };
@@ -176,17 +193,34 @@ pub fn max_proxy_instances(module: &Module) -> usize {
 /// `path_open`, has 9).
 const MAX_PARAMS: usize = 16;
 
-/// `inner`, recording each call in `recorder`; `direct`: `inner` is the
-/// served function of that name, called with the memory lent instead of
-/// through a proxy: through wasmtime the first time, after that its body
-/// straight from here (see `served::call_asking_for_body`).
+/// The import a traced function stands for.
+struct Callee<'a> {
+    /// Its name.
+    name: &'a str,
+    /// Imported from `wasi_unstable` (whose records differ).
+    preview0: bool,
+    /// `Some`: the served function of that name, called with the memory
+    /// lent instead of through a proxy.
+    direct: Option<&'static str>,
+}
+
+/// `inner`, recording each call in `recorder`: what a served function wrote,
+/// where it wrote it (reported by the function itself, see
+/// `served::collect_writes`), or for another function the regions its
+/// results say it wrote (`table::writes_of`). A direct callee is called
+/// through wasmtime the first time, after that its body straight from here
+/// (see `served::call_asking_for_body`).
 fn wrap<T: 'static>(
     store: &mut Store<T>,
     inner: Func,
-    name: &str,
+    callee: Callee<'_>,
     recorder: Recorder,
-    direct: Option<&'static str>,
 ) -> Func {
+    let Callee {
+        name,
+        preview0,
+        direct,
+    } = callee;
     let ty = inner.ty(&*store);
     let integers = |mut types: Box<dyn Iterator<Item = ValType>>| {
         types.all(|t| matches!(t, ValType::I32 | ValType::I64))
@@ -232,9 +266,12 @@ fn wrap<T: 'static>(
         }
         let args = &args[..params.len()];
         let space_raw = space as *mut [MaybeUninit<ValRaw>] as *mut [ValRaw];
+        // Only a direct callee's writes are collected: through a proxy every
+        // function is recorded from the table, the rule stock functions
+        // need, so a run can be compared with a stock one.
         // SAFETY (both calls): `space` holds the parameters of `ty`, which is
         // also the callee's type, and has room for its results.
-        let outcome = match (memory, direct) {
+        let mut call = || match (memory, direct) {
             // A host function calling a host function: no wasm runs, so no
             // fuel moves.
             (Some(memory), Some(served)) => {
@@ -254,6 +291,10 @@ fn wrap<T: 'static>(
             _ => without_fuel(&mut caller, |caller| unsafe {
                 callee.call_unchecked(caller, space_raw)
             }),
+        };
+        let (outcome, written) = match direct {
+            Some(_) => crate::served::collect_writes(call),
+            None => (call(), None),
         };
         let mut values = [0i64; 4];
         let result = match &outcome {
@@ -277,8 +318,9 @@ fn wrap<T: 'static>(
         match (&outcome, memory) {
             (Ok(()), Some(memory)) => {
                 let data = memory.data(&caller);
-                trace.record_parts(&name, args, result, |emit| {
-                    writes_of(&name, args, errno, data, emit)
+                trace.record_parts(&name, args, result, |emit| match &written {
+                    Some(ranges) => emit_ranges(ranges, data, emit),
+                    None => super::table::writes_of(&name, preview0, args, errno, data, emit),
                 });
             }
             _ => trace.record_parts(&name, args, result, |_| {}),
@@ -432,118 +474,15 @@ pub(crate) fn exit_status(error: &wasmtime::Error) -> Option<i32> {
     None
 }
 
-/// Reports to `emit` the regions `name` wrote, given its arguments, its
-/// errno and the memory after the call. Outputs are written only on success
-/// (errno 0); a function whose outputs are not known from its signature gets
-/// a whole-memory digest.
-fn writes_of(
-    name: &str,
-    args: &[i64],
-    errno: Option<i64>,
-    memory: &[u8],
-    emit: &mut dyn FnMut(WriteRef<'_>),
-) {
-    if errno != Some(0) {
-        return;
-    }
-    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
-    let u32_at = |at: u32| -> u32 {
-        let at = at as usize;
-        memory
-            .get(at..at.saturating_add(4))
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .unwrap_or(0)
-    };
-    let mut region = |offset: u32, len: u32| {
+/// Reports to `emit` the bytes at `ranges` (where a served function wrote,
+/// in its write order) in `memory` after the call.
+fn emit_ranges(ranges: &[(u32, u32)], memory: &[u8], emit: &mut dyn FnMut(WriteRef<'_>)) {
+    for &(offset, len) in ranges {
         let start = offset as usize;
         let end = start.saturating_add(len as usize).min(memory.len());
         emit(WriteRef::Bytes {
             offset,
             bytes: memory.get(start..end).unwrap_or_default(),
-        })
-    };
-    let iovecs = |iovs: u32, count: u32| {
-        (0..count.min(1024)).map(move |i| (u32_at(iovs + 8 * i), u32_at(iovs + 8 * i + 4)))
-    };
-    match name {
-        "clock_time_get" => region(arg(2), 8),
-        "clock_res_get" => region(arg(1), 8),
-        "random_get" => region(arg(0), arg(1)),
-        "poll_oneoff" => {
-            let nevents = u32_at(arg(3)).min(arg(2));
-            region(arg(3), 4);
-            region(arg(1), nevents.saturating_mul(32));
-        }
-        "fd_write" => region(arg(3), 4),
-        "fd_pwrite" => region(arg(4), 4),
-        "fd_read" | "fd_pread" => {
-            for (ptr, len) in iovecs(arg(1), arg(2)) {
-                region(ptr, len);
-            }
-            region(arg(if name == "fd_read" { 3 } else { 4 }), 4);
-        }
-        "args_get" | "environ_get" => {
-            // A table of pointers at arg(0), each to the next NUL-terminated
-            // string packed from arg(1): walk the table while it points
-            // where the next string starts.
-            let (table, buf) = (arg(0), arg(1));
-            let mut next = buf;
-            let mut count = 0u32;
-            while u32_at(table.wrapping_add(4 * count)) == next
-                && let Some(len) = memory
-                    .get(next as usize..)
-                    .and_then(|rest| rest.iter().position(|&b| b == 0))
-            {
-                next = next.wrapping_add(len as u32 + 1);
-                count += 1;
-                if table.saturating_add(4 * count) as usize > memory.len() {
-                    break;
-                }
-            }
-            region(table, 4 * count);
-            region(buf, next.wrapping_sub(buf));
-        }
-        "args_sizes_get" | "environ_sizes_get" => {
-            region(arg(0), 4);
-            region(arg(1), 4);
-        }
-        "fd_fdstat_get" => region(arg(1), 24),
-        "fd_filestat_get" => region(arg(1), 64),
-        "fd_prestat_get" => region(arg(1), 8),
-        "fd_seek" => region(arg(3), 8),
-        "fd_tell" => region(arg(1), 8),
-        "fd_prestat_dir_name" => region(arg(1), arg(2)),
-        "path_open" => region(arg(8), 4),
-        "path_filestat_get" => region(arg(4), 64),
-        "fd_readdir" => {
-            region(arg(1), u32_at(arg(4)).min(arg(2)));
-            region(arg(4), 4);
-        }
-        "path_readlink" => {
-            region(arg(3), u32_at(arg(5)).min(arg(4)));
-            region(arg(5), 4);
-        }
-        "path_create_directory"
-        | "path_remove_directory"
-        | "path_unlink_file"
-        | "path_rename"
-        | "path_link"
-        | "path_symlink"
-        | "path_filestat_set_times" => {}
-        "sched_yield"
-        | "proc_exit"
-        | "proc_raise"
-        | "fd_close"
-        | "fd_sync"
-        | "fd_datasync"
-        | "fd_advise"
-        | "fd_allocate"
-        | "fd_fdstat_set_flags"
-        | "fd_fdstat_set_rights"
-        | "fd_filestat_set_size"
-        | "fd_filestat_set_times"
-        | "fd_renumber"
-        | "sock_shutdown" => {}
-        _ => emit(WriteRef::MemoryDigest(*blake3::hash(memory).as_bytes())),
+        });
     }
 }

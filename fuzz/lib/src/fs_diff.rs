@@ -92,6 +92,7 @@ pub fn check_against(input: &Input, stock_config: &DeterminismConfig) {
     let spec = |stock, config: &DeterminismConfig| RunSpec {
         stock,
         keep_memory: true,
+        writes_from_signatures: false,
         ..crate::spec(config.clone())
     };
     let ours_config = config(&input.contents);

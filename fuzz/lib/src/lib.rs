@@ -345,6 +345,7 @@ pub fn spec(config: DeterminismConfig) -> RunSpec {
         max_events: 1_000,
         stock: false,
         keep_memory: false,
+        writes_from_signatures: false,
     }
 }
 

@@ -77,6 +77,7 @@ pub fn check_fs_case(case: &FsCase, config: &DeterminismConfig) -> Result<(), Te
         max_events: 0,
         stock: false,
         keep_memory: true,
+        writes_from_signatures: false,
     };
     let backends = [
         Backend::WasmtimeWasi,

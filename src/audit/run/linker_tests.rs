@@ -30,6 +30,7 @@ fn spec() -> RunSpec {
         max_events: 100,
         stock: false,
         keep_memory: false,
+        writes_from_signatures: false,
     }
 }
 

@@ -1,0 +1,202 @@
+//! What the tracer records for a preview1 / preview0 function that is not
+//! the crate's (a stock backend's, or the embedder's own), whose writes it
+//! cannot see being made: the regions the function's signature and its
+//! reported results say it wrote, read from memory after the call.
+//!
+//! Every region is derived from what the call reports (a byte count, an
+//! event count), never from a buffer length alone, and the work per call is
+//! bounded by the bytes recorded plus a constant, whatever the guest passes.
+//! Records have the field layout the crate's own functions write (and so
+//! record through [`served::WriteLog`](crate::served::WriteLog)): padding
+//! between fields is not recorded, and preview0's records are its own.
+//! Where the written length is not reported (`fd_prestat_dir_name`, the
+//! strings of `args_get` / `environ_get`), the region is bounded by a
+//! constant.
+
+use super::WriteRef;
+
+/// The most iovecs walked for `fd_read` / `fd_pread` (as many as
+/// `IOV_MAX` on Linux).
+const MAX_IOVECS: u32 = 1024;
+
+/// The most bytes recorded for a preopen's name (`fd_prestat_dir_name`
+/// does not report its length; the name is the embedder's).
+const MAX_PREOPEN_NAME: u32 = 4096;
+
+/// The most strings (and bytes per string) walked for `args_get` /
+/// `environ_get`.
+const MAX_STRINGS: u32 = 1024;
+/// See [`MAX_STRINGS`].
+const MAX_STRING: usize = 64 * 1024;
+
+/// `(offset, len)` of the fields of preview1's `fdstat` (filetype u8 @0,
+/// flags u16 @2, rights u64 @8 and @16).
+const FDSTAT: &[(u32, u32)] = &[(0, 1), (2, 2), (8, 16)];
+/// Preview1's `filestat`: dev, ino @0, filetype u8 @16, nlink u64 @24,
+/// size, atim, mtim, ctim to 64.
+const FILESTAT_P1: &[(u32, u32)] = &[(0, 17), (24, 40)];
+/// Preview0's `filestat`: dev, ino @0, filetype u8 @16, nlink u32 @20,
+/// size, atim, mtim, ctim to 56.
+const FILESTAT_P0: &[(u32, u32)] = &[(0, 17), (20, 36)];
+/// `prestat`: tag u8 @0, name length u32 @4.
+const PRESTAT: &[(u32, u32)] = &[(0, 1), (4, 4)];
+/// A poll `event`: userdata, errno, type @0..11, nbytes, flags @16..26.
+const EVENT: &[(u32, u32)] = &[(0, 11), (16, 10)];
+
+/// Reports to `emit` the regions `name` (of `wasi_unstable` if `preview0`)
+/// wrote, given its arguments, its errno and the memory after the call.
+/// Outputs are written only on success (errno 0); a function this table
+/// does not know gets a whole-memory digest.
+pub(super) fn writes_of(
+    name: &str,
+    preview0: bool,
+    args: &[i64],
+    errno: Option<i64>,
+    memory: &[u8],
+    emit: &mut dyn FnMut(WriteRef<'_>),
+) {
+    if errno != Some(0) {
+        return;
+    }
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
+    let u32_at = |at: u32| -> u32 {
+        let at = at as usize;
+        memory
+            .get(at..at.saturating_add(4))
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .unwrap_or(0)
+    };
+    let mut region = |offset: u32, len: u32| {
+        if len == 0 {
+            return;
+        }
+        let start = offset as usize;
+        let end = start.saturating_add(len as usize).min(memory.len());
+        emit(WriteRef::Bytes {
+            offset,
+            bytes: memory.get(start..end).unwrap_or_default(),
+        })
+    };
+    let mut record = |base: u32, fields: &[(u32, u32)]| {
+        for &(offset, len) in fields {
+            region(base.wrapping_add(offset), len);
+        }
+    };
+    match name {
+        "clock_time_get" => record(arg(2), &[(0, 8)]),
+        "clock_res_get" => record(arg(1), &[(0, 8)]),
+        "random_get" => record(arg(0), &[(0, arg(1))]),
+        "poll_oneoff" => {
+            let nevents = u32_at(arg(3)).min(arg(2));
+            for i in 0..nevents {
+                record(arg(1).wrapping_add(32 * i), EVENT);
+            }
+            record(arg(3), &[(0, 4)]);
+        }
+        "fd_write" => record(arg(3), &[(0, 4)]),
+        "fd_pwrite" => record(arg(4), &[(0, 4)]),
+        "fd_read" | "fd_pread" => {
+            let out = arg(if name == "fd_read" { 3 } else { 4 });
+            fill_iovecs(&u32_at, (arg(1), arg(2)), u32_at(out), &mut |at, n| {
+                record(at, &[(0, n)])
+            });
+            record(out, &[(0, 4)]);
+        }
+        "args_get" | "environ_get" => {
+            // A table of pointers at arg(0), each to the next NUL-terminated
+            // string packed from arg(1): walk the table while it points
+            // where the next string starts.
+            let (table, buf) = (arg(0), arg(1));
+            let mut next = buf;
+            let mut count = 0u32;
+            while count < MAX_STRINGS
+                && u32_at(table.wrapping_add(4 * count)) == next
+                && let Some(len) = memory
+                    .get(next as usize..)
+                    .map(|rest| &rest[..rest.len().min(MAX_STRING)])
+                    .and_then(|rest| rest.iter().position(|&b| b == 0))
+            {
+                next = next.wrapping_add(len as u32 + 1);
+                count += 1;
+            }
+            record(table, &[(0, 4 * count)]);
+            record(buf, &[(0, next.wrapping_sub(buf))]);
+        }
+        // The size first: results are written last to first.
+        "args_sizes_get" | "environ_sizes_get" => {
+            record(arg(1), &[(0, 4)]);
+            record(arg(0), &[(0, 4)]);
+        }
+        "fd_fdstat_get" => record(arg(1), FDSTAT),
+        "fd_filestat_get" | "path_filestat_get" => {
+            let out = arg(if name == "fd_filestat_get" { 1 } else { 4 });
+            record(out, if preview0 { FILESTAT_P0 } else { FILESTAT_P1 });
+        }
+        "fd_prestat_get" => record(arg(1), PRESTAT),
+        "fd_seek" => record(arg(3), &[(0, 8)]),
+        "fd_tell" => record(arg(1), &[(0, 8)]),
+        "fd_prestat_dir_name" => record(arg(1), &[(0, arg(2).min(MAX_PREOPEN_NAME))]),
+        "path_open" => record(arg(8), &[(0, 4)]),
+        "fd_readdir" => {
+            record(arg(1), &[(0, u32_at(arg(4)).min(arg(2)))]);
+            record(arg(4), &[(0, 4)]);
+        }
+        "path_readlink" => {
+            record(arg(3), &[(0, u32_at(arg(5)).min(arg(4)))]);
+            record(arg(5), &[(0, 4)]);
+        }
+        "sock_accept" => record(arg(2), &[(0, 4)]),
+        "sock_recv" => {
+            fill_iovecs(&u32_at, (arg(1), arg(2)), u32_at(arg(4)), &mut |at, n| {
+                record(at, &[(0, n)])
+            });
+            record(arg(4), &[(0, 4)]);
+            record(arg(5), &[(0, 2)]);
+        }
+        "sock_send" => record(arg(4), &[(0, 4)]),
+        "path_create_directory"
+        | "path_remove_directory"
+        | "path_unlink_file"
+        | "path_rename"
+        | "path_link"
+        | "path_symlink"
+        | "path_filestat_set_times" => {}
+        "sched_yield"
+        | "proc_exit"
+        | "proc_raise"
+        | "fd_close"
+        | "fd_sync"
+        | "fd_datasync"
+        | "fd_advise"
+        | "fd_allocate"
+        | "fd_fdstat_set_flags"
+        | "fd_fdstat_set_rights"
+        | "fd_filestat_set_size"
+        | "fd_filestat_set_times"
+        | "fd_renumber"
+        | "sock_shutdown" => {}
+        _ => emit(WriteRef::MemoryDigest(*blake3::hash(memory).as_bytes())),
+    }
+}
+
+/// Reports to `region` the first `total` bytes of the `count` iovecs at
+/// `iovs` (as they are after the call), in order, skipping empty ones: a
+/// stock read fills the first non-empty one only, a vectored read fills
+/// them in turn, and both are covered. Walks at most [`MAX_IOVECS`].
+fn fill_iovecs(
+    u32_at: &dyn Fn(u32) -> u32,
+    (iovs, count): (u32, u32),
+    total: u32,
+    region: &mut dyn FnMut(u32, u32),
+) {
+    let mut left = total;
+    for i in 0..count.min(MAX_IOVECS) {
+        if left == 0 {
+            break;
+        }
+        let at = iovs.wrapping_add(8 * i);
+        let n = u32_at(at.wrapping_add(4)).min(left);
+        region(u32_at(at), n);
+        left -= n;
+    }
+}
