@@ -176,7 +176,10 @@ impl<'a> Reader<'a> {
         for _ in 0..self.u64()? {
             let at = self.u64()?;
             let bytes = self.bytes()?;
-            if at.checked_add(bytes.len() as u64).is_none_or(|end| end > size) {
+            if at
+                .checked_add(bytes.len() as u64)
+                .is_none_or(|end| end > size)
+            {
                 return Err("a file's stored run ends past its size".into());
             }
             charged = charged.saturating_add(content.write_charge(at, bytes.len() as u64));

@@ -200,8 +200,8 @@ fn read_limited(
 ) -> Result<FileContent, SnapshotError> {
     let limits = vfs.limits();
     let left = limits.max_bytes.saturating_sub(vfs.bytes());
-    let contents = FileContent::read_host(&mut file.into_std(), left)
-        .map_err(|error| io(host, error))?;
+    let contents =
+        FileContent::read_host(&mut file.into_std(), left).map_err(|error| io(host, error))?;
     contents.ok_or_else(|| SnapshotError::TooLarge {
         path: path.to_vec(),
         limit: "max_bytes",

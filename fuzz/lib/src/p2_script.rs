@@ -161,7 +161,9 @@ pub fn check(input: &P2Input) {
             continue;
         }
         if let Some(difference) = first_difference(&reference, &Fingerprint::of(outcome), None) {
-            fail(format!("run {index} differs from run {first}: {difference}"));
+            fail(format!(
+                "run {index} differs from run {first}: {difference}"
+            ));
         }
     }
     let outcome = &outcomes[first];
