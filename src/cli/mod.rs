@@ -216,7 +216,8 @@ fn child_command(
     let outcome = options.audit_config().and_then(|config| {
         let wasm = files::load(path)?;
         let engine = strategy.engine().map_err(|e| format!("{e:#}"))?;
-        let compiled = Compiled::new(&engine, &wasm).map_err(|e| format!("{e:#}"))?;
+        let compiled =
+            Compiled::prepared(&engine, &wasm, &config.spec).map_err(|e| format!("{e:#}"))?;
         Ok(compiled.run(&engine, backend, &config.spec))
     });
     match outcome {
@@ -239,7 +240,8 @@ fn trace_command(path: &Path, options: &Options) -> ExitStatus {
             .first_backend_and_strategy()
             .map_err(|e| format!("{e:#}"))?;
         let engine = strategy.engine().map_err(|e| format!("{e:#}"))?;
-        let compiled = Compiled::new(&engine, &wasm).map_err(|e| format!("{e:#}"))?;
+        let compiled =
+            Compiled::prepared(&engine, &wasm, &config.spec).map_err(|e| format!("{e:#}"))?;
         compiled
             .check_links(&engine, backend)
             .map_err(|e| format!("{e:#}"))?;
