@@ -4,12 +4,8 @@
 //!
 //! # The rule
 //!
-//! Every function the module *defines* (imported ones cost nothing) has a
-//! frame cost, in slots:
-//!
-//! ```text
-//! cost(f) = FRAME_BASE + params(f) + locals(f) + max_height(f)
-//! ```
+//! Every function the module *defines* (imported ones cost nothing) has an
+//! own frame cost, in slots, `own(f)` below, made of:
 //!
 //! - [`FRAME_BASE`] (2) stands for the return address and frame link;
 //! - `params(f)` is the number of parameters of its type;
@@ -22,9 +18,21 @@
 //!   `br_table`, `return`, a tail call or a throw the stack is polymorphic
 //!   and restarts at the enclosing block's base.
 //!
+//! A function that calls nothing (no `call`, `call_indirect`, `call_ref`,
+//! tail call, `resume` or `switch`) and whose own cost is at most
+//! [`LEAF_MAX_COST`] (32) is an *exempt leaf*: it is not instrumented.
+//! Instead every function that does call something adds, to its own cost,
+//! the largest exempt leaf's cost in the module (0 if there is none), so
+//! a leaf frame on top of the deepest counted one is still paid for:
+//!
+//! ```text
+//! cost(f) = own(f) + (largest exempt leaf, if f calls anything)
+//! own(f)  = FRAME_BASE + params(f) + locals(f) + max_height(f)
+//! ```
+//!
 //! A mutable `i32` global, the *counter*, is appended after every existing
 //! global (no existing index moves; it is not exported). Each defined
-//! function then:
+//! function but the exempt leaves then:
 //!
 //! 1. on entry, traps with `unreachable` if `counter + cost(f)` would pass
 //!    the limit, else adds `cost(f)` to the counter (a function whose cost
@@ -76,6 +84,10 @@ mod rewrite;
 
 /// The fixed part of every frame's cost, in slots ([module docs](self)).
 pub const FRAME_BASE: u32 = 2;
+
+/// The largest own cost, in slots, of a function that calls nothing and is
+/// therefore left as written ([module docs](self)).
+pub const LEAF_MAX_COST: u32 = 32;
 
 /// The limit `--max-stack` uses when given no number, in slots, checked to
 /// fire before the native stack (wasmtime's

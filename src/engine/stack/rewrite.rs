@@ -3,7 +3,6 @@
 //! body as the [rule](super) says.
 
 use super::info::ModuleInfo;
-use super::{FRAME_BASE, height};
 use wasm_encoder::reencode::{Error, Reencode, RoundtripReencoder, utils};
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, Function, GlobalSection, GlobalType, Instruction, Module,
@@ -21,6 +20,8 @@ pub(super) struct Rewriter {
     bodies: u32,
     /// Whether the counter's global section was already written.
     global_written: bool,
+    /// [`ModuleInfo::largest_leaf`].
+    largest_leaf: u64,
 }
 
 impl Rewriter {
@@ -35,6 +36,7 @@ impl Rewriter {
             }
         }
         Rewriter {
+            largest_leaf: info.largest_leaf(),
             info,
             limit,
             multi_results,
@@ -199,18 +201,19 @@ impl Reencode for Rewriter {
         let Some(&ty) = self.info.func_types.get(index as usize) else {
             return Err(Error::UserError(format!("function {index} has no type")));
         };
-        let Some((params, _)) = self.info.func_arity(ty) else {
-            return Err(Error::UserError(format!(
-                "function {index}: not a function type"
-            )));
+        let Some(frame) = self
+            .info
+            .frames
+            .get((index - self.info.imported_funcs) as usize)
+            .copied()
+        else {
+            return Err(Error::UserError(format!("function {index} has no frame")));
         };
-        let mut locals: u64 = 0;
-        for pair in func.get_locals_reader()? {
-            locals += u64::from(pair?.0);
+        if frame.is_leaf() {
+            return utils::parse_function_body(self, code, func);
         }
-        let max_height = height::max_height(&self.info, ty, &func)
-            .map_err(|e| Error::UserError(format!("function {index}: {e}")))?;
-        let cost = u64::from(FRAME_BASE) + u64::from(params) + locals + u64::from(max_height);
+        let reserve = if frame.calls { self.largest_leaf } else { 0 };
+        let cost = frame.own + reserve;
 
         let mut f = self.new_function_with_parsed_locals(&func)?;
         self.acquire(&mut f, cost);

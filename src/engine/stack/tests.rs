@@ -145,22 +145,49 @@ fn recursion_traps_at_the_depth_the_rule_gives() {
 
 #[test]
 fn a_frame_larger_than_the_limit_traps_on_entry() {
-    let wat = r#"(module (func (export "run") (result i32) (local i32 i32 i32) i32.const 7))"#;
-    // cost = 2 + 0 + 3 + 1 = 6.
-    assert_eq!(run(wat, 6), Ok(7));
-    assert_eq!(run(wat, 5), Err(Trap::UnreachableCodeReached));
+    let wat = r#"(module (func (export "run") (result i32) (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) i32.const 7))"#;
+    // cost = 2 + 0 + 40 + 1 = 43: above LEAF_MAX_COST, so counted.
+    assert_eq!(run(wat, 43), Ok(7));
+    assert_eq!(run(wat, 42), Err(Trap::UnreachableCodeReached));
+}
+
+#[test]
+fn small_leaves_are_exempt_and_their_callers_reserve_room_for_them() {
+    // $small: 2 + 1 + 26 + 3 = 32 (exempt); $big: 2 + 1 + 27 + 3 = 33 (not).
+    let module = |callee: &str| {
+        format!(
+            r#"(module
+            (func $small (param i32) (result i32) (local {small})
+                (i32.add (local.get 0) (i32.add (local.get 0) (local.get 0))))
+            (func $big (param i32) (result i32) (local {big})
+                (i32.add (local.get 0) (i32.add (local.get 0) (local.get 0))))
+            (func (export "run") (result i32) (call {callee} (i32.const 1))))"#,
+            small = "i64 ".repeat(26),
+            big = "i64 ".repeat(27),
+        )
+    };
+    // `run` costs 2 + 0 + 0 + 1 = 3, plus the largest exempt leaf (32):
+    // 35, whichever it calls; the big leaf adds its own 33 when entered.
+    assert_eq!(run(&module("$small"), 35), Ok(3));
+    assert_eq!(
+        run(&module("$small"), 34),
+        Err(Trap::UnreachableCodeReached)
+    );
+    assert_eq!(run(&module("$big"), 68), Ok(3));
+    assert_eq!(run(&module("$big"), 67), Err(Trap::UnreachableCodeReached));
 }
 
 /// `$leave` leaves through `how` each of 1000 times it is called; with a
 /// limit of 100 slots any exit that forgets its release traps within 50
-/// calls.
+/// calls. It calls `$nop` first, so that it is not an exempt leaf.
 fn leaves_through(body: &str) -> String {
     format!(
         r#"(module
         (type $t (func (param i32) (result i32)))
         (table 1 funcref) (elem (i32.const 0) $other)
         (func $other (param i32) (result i32) (local.get 0))
-        (func $leave (param i32) (result i32) {body})
+        (func $nop)
+        (func $leave (param i32) (result i32) (call $nop) {body})
         (func (export "run") (result i32) (local $i i32)
             (loop $l
                 (drop (call $leave (local.get $i)))
@@ -193,7 +220,8 @@ fn multi_value_bodies_and_existing_globals_keep_working() {
     let wat = r#"(module
         (import "env" "g" (global $imported i32))
         (global $mine (mut i32) (i32.const 40))
-        (func $pair (result i32 i32) (br 0 (global.get $mine) (i32.const 2)))
+        (func $nop)
+        (func $pair (result i32 i32) (call $nop) (br 0 (global.get $mine) (i32.const 2)))
         (func (export "run") (result i32)
             (global.set $mine (i32.add (call $pair)))
             (global.get $mine)))"#;
