@@ -236,6 +236,8 @@ impl Report {
 /// errors.
 pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
     config.check()?;
+    let max_stack = config.spec.config.get_max_stack();
+    let wasm = &*crate::engine::stack::prepare(wasm, max_stack)?;
     let runs = config.runs.max(2);
     let is_component = wasmparser::Parser::is_component(wasm);
     let backends: Vec<Backend> = if is_component {
@@ -280,5 +282,26 @@ pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
             }
         }
     }
-    report.ok_or_else(|| wasmtime::Error::msg("the audit made no run"))
+    let report = report.ok_or_else(|| wasmtime::Error::msg("the audit made no run"))?;
+    if max_stack.is_some() {
+        native_overflow_is_a_bug(&report.runs)?;
+    }
+    Ok(report)
+}
+
+/// With a logical stack limit on, a native stack overflow means the limit
+/// did not fire first: the guarantee of [`engine::stack`](crate::engine::stack)
+/// failed, which is a bug in this crate, not a guest result. Reported as an
+/// error naming the run instead of a quiet POISONED verdict.
+fn native_overflow_is_a_bug(runs: &[(RunLabel, Fingerprint)]) -> wasmtime::Result<()> {
+    let overflow = Status::Poisoned("stack overflow".into()).to_string();
+    for (label, fingerprint) in runs {
+        if fingerprint.status() == overflow {
+            wasmtime::bail!(
+                "BUG: {label} overflowed the native stack with the logical stack limit on: \
+                 the limit must fire first (please report this program)"
+            );
+        }
+    }
+    Ok(())
 }

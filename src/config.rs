@@ -23,6 +23,7 @@ use std::time::Duration;
 /// | [`capture_output`](Self::capture_output) | off: stdout and stderr are discarded |
 /// | [`output_limit`](Self::output_limit) | 16 MiB per stream, captured or discarded |
 /// | [`preopen`](Self::preopen) | none |
+/// | [`max_stack`](Self::max_stack) | off: no logical stack limit |
 ///
 /// Nothing is ever inherited from the host: no arguments, environment,
 /// host directories, sockets or name lookup. Preopened directories are
@@ -53,6 +54,7 @@ pub struct DeterminismConfig {
     capture_output: bool,
     output_limit: usize,
     preopens: Vec<Preopen>,
+    max_stack: Option<u32>,
 }
 
 /// One preopened tree of a configuration.
@@ -76,6 +78,7 @@ impl Default for DeterminismConfig {
             capture_output: false,
             output_limit: 16 << 20,
             preopens: Vec::new(),
+            max_stack: None,
         }
     }
 }
@@ -232,6 +235,34 @@ impl DeterminismConfig {
             .collect()
     }
 
+    /// A logical stack limit, in slots: core modules are rewritten before
+    /// compilation ([`engine::stack`](crate::engine::stack)) so that deep
+    /// recursion traps (`unreachable`) at the same depth on every host.
+    /// By default off (`None`): programs run as written and a deep recursion
+    /// overflows the native stack where the host's frames say. The
+    /// [`audit`](crate::audit) applies it; an embedder compiling by itself
+    /// passes its module through
+    /// [`engine::stack::prepare`](crate::engine::stack::prepare).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::{DeterminismConfig, engine::stack};
+    ///
+    /// let config = DeterminismConfig::new().max_stack(stack::DEFAULT_MAX_STACK);
+    /// assert_eq!(config.get_max_stack(), Some(16_384));
+    /// assert_eq!(DeterminismConfig::new().get_max_stack(), None);
+    /// ```
+    pub fn max_stack(mut self, slots: impl Into<Option<u32>>) -> Self {
+        self.max_stack = slots.into();
+        self
+    }
+
+    /// The configured logical stack limit ([`max_stack`](Self::max_stack)).
+    pub fn get_max_stack(&self) -> Option<u32> {
+        self.max_stack
+    }
+
     /// The configured wall-clock start.
     pub fn get_wall_start(&self) -> Duration {
         self.wall_start
@@ -274,6 +305,7 @@ impl DeterminismConfig {
             capture_output: self.capture_output,
             output_limit: self.output_limit,
             preopens: Vec::new(),
+            max_stack: self.max_stack,
         }
     }
 

@@ -22,13 +22,16 @@
 //! depends on the host and compiler (frame sizes differ between Cranelift
 //! versions, targets and the Pulley interpreter), as does running out of host
 //! memory. Treat those outcomes as host-dependent, not as guest results
-//! (the audit reports them as "poisoned").
+//! (the audit reports them as "poisoned"), or rewrite modules with a
+//! logical stack limit ([`stack`]) so recursion traps at the same depth
+//! everywhere.
 
 use wasmtime::{Config, Engine};
 
 mod cache;
 mod exhausted;
 mod limits;
+pub mod stack;
 mod store;
 pub(crate) use cache::per_engine;
 pub use exhausted::HostExhausted;

@@ -18,6 +18,7 @@ pub mod checks;
 pub mod fs;
 pub mod model;
 pub mod run;
+pub mod stack;
 pub mod std_fs;
 pub mod strategies;
 pub mod timers;

@@ -123,6 +123,18 @@ impl Compiled {
         }
     }
 
+    /// Compiles `wasm` as [`Compiled::new`] does, after applying `spec`'s
+    /// logical stack limit if it has one
+    /// ([`DeterminismConfig::max_stack`](crate::DeterminismConfig::max_stack)).
+    ///
+    /// # Errors
+    ///
+    /// As [`Compiled::new`] and [`engine::stack::prepare`].
+    pub fn prepared(engine: &Engine, wasm: &[u8], spec: &RunSpec) -> wasmtime::Result<Self> {
+        let wasm = engine::stack::prepare(wasm, spec.config.get_max_stack())?;
+        Compiled::new(engine, &wasm)
+    }
+
     /// Checks that every import is provided by `backend` (or by preview2,
     /// for a component), without running anything.
     ///

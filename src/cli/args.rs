@@ -118,6 +118,12 @@ pub struct Options {
     /// starts from the snapshot and the host directory is never written.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     pub dirs: Vec<String>,
+    /// A logical stack limit in slots (`default`: 16384): deep recursion
+    /// traps (`unreachable`) at the same depth everywhere instead of
+    /// overflowing the native stack. Changes fuel and digests; off by
+    /// default. See README, "Stack limit".
+    #[arg(long, value_name = "SLOTS|default", value_parser = parse_max_stack)]
+    pub max_stack: Option<u32>,
     /// TEST FIXTURE: run under stock, non-deterministic wasmtime-wasi, to see
     /// what the auditor reports for a context that leaks the host.
     #[arg(long)]
@@ -206,6 +212,18 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+fn parse_max_stack(s: &str) -> Result<u32, String> {
+    match s {
+        "default" => Ok(deterministic_wasi_ctx::engine::stack::DEFAULT_MAX_STACK),
+        _ => match s.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!(
+                "`{s}` is not a limit: give 1 to 4294967295 slots, or default"
+            )),
+        },
+    }
+}
+
 fn parse_env(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -235,6 +253,9 @@ impl Options {
         }
         if self.no_determinism {
             command.arg("--no-determinism");
+        }
+        if let Some(slots) = self.max_stack {
+            command.arg(format!("--max-stack={slots}"));
         }
     }
 
@@ -278,7 +299,8 @@ impl Options {
             .wall_start(self.wall_start)
             .args(self.args.clone())
             .env(self.env.clone())
-            .stdin(inputs.stdin);
+            .stdin(inputs.stdin)
+            .max_stack(self.max_stack);
         for (guest, fs) in inputs.preopens {
             config = config.preopen(guest, fs);
         }

@@ -124,7 +124,8 @@ pub fn run(
     let config = options.audit_config_with(inputs)?;
     let wasm = super::files::load(path)?;
     let engine = strategy.engine().map_err(|e| format!("{e:#}"))?;
-    let compiled = Compiled::new(&engine, &wasm).map_err(|e| format!("{e:#}"))?;
+    let compiled =
+        Compiled::prepared(&engine, &wasm, &config.spec).map_err(|e| format!("{e:#}"))?;
     Ok(compiled.run(&engine, backend, &config.spec))
 }
 

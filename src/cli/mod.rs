@@ -272,7 +272,8 @@ fn trace_command(path: &Path, options: &Options) -> ExitStatus {
             .first_backend_and_strategy()
             .map_err(|e| format!("{e:#}"))?;
         let engine = strategy.engine().map_err(|e| format!("{e:#}"))?;
-        let compiled = Compiled::new(&engine, &wasm).map_err(|e| format!("{e:#}"))?;
+        let compiled =
+            Compiled::prepared(&engine, &wasm, &config.spec).map_err(|e| format!("{e:#}"))?;
         compiled
             .check_links(&engine, backend)
             .map_err(|e| format!("{e:#}"))?;

@@ -26,6 +26,8 @@ pub mod p2_script;
 #[cfg(test)]
 mod reach_tests;
 pub mod seeds;
+#[cfg(test)]
+mod stack_tests;
 pub mod stock_diff;
 pub mod strategy_diff;
 #[cfg(test)]
