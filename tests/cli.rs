@@ -16,6 +16,15 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The guest program `name` of `test-programs`: its name and the paths of
+/// its wasip1 module and wasip2 component.
+fn guest(name: &str) -> &'static (&'static str, &'static str, &'static str) {
+    test_programs::PROGRAMS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .unwrap_or_else(|| panic!("no guest program {name}"))
+}
+
 #[test]
 fn deterministic_files_exit_0_with_one_line_each() {
     let out = cli(&[
@@ -330,10 +339,7 @@ fn trace_shows_a_host_errors_message() {
 /// `--export-fs` is one error line and exit 2.
 #[test]
 fn dir_snapshots_export_and_stock_divergence() {
-    let (_, program, _) = test_programs::PROGRAMS
-        .iter()
-        .find(|(name, _, _)| *name == "fs_ops")
-        .expect("fs_ops guest");
+    let (_, program, _) = guest("fs_ops");
     let (base, host, dir) = input_dir("dwc-cli-dir");
     let export = base.join("export");
     let export_arg = export.display().to_string();
@@ -399,10 +405,7 @@ fn dir_snapshots_export_and_stock_divergence() {
 /// build's (`--json`), and stock's component over host copies diverges.
 #[test]
 fn dir_reaches_components() {
-    let (_, p1, p2) = test_programs::PROGRAMS
-        .iter()
-        .find(|(name, _, _)| *name == "fs_ops")
-        .expect("fs_ops guest");
+    let (_, p1, p2) = guest("fs_ops");
     let (base, host, dir) = input_dir("dwc-cli-p2-dir");
     let export = base.join("export");
     let export_arg = export.display().to_string();
@@ -562,10 +565,7 @@ fn a_digest_file_pins_several_files_and_names_the_one_that_differs() {
 /// the epoch is a usage error.
 #[test]
 fn wall_start_lets_programs_compute_with_file_times() {
-    let (_, p1, p2) = test_programs::PROGRAMS
-        .iter()
-        .find(|(name, _, _)| *name == "fs_mtime_arith")
-        .expect("fs_mtime_arith guest");
+    let (_, p1, p2) = guest("fs_mtime_arith");
     let (base, _host, dir) = input_dir("dwc-cli-wall-start");
     let out = cli(&["audit", "--json", "--dir", &dir, p1]);
     let at_epoch: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one object");
@@ -626,10 +626,7 @@ fn wall_start_lets_programs_compute_with_file_times() {
 /// failing late) all land apart, and `manifest.json` says which is which.
 #[test]
 fn export_folders_are_unique_per_file_and_guest_path() {
-    let (_, p1, p2) = test_programs::PROGRAMS
-        .iter()
-        .find(|(name, _, _)| *name == "fs_ops")
-        .expect("fs_ops guest");
+    let (_, p1, p2) = guest("fs_ops");
     assert_eq!(Path::new(p1).file_name(), Path::new(p2).file_name());
     let (base, _, dir) = input_dir("dwc-cli-export-names");
     for (name, marker) in [("ab", "slash"), ("a_b", "underscore")] {
@@ -695,10 +692,7 @@ fn export_folders_are_unique_per_file_and_guest_path() {
 /// snapshot and stdin bytes (sent down its stdin), and agrees.
 #[test]
 fn processes_with_dir_and_stdin_agree() {
-    let (_, program, _) = test_programs::PROGRAMS
-        .iter()
-        .find(|(name, _, _)| *name == "fs_script")
-        .expect("fs_script guest");
+    let (_, program, _) = guest("fs_script");
     let (base, _, dir) = input_dir("dwc-cli-processes-inputs");
     let stdin = base.join("script.txt");
     std::fs::write(&stdin, "read in/data.csv\nwrite out.txt hi\nls /\n").unwrap();
@@ -733,10 +727,7 @@ fn processes_with_dir_and_stdin_agree() {
 /// nothing appears next to the export.
 #[test]
 fn export_refuses_a_guest_tree_with_a_case_collision() {
-    let (_, program, _) = test_programs::PROGRAMS
-        .iter()
-        .find(|(name, _, _)| *name == "fs_script")
-        .expect("fs_script guest");
+    let (_, program, _) = guest("fs_script");
     let (base, _, dir) = input_dir("dwc-cli-export-case");
     let script = base.join("script.txt");
     std::fs::write(&script, "symlink ../../../victim A\nwrite a pwned\n").unwrap();
@@ -762,4 +753,101 @@ fn export_refuses_a_guest_tree_with_a_case_collision() {
     assert!(!export.join("1-fs_script.wasm/1-root").exists());
     assert!(!base.join("victim").exists() && !export.join("victim").exists());
     std::fs::remove_dir_all(&base).expect("clean up");
+}
+
+// `--max-stack`: with the logical stack limit on, unbounded recursion is an
+// ordinary deterministic trap on every strategy and backend (and in a child
+// process); a native overflow despite the limit is reported as a bug.
+
+/// The bundled recursion program, by its bundled name.
+const BUNDLED_STACK_OVERFLOW: &str = "corpus:stack_overflow.wat";
+
+#[test]
+fn stack_overflow_is_deterministic_with_the_limit_on() {
+    let all = ["--strategy", "all", "--backend", "all", "--runs", "2"];
+    let out = cli(&[
+        &["audit", "--max-stack", "default"],
+        &all[..],
+        &[BUNDLED_STACK_OVERFLOW],
+    ]
+    .concat());
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("corpus:stack_overflow.wat: DETERMINISTIC "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("trap UnreachableCodeReached after 0 calls"),
+        "{stdout}"
+    );
+    // The same limit given as a number is the same program: same digest.
+    let numbered = cli(&[
+        &["audit", "--max-stack", "16384"],
+        &all[..],
+        &[BUNDLED_STACK_OVERFLOW],
+    ]
+    .concat());
+    let digest = |s: &str| s.split_whitespace().nth(2).map(str::to_string);
+    assert_eq!(digest(&stdout), digest(&text(&numbered.stdout)));
+    // Another limit traps at another depth: another digest (fuel differs).
+    let smaller = cli(&[
+        &["audit", "--max-stack", "1000"],
+        &all[..],
+        &[BUNDLED_STACK_OVERFLOW],
+    ]
+    .concat());
+    assert_eq!(smaller.status.code(), Some(0), "{}", text(&smaller.stdout));
+    assert_ne!(digest(&stdout), digest(&text(&smaller.stdout)));
+}
+
+#[test]
+fn a_child_process_gets_the_limit_too() {
+    let out = cli(&[
+        "audit",
+        "--processes",
+        "--runs",
+        "2",
+        "--max-stack",
+        "default",
+        BUNDLED_STACK_OVERFLOW,
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains(": DETERMINISTIC "), "{stdout}");
+}
+
+#[test]
+fn trace_runs_with_the_limit() {
+    let out = cli(&["trace", "--max-stack", "default", BUNDLED_STACK_OVERFLOW]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("= trap UnreachableCodeReached after 0 calls"),
+        "{stdout}{}",
+        text(&out.stderr)
+    );
+}
+
+/// A limit too large for the native stack lets the recursion overflow it
+/// first: with the limit on, that is a bug in the guarantee, reported as an
+/// error (exit 2) rather than a quiet POISONED verdict.
+#[test]
+fn a_native_overflow_with_the_limit_on_is_reported_as_a_bug() {
+    let out = cli(&["audit", "--max-stack", "4294967295", BUNDLED_STACK_OVERFLOW]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}{stderr}", text(&out.stdout));
+    assert!(
+        stderr.contains("BUG: run 0 (wasmtime-wasi/cranelift) overflowed the native stack"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_limit_is_one_error_line_and_exit_2() {
+    for bad in ["0", "-1", "lots", "4294967296"] {
+        let out = cli(&["audit", &format!("--max-stack={bad}"), BUNDLED_STACK_OVERFLOW]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("is not a limit"), "{bad}: {stderr}");
+    }
 }

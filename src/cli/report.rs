@@ -7,7 +7,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// Prints `auditing PATH (Ns)` to stderr every few seconds while a file takes
-/// long; stops when dropped. Never writes to stdout.
+/// long, when stderr is a terminal (a person waiting); stops when dropped.
+/// Never writes to stdout, and never to a redirected stderr, whose lines
+/// (one per bad file) must not depend on how fast the host is.
 pub struct Progress {
     done: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -15,6 +17,13 @@ pub struct Progress {
 
 impl Progress {
     pub fn start(path: &Path) -> Progress {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return Progress {
+                done: None,
+                thread: None,
+            };
+        }
         let (done, wait) = mpsc::channel::<()>();
         let path = path.display().to_string();
         let thread = std::thread::spawn(move || {
