@@ -845,7 +845,11 @@ fn a_native_overflow_with_the_limit_on_is_reported_as_a_bug() {
 #[test]
 fn a_bad_limit_is_one_error_line_and_exit_2() {
     for bad in ["0", "-1", "lots", "4294967296"] {
-        let out = cli(&["audit", &format!("--max-stack={bad}"), BUNDLED_STACK_OVERFLOW]);
+        let out = cli(&[
+            "audit",
+            &format!("--max-stack={bad}"),
+            BUNDLED_STACK_OVERFLOW,
+        ]);
         assert_eq!(out.status.code(), Some(2), "{bad}");
         let stderr = text(&out.stderr);
         assert!(stderr.contains("is not a limit"), "{bad}: {stderr}");
