@@ -417,15 +417,21 @@ fn the_prelude_runs_once_when_start_recurses() {
 /// (host entropy) a module drawing 16 random bytes fails it, and the failure
 /// names the first differing call (the digest-only runs are repeated with
 /// the calls in full to find it).
-#[test]
-fn check_fast_reports_stock_randomness_at_the_first_call() {
-    let wasm = wat::parse_str(
+/// A module whose `_start` reads 16 random bytes: under stock
+/// wasmtime-wasi (host entropy) two runs differ at call #0.
+fn random_get_once() -> Vec<u8> {
+    wat::parse_str(
         r#"(module
         (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
         (memory (export "memory") 1)
         (func (export "_start") (drop (call $r (i32.const 0) (i32.const 16)))))"#,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn check_fast_reports_stock_randomness_at_the_first_call() {
+    let wasm = random_get_once();
     let mut stock = spec(deterministic_wasi_ctx::DeterminismConfig::new());
     stock.stock = true;
     let panic = std::panic::catch_unwind(|| {
@@ -450,6 +456,37 @@ fn check_fast_reports_stock_randomness_at_the_first_call() {
         &spec(deterministic_wasi_ctx::DeterminismConfig::new()),
         &"deterministic",
     );
+    assert_eq!(outcome.host_calls, 1);
+}
+
+/// `strategy_diff`'s fast check still tells a nondeterministic context
+/// apart: under stock wasmtime-wasi (host entropy) the two backends'
+/// and strategies' runs differ at the first `random_get`.
+#[test]
+fn strategy_diff_fast_check_reports_stock_randomness() {
+    let wasm = random_get_once();
+    let mut stock = crate::spec(deterministic_wasi_ctx::DeterminismConfig::new());
+    stock.stock = true;
+    let run = |spec: &deterministic_wasi_ctx::audit::RunSpec| {
+        crate::check_fast_on(
+            "test",
+            &wasm,
+            &[Backend::WasmtimeWasi],
+            &[Strategy::Cranelift, Strategy::Pulley],
+            1,
+            spec,
+            &"input",
+        )
+    };
+    let panic = std::panic::catch_unwind(|| run(&stock)).expect_err("stock must diverge");
+    let message = panic.downcast_ref::<String>().expect("message").clone();
+    assert!(
+        message.contains("call #0") && message.contains("random_get("),
+        "{message}"
+    );
+    let outcome = run(&crate::spec(
+        deterministic_wasi_ctx::DeterminismConfig::new(),
+    ));
     assert_eq!(outcome.host_calls, 1);
 }
 
