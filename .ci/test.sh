@@ -38,6 +38,15 @@ cargo check --locked --no-default-features --features cli
 cargo check --locked --features cli
 cargo check --locked
 
+step "core: no wasmtime in its dependency tree"
+# The rules live in core/ (deterministic-wasi-ctx-core) and must build and
+# test without wasmtime; the adapters link them (README, "Crate layout").
+if cargo tree --locked -p deterministic-wasi-ctx-core --all-features -e normal,build --prefix none \
+  | grep -E '^(wasmtime|wasi-common|cranelift|wiggle)'; then
+  echo "error: deterministic-wasi-ctx-core depends on wasmtime (the lines above)" >&2
+  exit 1
+fi
+
 step "tests"
 cargo test --workspace --all-features --locked
 

@@ -34,8 +34,8 @@ impl DeterminismConfig {
             .secure_random(random::secure_stream(seed))
             .insecure_random(random::insecure_stream(seed))
             .insecure_random_seed(random::insecure_seed(seed))
-            .wall_clock(clock.clone())
-            .monotonic_clock(clock.clone())
+            .wall_clock(crate::clocks::WasiClock(clock.clone()))
+            .monotonic_clock(crate::clocks::WasiClock(clock.clone()))
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -55,7 +55,7 @@ impl DeterminismConfig {
         self.apply_to_builder(&mut builder, clock);
         let (keep, limit) = self.output_policy();
         let output = CapturedOutput::new(keep, limit);
-        output.attach_wasmtime(&mut builder, self.get_stdin());
+        crate::stdio::attach_wasmtime(&output, &mut builder, self.get_stdin());
         (builder, output)
     }
 }

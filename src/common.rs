@@ -99,7 +99,7 @@ impl DeterminismConfig {
         );
         let (keep, limit) = self.output_policy();
         let output = CapturedOutput::new(keep, limit);
-        output.attach_common(&wasi, self.get_stdin());
+        crate::stdio::attach_common(&output, &wasi, self.get_stdin());
         // wasi-common refuses strings holding a NUL byte (preview1 cannot
         // represent them); such an argument or variable is left out, as
         // `DeterminismConfig::args` documents.

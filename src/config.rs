@@ -76,7 +76,7 @@ impl Default for DeterminismConfig {
             env: Vec::new(),
             stdin: Vec::new(),
             capture_output: false,
-            output_limit: 16 << 20,
+            output_limit: crate::stdio::DEFAULT_OUTPUT_LIMIT,
             preopens: Vec::new(),
             max_stack: None,
         }

@@ -176,7 +176,10 @@ fn with_memory<T: 'static>(
         wasmtime::bail!("{name}: missing required memory export");
     };
     let (bytes, data) = memory.data_and_store_mut(caller);
-    match call(&mut Guest::new(bytes, usize::MAX), environ(data)) {
+    match call(
+        &mut Guest::new(bytes, usize::MAX, crate::served::write_log()),
+        environ(data),
+    ) {
         Ok(()) => Ok(0),
         Err(Failure::Errno(errno)) => Ok(i32::from(errno)),
         Err(Failure::Trap(why)) => wasmtime::bail!("{name}: {why}"),

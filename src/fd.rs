@@ -62,14 +62,11 @@
 //! # Ok::<(), wasmtime::Error>(())
 //! ```
 
-mod calls;
-pub(crate) mod guest;
 mod link;
-mod paths;
-mod table;
 
-pub use guest::Failure;
+pub(crate) use deterministic_wasi_ctx_core::fd::guest;
+pub use deterministic_wasi_ctx_core::fd::{
+    Descriptor, Descriptors, DirHandle, Failure, FileHandle, MAX_OPEN_DESCRIPTORS, Mount, OpenArgs,
+};
 pub use link::add_descriptors_to_linker;
 pub(crate) use link::define_descriptors;
-pub use paths::OpenArgs;
-pub use table::{Descriptor, Descriptors, DirHandle, FileHandle, MAX_OPEN_DESCRIPTORS, Mount};

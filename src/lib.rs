@@ -54,15 +54,15 @@ mod config;
 pub mod engine;
 pub mod environ;
 pub mod fd;
-pub mod fs;
 pub mod p1;
 pub mod p2;
 pub mod random;
 pub mod sched;
-pub mod script;
 pub mod served;
 mod stdio;
 pub mod trace;
+
+pub use deterministic_wasi_ctx_core::{fs, script, writes};
 
 pub use builder::add_determinism_to_wasi_ctx_builder;
 pub use clocks::{ClockPolicy, VirtualClock};

@@ -36,7 +36,7 @@ pub(crate) use direct::entries;
 pub(crate) use direct::{Body, call_asking_for_body, serve};
 pub use exit::add_proc_exit_to_linker;
 pub(crate) use subset::serving_only_imports_of;
-pub(crate) use writes::{WriteLog, collect_writes};
+pub(crate) use writes::{collect_writes, write_log};
 
 /// Every function [`add_served_to_linker`] defines, under both
 /// `wasi_snapshot_preview1` and `wasi_unstable`: all of preview1

@@ -65,7 +65,10 @@ impl SleepOffByOne {
                     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
                         wasmtime::bail!("no memory");
                     };
-                    let mut memory = GuestMemory::new(memory.data_mut(&mut caller));
+                    let mut memory = GuestMemory::new(
+                        memory.data_mut(&mut caller),
+                        deterministic_wasi_ctx::writes::WriteLog::off(),
+                    );
                     let result = deterministic_wasi_ctx::sched::poll::poll_oneoff(
                         &clock,
                         Layout::Preview1,

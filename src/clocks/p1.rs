@@ -127,7 +127,7 @@ fn store_answer<T>(
     let Some(memory) = crate::served::guest_memory(caller, guest) else {
         wasmtime::bail!("{name}: the module exports no `memory`");
     };
-    let mut log = crate::served::WriteLog::for_this_call();
+    let mut log = crate::served::write_log();
     let (data, host) = memory.data_and_store_mut(caller);
     let value = match answer(host)? {
         Ok(value) => value,

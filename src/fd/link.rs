@@ -1,12 +1,12 @@
 //! Defining the descriptor calls in a linker, for both preview1 snapshots.
 
-use super::calls::Calls;
 use super::guest::{CallResult, Failure, Guest};
-use super::paths::OpenArgs;
-use super::table::{Descriptor, Descriptors};
 use crate::VirtualClock;
 use crate::sched::abi::{GuestMemory, Layout, PollError, TAG_FD_READ};
 use crate::served::{GuestModule, serve};
+use deterministic_wasi_ctx_core::fd::calls::Calls;
+use deterministic_wasi_ctx_core::fd::paths::OpenArgs;
+use deterministic_wasi_ctx_core::fd::table::Descriptors;
 use wasmtime::{AsContextMut, Caller, Linker};
 
 /// The two preview1-family module names and their layouts.
@@ -35,7 +35,7 @@ fn run<T: 'static>(
     let (bytes, data) = memory.data_and_store_mut(caller);
     let mut calls = Calls {
         fds: get(data),
-        guest: Guest::new(bytes, budget),
+        guest: Guest::new(bytes, budget, crate::served::write_log()),
         layout,
     };
     match call(&mut calls) {
@@ -210,14 +210,8 @@ fn add_poll_oneoff<T: 'static>(
             let clock = clock(caller.data_mut()).clone();
             let (bytes, data) = memory.data_and_store_mut(&mut *caller);
             let fds = descriptors(data);
-            let ready = |fd: u32, tag: u8| match fds.get(fd) {
-                Some(Descriptor::Stdin) => tag == TAG_FD_READ,
-                Some(Descriptor::Stdout | Descriptor::Stderr) => tag != TAG_FD_READ,
-                // A file is always ready; writing needs a writable preopen.
-                Some(Descriptor::File(f)) => tag == TAG_FD_READ || fds.mount(f.mount).writable,
-                Some(Descriptor::Dir(_)) | None => false,
-            };
-            let mut memory = GuestMemory::new(bytes);
+            let ready = |fd: u32, tag: u8| fds.poll_ready(fd, tag == TAG_FD_READ);
+            let mut memory = GuestMemory::new(bytes, crate::served::write_log());
             let (subs, events, n, nevents) = (subs as u32, events as u32, n as u32, nevents as u32);
             match crate::sched::poll::poll_oneoff(
                 &clock,

@@ -73,7 +73,7 @@ pub(crate) fn define_random_get<T: 'static>(
                 let Some(memory) = crate::served::guest_memory(caller, guest) else {
                     wasmtime::bail!("random_get: the module exports no `memory`");
                 };
-                let mut log = crate::served::WriteLog::for_this_call();
+                let mut log = crate::served::write_log();
                 let (buf, len) = (buf as u32 as usize, len as u32 as usize);
                 if len == 0 {
                     return Ok(0);

@@ -4,13 +4,12 @@
 //! [`VirtualClock`](crate::VirtualClock) of the Store to the timer's deadline
 //! (see [`poll`] for the exact preview1 rules and [`p2`] for components).
 
-pub mod abi;
 #[cfg(feature = "wasi-common")]
 mod common;
 mod p1;
 pub mod p2;
-pub mod poll;
 
 #[cfg(feature = "wasi-common")]
 pub use common::VirtualSched;
+pub use deterministic_wasi_ctx_core::sched::{abi, poll};
 pub use p1::add_scheduling_to_linker;

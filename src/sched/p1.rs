@@ -73,7 +73,8 @@ pub fn add_scheduling_to_linker<T: 'static>(
                 else {
                     wasmtime::bail!("poll_oneoff: the module exports no `memory`");
                 };
-                let mut memory = GuestMemory::new(memory.data_mut(&mut *caller));
+                let mut memory =
+                    GuestMemory::new(memory.data_mut(&mut *caller), crate::served::write_log());
                 match poll_oneoff(
                     &clock,
                     layout,

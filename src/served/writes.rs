@@ -16,11 +16,7 @@
 
 use super::LENT;
 
-/// The ranges written by one call, as `(offset, len)`, in the order of their
-/// first byte's write; a write starting where one of the last two ranges
-/// ends extends that range (a record's adjacent fields, a buffer filled in
-/// pieces, and `args_get`'s pointer table and strings, written in turn).
-pub(crate) type Ranges = Vec<(u32, u32)>;
+pub(crate) use deterministic_wasi_ctx_core::writes::{Ranges, WriteLog};
 
 /// What the tracer collects during one call.
 #[derive(Debug, Default)]
@@ -32,57 +28,24 @@ pub(super) struct Collected {
     reported: bool,
 }
 
-/// One served call's written ranges, handed to the tracer when dropped.
-///
-/// Empty writes are not noted; nothing is noted (or allocated) unless the
-/// tracer is collecting.
-#[derive(Debug)]
-pub(crate) struct WriteLog {
-    ranges: Option<Ranges>,
-}
-
-impl WriteLog {
-    /// A log for the current call: noting if the tracer collects.
-    pub(crate) fn for_this_call() -> Self {
-        let collecting = LENT.with_borrow(|loan| loan.writes.is_some());
-        WriteLog {
-            ranges: collecting.then(Vec::new),
-        }
-    }
-
-    /// Notes that `len` bytes were written at `offset`.
-    pub(crate) fn note(&mut self, offset: u32, len: u32) {
-        let Some(ranges) = &mut self.ranges else {
-            return;
-        };
-        if len == 0 {
-            return;
-        }
-        let start = ranges.len().saturating_sub(2);
-        for (at, n) in ranges[start..].iter_mut().rev() {
-            if at.checked_add(*n) == Some(offset)
-                && let Some(longer) = n.checked_add(len)
-            {
-                *n = longer;
-                return;
-            }
-        }
-        ranges.push((offset, len));
+/// A log for the current call: noting if the tracer collects on this
+/// thread, and then handing its ranges to the collector when dropped.
+pub(crate) fn write_log() -> WriteLog {
+    if LENT.with_borrow(|loan| loan.writes.is_some()) {
+        WriteLog::reporting_to(hand_over)
+    } else {
+        WriteLog::off()
     }
 }
 
-impl Drop for WriteLog {
-    fn drop(&mut self) {
-        let Some(ranges) = self.ranges.take() else {
-            return;
-        };
-        LENT.with_borrow_mut(|loan| {
-            if let Some(collected) = &mut loan.writes {
-                collected.reported = true;
-                collected.ranges.extend(ranges);
-            }
-        });
-    }
+/// Gives one call's ranges to the collector on this thread.
+fn hand_over(ranges: Ranges) {
+    LENT.with_borrow_mut(|loan| {
+        if let Some(collected) = &mut loan.writes {
+            collected.reported = true;
+            collected.ranges.extend(ranges);
+        }
+    });
 }
 
 /// Runs `call` (the tracer calling one import) collecting what served
@@ -111,18 +74,18 @@ pub(crate) fn collect_writes<R>(call: impl FnOnce() -> R) -> (R, Option<Ranges>)
 
 #[cfg(test)]
 mod tests {
-    use super::{WriteLog, collect_writes};
+    use super::{collect_writes, write_log};
 
     /// A log notes nothing outside a collection, and inside one hands over
     /// its merged ranges when dropped.
     #[test]
     fn a_log_reports_merged_ranges_only_while_collected() {
-        let mut idle = WriteLog::for_this_call();
+        let mut idle = write_log();
         idle.note(0, 4);
-        assert!(idle.ranges.is_none());
+        assert!(!idle.is_on());
         drop(idle);
         let ((), ranges) = collect_writes(|| {
-            let mut log = WriteLog::for_this_call();
+            let mut log = write_log();
             // args_get's order: pointer, string, NUL, pointer, string, NUL.
             for (at, n) in [(0, 4), (64, 4), (68, 1), (4, 4), (69, 2), (71, 1)] {
                 log.note(at, n);
@@ -134,7 +97,7 @@ mod tests {
         assert_eq!(ranges, Some(vec![(0, 8), (64, 8), (100, 8), (100, 8)]));
         let ((), nothing) = collect_writes(|| ());
         assert_eq!(nothing, None);
-        let ((), empty) = collect_writes(|| drop(WriteLog::for_this_call()));
+        let ((), empty) = collect_writes(|| drop(write_log()));
         assert_eq!(empty, Some(vec![]));
     }
 }

@@ -1,88 +1,28 @@
-//! [`OutputPipe`]: one output stream with a byte limit, kept or discarded.
+//! [`WasiPipe`]: the core's [`OutputPipe`] as wasmtime-wasi's stdout and
+//! stderr.
 
 use bytes::Bytes;
+use deterministic_wasi_ctx_core::stdio::pipe::OutputPipe;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi_io::poll::Pollable;
 use wasmtime_wasi_io::streams::{OutputStream, StreamError};
 
-/// A stdout or stderr that accepts at most `limit` bytes, and answers the
-/// guest the same way whether it keeps them (captured output) or drops them
-/// (discarded output): only the host's copy differs. Its answers past the
-/// limit are those of wasmtime-wasi's `MemoryOutputPipe`: a write that does
-/// not fit keeps what fits and fails (preview1), a preview2 write past the
-/// room `check-write` gave traps, and a full pipe reports itself closed.
-///
-/// A handle: clones share one stream.
+/// An [`OutputPipe`] as wasmtime-wasi's output stream: past the limit, a
+/// preview2 write beyond the room `check-write` gave traps and a full pipe
+/// reports itself closed (as wasmtime-wasi's `MemoryOutputPipe`).
 #[derive(Clone, Debug)]
-pub(crate) struct OutputPipe(Arc<Mutex<State>>);
-
-#[derive(Debug)]
-struct State {
-    /// The bytes written, when they are kept.
-    kept: Option<Vec<u8>>,
-    /// Bytes accepted so far (kept or not).
-    written: usize,
-    limit: usize,
-}
-
-impl OutputPipe {
-    /// A pipe that accepts `limit` bytes and keeps them if `keep`.
-    pub(crate) fn new(keep: bool, limit: usize) -> Self {
-        OutputPipe(Arc::new(Mutex::new(State {
-            kept: keep.then(Vec::new),
-            written: 0,
-            limit,
-        })))
-    }
-
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock leaves the counters consistent.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Accepts as much of `bytes` as the limit allows: `false` if not all of
-    /// them fitted (preview1 then answers `EIO`).
-    pub(crate) fn write_limited(&self, bytes: &[u8]) -> bool {
-        self.state().accept_prefix(bytes) == bytes.len()
-    }
-
-    /// The bytes kept so far (none when discarding).
-    pub(crate) fn contents(&self) -> Vec<u8> {
-        self.state().kept.clone().unwrap_or_default()
-    }
-}
-
-impl State {
-    fn room(&self) -> usize {
-        self.limit.saturating_sub(self.written)
-    }
-
-    /// Accepts the longest prefix of `bytes` that fits; returns its length.
-    fn accept_prefix(&mut self, bytes: &[u8]) -> usize {
-        let fits = bytes.len().min(self.room());
-        self.written += fits;
-        if let Some(kept) = &mut self.kept {
-            kept.extend_from_slice(&bytes[..fits]);
-        }
-        fits
-    }
-}
+pub(crate) struct WasiPipe(pub(crate) OutputPipe);
 
 #[async_trait::async_trait]
-impl OutputStream for OutputPipe {
+impl OutputStream for WasiPipe {
     fn write(&mut self, bytes: Bytes) -> Result<(), StreamError> {
-        let mut state = self.state();
-        if bytes.len() > state.room() {
-            return Err(StreamError::Trap(wasmtime::format_err!(
-                "write beyond the output limit of {} bytes",
-                state.limit
-            )));
-        }
-        state.accept_prefix(&bytes);
-        Ok(())
+        self.0.accept_all(&bytes).map_err(|limit| {
+            StreamError::Trap(wasmtime::format_err!(
+                "write beyond the output limit of {limit} bytes"
+            ))
+        })
     }
 
     fn flush(&mut self) -> Result<(), StreamError> {
@@ -90,7 +30,7 @@ impl OutputStream for OutputPipe {
     }
 
     fn check_write(&mut self) -> Result<usize, StreamError> {
-        match self.state().room() {
+        match self.0.room() {
             // Full: no byte will ever be accepted again.
             0 => Err(StreamError::Closed),
             room => Ok(room),
@@ -99,17 +39,17 @@ impl OutputStream for OutputPipe {
 }
 
 #[async_trait::async_trait]
-impl Pollable for OutputPipe {
+impl Pollable for WasiPipe {
     async fn ready(&mut self) {}
 }
 
-impl tokio::io::AsyncWrite for OutputPipe {
+impl tokio::io::AsyncWrite for WasiPipe {
     fn poll_write(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Poll::Ready(Ok(self.state().accept_prefix(buf)))
+        Poll::Ready(Ok(self.0.accept_prefix(buf)))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -121,13 +61,13 @@ impl tokio::io::AsyncWrite for OutputPipe {
     }
 }
 
-impl IsTerminal for OutputPipe {
+impl IsTerminal for WasiPipe {
     fn is_terminal(&self) -> bool {
         false
     }
 }
 
-impl StdoutStream for OutputPipe {
+impl StdoutStream for WasiPipe {
     fn p2_stream(&self) -> Box<dyn OutputStream> {
         Box::new(self.clone())
     }
@@ -137,21 +77,6 @@ impl StdoutStream for OutputPipe {
     }
 }
 
-/// wasi-common's stdout and stderr (which the crate's served `fd_write`
-/// does not use, but a caller's own functions might): a partial write of
-/// what fits, an error once full.
-impl std::io::Write for OutputPipe {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.state().accept_prefix(buf) {
-            0 if !buf.is_empty() => Err(std::io::Error::other("output limit reached")),
-            n => Ok(n),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[cfg(test)]
+#[path = "pipe_tests.rs"]
 mod tests;

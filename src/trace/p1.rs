@@ -320,7 +320,9 @@ fn wrap<T: 'static>(
                 let data = memory.data(&caller);
                 trace.record_parts(&name, args, result, |emit| match &written {
                     Some(ranges) => emit_ranges(ranges, data, emit),
-                    None => super::table::writes_of(&name, preview0, args, errno, data, emit),
+                    None => deterministic_wasi_ctx_core::trace::table::writes_of(
+                        &name, preview0, args, errno, data, emit,
+                    ),
                 });
             }
             _ => trace.record_parts(&name, args, result, |_| {}),

@@ -13,7 +13,7 @@
 //! # Example
 //!
 //! ```
-//! use deterministic_wasi_ctx::script::fs::{Fd, FsOp, FsPath, FsScript};
+//! use deterministic_wasi_ctx_core::script::fs::{Fd, FsOp, FsPath, FsScript};
 //!
 //! let script = FsScript {
 //!     ops: vec![FsOp::PathCreateDirectory { dir: Fd(3), path: FsPath::new("out") }],

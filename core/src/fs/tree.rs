@@ -62,7 +62,7 @@ impl FsTree {
     /// # Example
     ///
     /// ```
-    /// use deterministic_wasi_ctx::fs::{FsTree, ROOT, VirtualFs};
+    /// use deterministic_wasi_ctx_core::fs::{FsTree, ROOT, VirtualFs};
     ///
     /// let snapshot = VirtualFs::new().file("a.txt", "A");
     /// let mut one = FsTree::new(&snapshot, 7, 1_000);
@@ -72,7 +72,7 @@ impl FsTree {
     /// assert_ne!(one.digest(), two.digest());
     /// let stat = two.stat_at(ROOT, b"a.txt", true)?;
     /// assert_eq!((stat.dev, stat.ino, stat.mtim), (7, 2, 1_000));
-    /// # Ok::<(), deterministic_wasi_ctx::fs::Errno>(())
+    /// # Ok::<(), deterministic_wasi_ctx_core::fs::Errno>(())
     /// ```
     pub fn new(snapshot: &VirtualFs, dev: u64, snapshot_time: u64) -> FsTree {
         FsTree {
@@ -143,12 +143,12 @@ impl FsTree {
     /// # Example
     ///
     /// ```
-    /// use deterministic_wasi_ctx::fs::{FileType, FsTree, ROOT, VirtualFs};
+    /// use deterministic_wasi_ctx_core::fs::{FileType, FsTree, ROOT, VirtualFs};
     ///
     /// let tree = FsTree::new(&VirtualFs::new().file("b", "").dir("a"), 1, 0);
     /// let names: Vec<_> = tree.list(ROOT)?.into_iter().map(|e| (e.cookie, e.name)).collect();
     /// assert_eq!(names, [(0, b".".to_vec()), (1, b"..".to_vec()), (2, b"a".to_vec()), (3, b"b".to_vec())]);
-    /// # Ok::<(), deterministic_wasi_ctx::fs::Errno>(())
+    /// # Ok::<(), deterministic_wasi_ctx_core::fs::Errno>(())
     /// ```
     pub fn list(&self, dir: Ino) -> Result<Vec<DirEntry>, Errno> {
         let node = self.node(dir)?;

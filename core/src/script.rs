@@ -15,7 +15,7 @@
 //! # Example
 //!
 //! ```
-//! use deterministic_wasi_ctx::script::{Op, Script};
+//! use deterministic_wasi_ctx_core::script::{Op, Script};
 //!
 //! let script = Script { ops: vec![Op::RandomGet { len: 2 }, Op::SchedYield] };
 //! let compiled = script.compile();

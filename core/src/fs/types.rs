@@ -69,7 +69,7 @@ pub enum NewTime {
 /// # Example
 ///
 /// ```
-/// use deterministic_wasi_ctx::fs::OpenOptions;
+/// use deterministic_wasi_ctx_core::fs::OpenOptions;
 /// let options = OpenOptions::new().create(true).exclusive(true);
 /// assert!(options.follow && options.create && options.exclusive && !options.truncate);
 /// ```
@@ -151,7 +151,7 @@ impl OpenOptions {
 /// # Example
 ///
 /// ```
-/// use deterministic_wasi_ctx::fs::Limits;
+/// use deterministic_wasi_ctx_core::fs::Limits;
 /// let limits = Limits::default();
 /// assert_eq!(limits.max_bytes, 256 << 20);
 /// assert_eq!(limits.max_entries, 100_000);

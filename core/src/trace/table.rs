@@ -7,7 +7,7 @@
 //! event count), never from a buffer length alone, and the work per call is
 //! bounded by the bytes recorded plus a constant, whatever the guest passes.
 //! Records have the field layout the crate's own functions write (and so
-//! record through [`served::WriteLog`](crate::served::WriteLog)): padding
+//! record through [`WriteLog`](crate::writes::WriteLog)): padding
 //! between fields is not recorded, and preview0's records are its own.
 //! Where the written length is not reported (`fd_prestat_dir_name`, the
 //! strings of `args_get` / `environ_get`), the region is bounded by a
@@ -47,7 +47,7 @@ const EVENT: &[(u32, u32)] = &[(0, 11), (16, 10)];
 /// wrote, given its arguments, its errno and the memory after the call.
 /// Outputs are written only on success (errno 0); a function this table
 /// does not know gets a whole-memory digest.
-pub(super) fn writes_of(
+pub fn writes_of(
     name: &str,
     preview0: bool,
     args: &[i64],

@@ -8,7 +8,7 @@ use std::fmt;
 /// # Example
 ///
 /// ```
-/// use deterministic_wasi_ctx::fs::Errno;
+/// use deterministic_wasi_ctx_core::fs::Errno;
 /// assert_eq!(Errno::NOENT.0, 44);
 /// assert_eq!(Errno::NOENT.to_string(), "errno 44 (NOENT)");
 /// ```

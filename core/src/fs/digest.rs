@@ -87,7 +87,7 @@ impl FsTree {
     /// # Example
     ///
     /// ```
-    /// use deterministic_wasi_ctx::fs::{FsTree, OpenOptions, ROOT, VirtualFs};
+    /// use deterministic_wasi_ctx_core::fs::{FsTree, OpenOptions, ROOT, VirtualFs};
     ///
     /// let snapshot = VirtualFs::new().file("f", "abc");
     /// let (mut one, two) = (FsTree::new(&snapshot, 1, 0), FsTree::new(&snapshot, 1, 0));
@@ -95,7 +95,7 @@ impl FsTree {
     /// let f = one.open(ROOT, b"f", &OpenOptions::new().write(true), 0)?;
     /// one.write_at(f, 0, b"x", 0)?; // same time, one byte differs
     /// assert_ne!(one.digest(), two.digest());
-    /// # Ok::<(), deterministic_wasi_ctx::fs::Errno>(())
+    /// # Ok::<(), deterministic_wasi_ctx_core::fs::Errno>(())
     /// ```
     pub fn digest(&self) -> [u8; 32] {
         let mut h = blake3::Hasher::new();

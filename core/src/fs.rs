@@ -13,7 +13,7 @@
 //! descriptor layer's `path_open`, `fd_read`, `fd_readdir`, ... are thin calls.
 //!
 //! ```
-//! use deterministic_wasi_ctx::fs::{FsTree, OpenOptions, ROOT, VirtualFs};
+//! use deterministic_wasi_ctx_core::fs::{FsTree, OpenOptions, ROOT, VirtualFs};
 //!
 //! let snapshot = VirtualFs::new().file("in/data.csv", "a,b\n").dir("out");
 //! let mut tree = FsTree::new(&snapshot, 1, 0);
@@ -24,7 +24,7 @@
 //! assert_eq!(tree.stat(out)?.mtim, now);
 //! // The snapshot is untouched: a second tree starts from it again.
 //! assert_eq!(FsTree::new(&snapshot, 1, 0).read_file(b"out/result.txt"), None);
-//! # Ok::<(), deterministic_wasi_ctx::fs::Errno>(())
+//! # Ok::<(), deterministic_wasi_ctx_core::fs::Errno>(())
 //! ```
 //!
 //! # The rules, written once
@@ -138,7 +138,7 @@ pub use build::{SnapshotError, VirtualFs};
 pub use content::{EXTENT_CHARGE, FileContent, SPARSE_GAP};
 pub use digest::{WalkContent, WalkEntry};
 pub use errno::{ESCAPE, Errno};
-pub(crate) use io::check_transfer;
+pub use io::check_transfer;
 pub use tree::FsTree;
 pub use types::{DirEntry, FileType, Ino, Limits, NewTime, OpenOptions, Stat};
 

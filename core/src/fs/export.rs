@@ -43,7 +43,7 @@ impl FsTree {
     /// # Example
     ///
     /// ```
-    /// use deterministic_wasi_ctx::fs::{FsTree, VirtualFs};
+    /// use deterministic_wasi_ctx_core::fs::{FsTree, VirtualFs};
     ///
     /// let tree = FsTree::new(&VirtualFs::new().file("out/r.txt", "42"), 1, 0);
     /// let dir = std::env::temp_dir().join(format!("export-doc-{}", std::process::id()));

@@ -72,21 +72,18 @@ pub fn fail<T>(errno: u16) -> CallResult<T> {
 
 /// One call's view of guest memory and of its host-call budget; the ranges
 /// it writes go to the tracer when it is dropped (see
-/// [`served::WriteLog`](crate::served::WriteLog)).
+/// [`WriteLog`](crate::writes::WriteLog)).
 pub struct Guest<'a> {
     bytes: &'a mut [u8],
     budget: usize,
-    log: crate::served::WriteLog,
+    log: crate::writes::WriteLog,
 }
 
 impl<'a> Guest<'a> {
-    /// Wraps a memory's bytes with the call's budget.
-    pub fn new(bytes: &'a mut [u8], budget: usize) -> Self {
-        Guest {
-            bytes,
-            budget,
-            log: crate::served::WriteLog::for_this_call(),
-        }
+    /// Wraps a memory's bytes with the call's budget; the ranges written
+    /// are noted in `log`.
+    pub fn new(bytes: &'a mut [u8], budget: usize, log: crate::writes::WriteLog) -> Self {
+        Guest { bytes, budget, log }
     }
 
     /// The bytes `[ptr, ptr + len)`, checked for overflow, bounds and `align`.

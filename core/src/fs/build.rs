@@ -28,16 +28,15 @@ use std::sync::{Arc, OnceLock};
 /// # Example
 ///
 /// ```
-/// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
+/// use deterministic_wasi_ctx_core::fs::{FsTree, VirtualFs};
 ///
-/// let tree = VirtualFs::new()
+/// let snapshot = VirtualFs::new()
 ///     .file("in/data.csv", "a,b\n1,2\n")
 ///     .dir("out")
 ///     .symlink("latest", "in/data.csv");
-/// // Every Store built from the config starts from this tree.
-/// let config = DeterminismConfig::new().preopen("/", tree);
-/// let ctx = config.build_p1();
-/// let fs = ctx.descriptors().filesystem("/").unwrap();
+/// // Every Store whose configuration preopens this snapshot starts from
+/// // its own copy-on-write tree of it, as here (device 1, time 0).
+/// let fs = FsTree::new(&snapshot, 1, 0);
 /// assert_eq!(fs.read_file("latest"), Some(b"a,b\n1,2\n".to_vec()));
 /// ```
 #[derive(Clone, Default)]
@@ -214,7 +213,7 @@ impl VirtualFs {
     /// # Example
     ///
     /// ```
-    /// use deterministic_wasi_ctx::fs::{FsTree, VirtualFs};
+    /// use deterministic_wasi_ctx_core::fs::{FsTree, VirtualFs};
     ///
     /// let snapshot = VirtualFs::new()
     ///     .file("in/data.csv", "x,y\n1,2\n")

@@ -34,7 +34,7 @@ impl FsTree {
     /// # Example
     ///
     /// ```
-    /// use deterministic_wasi_ctx::fs::{Errno, FsTree, OpenOptions, ROOT, VirtualFs};
+    /// use deterministic_wasi_ctx_core::fs::{Errno, FsTree, OpenOptions, ROOT, VirtualFs};
     ///
     /// let mut tree = FsTree::new(&VirtualFs::new().file("old", "x"), 1, 0);
     /// let create_new = OpenOptions::new().create(true).exclusive(true);
@@ -199,7 +199,7 @@ impl FsTree {
     /// # Example
     ///
     /// ```
-    /// use deterministic_wasi_ctx::fs::{Errno, FsTree, NewTime, ROOT, VirtualFs};
+    /// use deterministic_wasi_ctx_core::fs::{Errno, FsTree, NewTime, ROOT, VirtualFs};
     ///
     /// let mut tree = FsTree::new(&VirtualFs::new().file("f", "x"), 1, 0);
     /// tree.set_times_at(ROOT, b"f", true, NewTime::At(5), NewTime::Now, 9)?;

@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 /// A [`Pcg64Mcg`] shared by clones of this handle: every clone reads the
 /// same stream, in call order.
 ///
-/// [`DeterminismConfig::build_p1`](crate::DeterminismConfig::build_p1) gives
+/// `DeterminismConfig::build_p1` gives
 /// one clone to the wasmtime-wasi context (its secure random) and keeps
-/// another for [`add_random_get_to_linker`](super::add_random_get_to_linker),
+/// another for the adapter's preview1 `random_get`,
 /// which fills guest memory in one pass instead of drawing one boxed `u8`
 /// sample per byte as stock `random_get` does. Either way the guest sees the
 /// same bytes.
@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 /// # Example
 ///
 /// ```
-/// use deterministic_wasi_ctx::random::{SharedStream, secure_stream};
+/// use deterministic_wasi_ctx_core::random::{SharedStream, secure_stream};
 ///
 /// let stream = SharedStream::new(secure_stream(42));
 /// let other_door = stream.clone();

@@ -119,16 +119,13 @@ pub struct Event {
 /// tracer is collecting, the ranges written go to it when this is dropped.
 pub struct GuestMemory<'a> {
     bytes: &'a mut [u8],
-    log: crate::served::WriteLog,
+    log: crate::writes::WriteLog,
 }
 
 impl<'a> GuestMemory<'a> {
-    /// Wraps a memory's bytes.
-    pub fn new(bytes: &'a mut [u8]) -> Self {
-        GuestMemory {
-            bytes,
-            log: crate::served::WriteLog::for_this_call(),
-        }
+    /// Wraps a memory's bytes; the ranges written are noted in `log`.
+    pub fn new(bytes: &'a mut [u8], log: crate::writes::WriteLog) -> Self {
+        GuestMemory { bytes, log }
     }
 
     fn range(&self, ptr: u32, len: u32, align: u32) -> Result<std::ops::Range<usize>, PollError> {

@@ -20,7 +20,7 @@ impl FsTree {
     /// # Example
     ///
     /// ```
-    /// use deterministic_wasi_ctx::fs::{FsTree, OpenOptions, ROOT, VirtualFs};
+    /// use deterministic_wasi_ctx_core::fs::{FsTree, OpenOptions, ROOT, VirtualFs};
     ///
     /// let mut tree = FsTree::new(&VirtualFs::new().file("f", "hello"), 1, 0);
     /// let ino = tree.open(ROOT, b"f", &OpenOptions::new().write(true), 0)?;
@@ -29,7 +29,7 @@ impl FsTree {
     /// let n = tree.read_at(ino, 1, &mut buf)?;
     /// assert_eq!(&buf[..n], b"ello\0\0!");
     /// assert_eq!(tree.stat(ino)?.mtim, 10);
-    /// # Ok::<(), deterministic_wasi_ctx::fs::Errno>(())
+    /// # Ok::<(), deterministic_wasi_ctx_core::fs::Errno>(())
     /// ```
     pub fn read_at(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         Ok(self.file(ino)?.read_at(offset, buf))
@@ -163,7 +163,17 @@ impl FsTree {
 /// `EINVAL`; then a descriptor not open for it (`permitted` false) is
 /// `EBADF`; then a transfer that would end past `i64::MAX` is `EINVAL`
 /// (`rw_verify_area`). Checked before any byte moves.
-pub(crate) fn check_transfer(offset: Option<u64>, len: u64, permitted: bool) -> Result<(), Errno> {
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx_core::fs::{Errno, check_transfer};
+///
+/// assert_eq!(check_transfer(Some(0), 10, true), Ok(()));
+/// assert_eq!(check_transfer(Some(0), 10, false), Err(Errno::BADF));
+/// assert_eq!(check_transfer(Some(u64::MAX), 1, false), Err(Errno::INVAL));
+/// ```
+pub fn check_transfer(offset: Option<u64>, len: u64, permitted: bool) -> Result<(), Errno> {
     const END: u64 = i64::MAX as u64;
     if offset.is_some_and(|offset| offset > END) {
         return Err(Errno::INVAL);

@@ -70,21 +70,28 @@ pub struct Mount {
 }
 
 /// One context's preview1 descriptors: which numbers are open, and the stdio
-/// streams and preopened trees they lead to. Built by
-/// [`DeterminismConfig::build_p1`](crate::DeterminismConfig::build_p1) and
-/// [`build_wasi_common`](crate::DeterminismConfig::build_wasi_common);
-/// served by [`add_descriptors_to_linker`](super::add_descriptors_to_linker).
+/// streams and preopened trees they lead to. An adapter builds one per
+/// context (from its configuration) and answers every descriptor call with
+/// [`Calls`](super::Calls) on it.
 ///
 /// # Example
 ///
 /// ```
-/// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
-/// use deterministic_wasi_ctx::fd::Descriptor;
+/// use deterministic_wasi_ctx_core::fd::{Descriptor, Descriptors, Mount};
+/// use deterministic_wasi_ctx_core::{ClockPolicy, FsTree, VirtualClock, VirtualFs};
+/// use std::time::Duration;
 ///
-/// let ctx = DeterminismConfig::new().preopen("/data", VirtualFs::new()).build_p1();
-/// assert_eq!(ctx.descriptors().get(1), Some(Descriptor::Stdout));
-/// assert!(matches!(ctx.descriptors().get(3), Some(Descriptor::Dir(d)) if d.preopen));
-/// assert_eq!(ctx.descriptors().get(4), None);
+/// let data = Mount {
+///     guest_path: "/data".into(),
+///     tree: FsTree::new(&VirtualFs::new().file("a", "A"), 1, 0),
+///     writable: true,
+/// };
+/// let clock = VirtualClock::new(ClockPolicy::Frozen, Duration::ZERO, 0);
+/// let fds = Descriptors::new(Vec::new(), Default::default()).with_mounts(vec![data], clock);
+/// assert_eq!(fds.get(1), Some(Descriptor::Stdout));
+/// assert!(matches!(fds.get(3), Some(Descriptor::Dir(d)) if d.preopen));
+/// assert_eq!(fds.get(4), None);
+/// assert_eq!(fds.filesystem("/data").unwrap().read_file("a"), Some(b"A".to_vec()));
 /// ```
 #[derive(Debug)]
 pub struct Descriptors {
@@ -100,7 +107,7 @@ pub struct Descriptors {
 impl Descriptors {
     /// Stdin (fd 0) reading `stdin`, stdout (1) and stderr (2) writing to
     /// `output`; no preopens.
-    pub(crate) fn new(stdin: Vec<u8>, output: CapturedOutput) -> Self {
+    pub fn new(stdin: Vec<u8>, output: CapturedOutput) -> Self {
         // Inserted one by one: `BTreeMap::from` of an array sorts it first,
         // which was a fifth of a context's build time.
         let mut used = BTreeMap::new();
@@ -120,7 +127,7 @@ impl Descriptors {
 
     /// Adds the preopened trees as fds 3, 4, ... in order; `clock` gives the
     /// virtual wall time file changes are stamped with.
-    pub(crate) fn with_mounts(mut self, mounts: Vec<Mount>, clock: VirtualClock) -> Self {
+    pub fn with_mounts(mut self, mounts: Vec<Mount>, clock: VirtualClock) -> Self {
         for (mount, m) in mounts.iter().enumerate() {
             let fd = 3 + mount as u32;
             let dir = DirHandle {
@@ -146,16 +153,8 @@ impl Descriptors {
         &self.mounts
     }
 
-    /// The tree preopened as `guest_path`, as this Store left it.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use deterministic_wasi_ctx::{DeterminismConfig, VirtualFs};
-    /// let ctx = DeterminismConfig::new().preopen("/", VirtualFs::new().file("a", "A")).build_p1();
-    /// let tree = ctx.descriptors().filesystem("/").unwrap();
-    /// assert_eq!(tree.read_file("a"), Some(b"A".to_vec()));
-    /// ```
+    /// The tree preopened as `guest_path`, as this Store left it (see the
+    /// example on [`Descriptors`]).
     pub fn filesystem(&self, guest_path: &str) -> Option<&FsTree> {
         self.mounts
             .iter()
@@ -173,10 +172,36 @@ impl Descriptors {
 
     /// The virtual wall time in nanoseconds since the epoch, without counting
     /// as a clock read.
-    pub(crate) fn now(&self) -> u64 {
+    pub fn now(&self) -> u64 {
         self.clock.as_ref().map_or(0, |clock| {
             crate::clocks::duration_nanos(clock.wall_at(clock.peek()))
         })
+    }
+
+    /// Whether an fd subscription of `poll_oneoff` on `fd` is ready: for
+    /// reading (`read`) or writing. Stdin is ready for reading, stdout and
+    /// stderr for writing; a file is always ready to read, and to write
+    /// when its preopen is writable; a directory, or a closed descriptor,
+    /// never.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx_core::fd::Descriptors;
+    ///
+    /// let fds = Descriptors::new(Vec::new(), Default::default());
+    /// assert!(fds.poll_ready(0, true));
+    /// assert!(!fds.poll_ready(0, false));
+    /// assert!(fds.poll_ready(1, false));
+    /// assert!(!fds.poll_ready(9, true));
+    /// ```
+    pub fn poll_ready(&self, fd: u32, read: bool) -> bool {
+        match self.get(fd) {
+            Some(Descriptor::Stdin) => read,
+            Some(Descriptor::Stdout | Descriptor::Stderr) => !read,
+            Some(Descriptor::File(f)) => read || self.mount(f.mount).writable,
+            Some(Descriptor::Dir(_)) | None => false,
+        }
     }
 
     pub(crate) fn get_mut(&mut self, fd: u32) -> Option<&mut Descriptor> {
@@ -186,7 +211,7 @@ impl Descriptors {
     /// Opens a new descriptor, as stock does: the highest number freed
     /// earlier, else one past the highest in use. `None` past
     /// [`MAX_OPEN_DESCRIPTORS`].
-    pub(crate) fn push(&mut self, desc: Descriptor) -> Option<u32> {
+    pub fn push(&mut self, desc: Descriptor) -> Option<u32> {
         if self.used.len() >= MAX_OPEN_DESCRIPTORS {
             return None;
         }
@@ -206,7 +231,7 @@ impl Descriptors {
 
     /// Closes `fd`: `false` if it was not open. A file or directory's handle
     /// on its tree is released.
-    pub(crate) fn close(&mut self, fd: u32) -> bool {
+    pub fn close(&mut self, fd: u32) -> bool {
         let Some(desc) = self.used.remove(&fd) else {
             return false;
         };
@@ -223,7 +248,7 @@ impl Descriptors {
 
     /// Moves `from` to `to`, closing what `to` held; `false` (nothing done)
     /// unless both are open.
-    pub(crate) fn renumber(&mut self, from: u32, to: u32) -> bool {
+    pub fn renumber(&mut self, from: u32, to: u32) -> bool {
         let (Some(_), Some(_)) = (self.get(from), self.get(to)) else {
             return false;
         };
@@ -238,7 +263,7 @@ impl Descriptors {
     }
 
     /// Takes up to `max` bytes of stdin (fewer at its end).
-    pub(crate) fn read_stdin(&mut self, max: usize) -> &[u8] {
+    pub fn read_stdin(&mut self, max: usize) -> &[u8] {
         let start = self.stdin_read;
         let end = start + max.min(self.stdin.len() - start);
         self.stdin_read = end;
@@ -246,13 +271,13 @@ impl Descriptors {
     }
 
     /// Whether stdin has bytes left.
-    pub(crate) fn stdin_left(&self) -> bool {
+    pub fn stdin_left(&self) -> bool {
         self.stdin_read < self.stdin.len()
     }
 
     /// Appends `bytes` to stdout or stderr, as far as the capture limit
     /// allows: `false` if not all of them fitted.
-    pub(crate) fn write_output(&mut self, stream: Descriptor, bytes: &[u8]) -> bool {
+    pub fn write_output(&mut self, stream: Descriptor, bytes: &[u8]) -> bool {
         match stream {
             Descriptor::Stdout => self.output.write_stdout(bytes),
             Descriptor::Stderr => self.output.write_stderr(bytes),

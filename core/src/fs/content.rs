@@ -28,7 +28,7 @@ pub const EXTENT_CHARGE: u64 = 4096;
 /// # Example
 ///
 /// ```
-/// use deterministic_wasi_ctx::fs::FileContent;
+/// use deterministic_wasi_ctx_core::fs::FileContent;
 ///
 /// let mut file = FileContent::from(b"abc".to_vec());
 /// file.write(1 << 31, b"z"); // a 2 GiB hole: nothing stored for it

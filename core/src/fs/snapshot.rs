@@ -42,7 +42,7 @@ impl VirtualFs {
     /// # Example
     ///
     /// ```
-    /// use deterministic_wasi_ctx::fs::{FsTree, VirtualFs};
+    /// use deterministic_wasi_ctx_core::fs::{FsTree, VirtualFs};
     ///
     /// let dir = std::env::temp_dir().join(format!("vfs-doc-{}", std::process::id()));
     /// std::fs::create_dir_all(dir.join("sub"))?;
