@@ -137,11 +137,19 @@ pub struct RunLabel {
     pub fresh_engine: bool,
     /// Whether the run happened in a child process.
     pub child_process: bool,
+    /// The wasmtime major the run linked
+    /// ([`WASMTIME_MAJOR`](crate::engine::WASMTIME_MAJOR) for this build's
+    /// own runs; another for a run of another major's build).
+    pub wasmtime: u32,
 }
 
 impl fmt::Display for RunLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "run {} ({}/{}", self.index, self.backend, self.strategy)?;
+        write!(
+            f,
+            "run {} ({}/{} on wasmtime {}",
+            self.index, self.backend, self.strategy, self.wasmtime
+        )?;
         if self.fresh_engine {
             f.write_str(", fresh engine")?;
         }
@@ -267,6 +275,7 @@ pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
                     index,
                     fresh_engine,
                     child_process: false,
+                    wasmtime: crate::engine::WASMTIME_MAJOR,
                 };
                 let fingerprint = Fingerprint::of(&outcome);
                 match &mut report {

@@ -38,6 +38,24 @@ pub use exhausted::HostExhausted;
 pub use limits::DeterministicLimits;
 pub use store::{WithLimits, deterministic_store};
 
+/// The wasmtime major this build of the crate links (46 here;
+/// `deterministic-wasi-ctx-wasmtime-50` builds the same source on 50). The
+/// auditor names it in every run (`audit --wasmtime`).
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::engine::WASMTIME_MAJOR;
+/// assert!(WASMTIME_MAJOR >= 46);
+/// ```
+#[cfg(not(wasmtime_50))]
+pub const WASMTIME_MAJOR: u32 = 46;
+
+/// The wasmtime major this build of the crate links (50 here; the
+/// `deterministic-wasi-ctx` crate builds the same source on 46).
+#[cfg(wasmtime_50)]
+pub const WASMTIME_MAJOR: u32 = 50;
+
 /// The most linear-memory bytes one memory may grow to: 256 MiB.
 pub const MAX_MEMORY_BYTES: usize = 256 << 20;
 /// The most linear-memory bytes all of a Store's memories may take together:

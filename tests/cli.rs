@@ -1,6 +1,7 @@
 //! The `deterministic-wasi-ctx` command: exit codes, error lines, output formats.
 #![cfg(feature = "cli")]
 
+use deterministic_wasi_ctx::engine::WASMTIME_MAJOR;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -259,10 +260,10 @@ fn a_poisoned_file_is_reported_poisoned_with_exit_3() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.starts_with(
-            "corpus/audit/stack_overflow.wat: POISONED run 0 (wasmtime-wasi/cranelift): \
-             poisoned (stack overflow) (3 of 3 runs poisoned, "
-        ),
+        stdout.starts_with(&format!(
+            "corpus/audit/stack_overflow.wat: POISONED run 0 (wasmtime-wasi/cranelift on \
+             wasmtime {WASMTIME_MAJOR}): poisoned (stack overflow) (3 of 3 runs poisoned, "
+        )),
         "{stdout}"
     );
     assert!(!stdout.contains("DETERMINISTIC"), "{stdout}");
@@ -837,7 +838,10 @@ fn a_native_overflow_with_the_limit_on_is_reported_as_a_bug() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{}{stderr}", text(&out.stdout));
     assert!(
-        stderr.contains("BUG: run 0 (wasmtime-wasi/cranelift) overflowed the native stack"),
+        stderr.contains(&format!(
+            "BUG: run 0 (wasmtime-wasi/cranelift on wasmtime {WASMTIME_MAJOR}) overflowed \
+             the native stack"
+        )),
         "{stderr}"
     );
 }
@@ -854,4 +858,185 @@ fn a_bad_limit_is_one_error_line_and_exit_2() {
         let stderr = text(&out.stderr);
         assert!(stderr.contains("is not a limit"), "{bad}: {stderr}");
     }
+}
+
+/// The other wasmtime major this project builds the command for.
+const OTHER_MAJOR: u32 = if WASMTIME_MAJOR == 46 { 50 } else { 46 };
+
+/// A stand-in for the other major's build: a script that runs this binary
+/// and passes its output through `filter` (a sed program), so it prints
+/// what the other build would, with `filter`'s change. Written under
+/// `dir`.
+fn stand_in(dir: &Path, name: &str, filter: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).unwrap();
+    let script = dir.join(name);
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nset -e\n'{}' \"$@\" | sed '{filter}'\n",
+            env!("CARGO_BIN_EXE_deterministic-wasi-ctx")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+/// `cli(args)` with `DWC_WASMTIME_<other>` naming `build`.
+fn cli_with_build(build: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deterministic-wasi-ctx"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env(format!("DWC_WASMTIME_{OTHER_MAJOR}"), build)
+        .output()
+        .expect("run the CLI")
+}
+
+/// The sed program that makes this build's child output claim the other
+/// major, as the other build's does.
+fn as_other_major() -> String {
+    format!("s/\"wasmtime\":{WASMTIME_MAJOR}/\"wasmtime\":{OTHER_MAJOR}/")
+}
+
+/// `--wasmtime all`: the other major's runs are child processes of its
+/// build, one per backend it has and strategy, each named with its major
+/// (text and JSON); agreeing runs are DETERMINISTIC.
+#[test]
+#[cfg(unix)]
+fn wasmtime_all_adds_the_other_builds_runs_and_names_them() {
+    let dir = std::env::temp_dir().join(format!("dwc-cli-wasmtime-{}", std::process::id()));
+    let build = stand_in(&dir, "other", &as_other_major());
+    let out = cli_with_build(
+        &build,
+        &[
+            "audit",
+            "--wasmtime",
+            "all",
+            "--backend",
+            "all",
+            "--strategy",
+            "all",
+            "--json",
+            "corpus/audit/clocks_sleep.wat",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "deterministic");
+    assert_eq!(
+        report["wasmtime"],
+        serde_json::json!([WASMTIME_MAJOR, OTHER_MAJOR])
+    );
+    let runs = report["run_details"].as_array().unwrap();
+    let other: Vec<String> = runs
+        .iter()
+        .filter(|r| r["wasmtime"] == OTHER_MAJOR)
+        .map(|r| format!("{} {}", r["backend"], r["strategy"]))
+        .collect();
+    // wasi-common ended with wasmtime 46: the other build has it only if
+    // it is 46.
+    let mut expected = vec![
+        "\"wasmtime-wasi\" \"cranelift\"".to_string(),
+        "\"wasmtime-wasi\" \"pulley\"".to_string(),
+    ];
+    if OTHER_MAJOR == 46 && cfg!(feature = "wasi-common") {
+        expected.insert(1, "\"wasi-common\" \"cranelift\"".into());
+        expected.push("\"wasi-common\" \"pulley\"".into());
+    }
+    assert_eq!(other, expected);
+    assert!(
+        runs.iter()
+            .filter(|r| r["wasmtime"] == OTHER_MAJOR)
+            .all(|r| r["child_process"] == true
+                && r["run"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("on wasmtime {OTHER_MAJOR}"))),
+        "{runs:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A run on the other major that differs (here its fuel) is a divergence,
+/// and the first difference names both majors.
+#[test]
+#[cfg(unix)]
+fn a_difference_on_the_other_wasmtime_is_diverged_and_named() {
+    let dir = std::env::temp_dir().join(format!("dwc-cli-wasmtime-diff-{}", std::process::id()));
+    // The fuel field gains a leading 9 on the other build.
+    let filter = format!("{};s/\\[\"fuel consumed\",\"/&9/", as_other_major());
+    let build = stand_in(&dir, "other", &filter);
+    let args = [
+        "audit",
+        "--wasmtime",
+        "all",
+        "corpus/audit/clocks_sleep.wat",
+    ];
+    let out = cli_with_build(&build, &args);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "DIVERGED run 0 (wasmtime-wasi/cranelift on wasmtime {WASMTIME_MAJOR}) vs run 3 \
+             (wasmtime-wasi/cranelift on wasmtime {OTHER_MAJOR}, fresh engine, child process): fuel consumed"
+        )),
+        "{stdout}"
+    );
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let out = cli_with_build(&build, &json_args);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["divergence"]["expected_wasmtime"], WASMTIME_MAJOR);
+    assert_eq!(report["divergence"]["actual_wasmtime"], OTHER_MAJOR);
+    assert_eq!(report["divergence"]["field"], "fuel consumed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A missing build, one that is not the major it is named for, and a build
+/// that would hand an audit back: one line each, exit 2, nothing run.
+#[test]
+#[cfg(unix)]
+fn a_missing_or_wrong_other_build_is_one_line_and_exit_2() {
+    let file = "corpus/audit/clocks_sleep.wat";
+    let missing = Path::new("/nonexistent/dwc-build");
+    let out = cli_with_build(missing, &["audit", "--wasmtime", "all", file]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stdout), "");
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent/dwc-build: no such file"),
+        "{stderr}"
+    );
+
+    // This very binary named as the other major's build: its child output
+    // names its own major.
+    let this = Path::new(env!("CARGO_BIN_EXE_deterministic-wasi-ctx"));
+    let out = cli_with_build(this, &["audit", "--wasmtime", "all", file]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "is a build of wasmtime {WASMTIME_MAJOR}, not {OTHER_MAJOR}"
+        )),
+        "{stderr}"
+    );
+
+    // `--wasmtime <other>` hands the audit to that build; this binary as
+    // that build would hand it on again, and stops instead.
+    let other = OTHER_MAJOR.to_string();
+    let out = cli_with_build(this, &["audit", "--wasmtime", &other, file]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("check DWC_WASMTIME_{OTHER_MAJOR}")),
+        "{stderr}"
+    );
+
+    let out = cli(&["audit", "--wasmtime", "47", file]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("use 46, 50 or all"));
 }

@@ -47,6 +47,13 @@ pub enum Command {
         /// file is a usage error (exit 2).
         #[arg(long, value_name = "FILE.json")]
         expect_digests: Option<PathBuf>,
+        /// The wasmtime major(s) to run on: this binary's (the default),
+        /// another this project builds (its binary then audits), or `all`
+        /// (each other major's runs are child processes of its build, found
+        /// next to this binary or as $DWC_WASMTIME_<major>). See README,
+        /// "Wasmtime versions".
+        #[arg(long, value_name = "46|50|all", default_value_t = deterministic_wasi_ctx::engine::WASMTIME_MAJOR.to_string())]
+        wasmtime: String,
     },
     /// Run a program once and print its host calls, one line per call.
     Trace {

@@ -32,6 +32,19 @@ impl ExitStatus {
     }
 }
 
+impl ExitStatus {
+    /// The status a process of this command ended with (`code`, `None`
+    /// when a signal ended it): any code but 0, 1 and 3 counts as an error.
+    pub fn from_code(code: Option<i32>) -> ExitStatus {
+        match code {
+            Some(0) => ExitStatus::Deterministic,
+            Some(1) => ExitStatus::Diverged,
+            Some(3) => ExitStatus::Poisoned,
+            _ => ExitStatus::UsageOrLoadError,
+        }
+    }
+}
+
 impl From<Verdict> for ExitStatus {
     fn from(verdict: Verdict) -> ExitStatus {
         match verdict {

@@ -20,11 +20,13 @@ mod exit;
 mod expect;
 mod files;
 mod report;
+mod versions;
 mod wall;
 
 use args::{Cli, Command, Options};
 use clap::Parser;
 use deterministic_wasi_ctx::audit::{self, Compiled, Fingerprint, RunLabel, Strategy};
+use deterministic_wasi_ctx::engine::WASMTIME_MAJOR;
 use exit::ExitStatus;
 use std::path::Path;
 use std::time::Instant;
@@ -60,10 +62,14 @@ pub fn main() -> i32 {
             export_fs,
             expect_digest,
             expect_digests,
+            wasmtime,
         } => audit_command(
             &paths,
             &options,
-            processes,
+            Children {
+                processes,
+                wasmtime: &wasmtime,
+            },
             json,
             export_fs.as_deref(),
             Pins {
@@ -82,6 +88,13 @@ pub fn main() -> i32 {
     status.code()
 }
 
+/// `--processes` and `--wasmtime`, as given: which runs happen in child
+/// processes.
+struct Children<'a> {
+    processes: bool,
+    wasmtime: &'a str,
+}
+
 /// `--expect-digest` and `--expect-digests`, as given.
 struct Pins<'a> {
     digest: Option<&'a str>,
@@ -93,11 +106,12 @@ struct Pins<'a> {
 fn audit_command(
     paths: &[std::path::PathBuf],
     options: &Options,
-    processes: bool,
+    children: Children,
     json: bool,
     export_fs: Option<&Path>,
     pins: Pins,
 ) -> ExitStatus {
+    let processes = children.processes;
     let inputs = match options.read_inputs() {
         Ok(inputs) => inputs,
         Err(why) => {
@@ -105,8 +119,31 @@ fn audit_command(
             return ExitStatus::UsageOrLoadError;
         }
     };
-    // The child process runs on these bytes, never on the host paths.
-    let child_input = processes.then(|| child::encode(&inputs));
+    // The builds for the other wasmtime majors asked for, found before
+    // anything runs: a missing one is a usage error.
+    let majors = match versions::parse(children.wasmtime) {
+        Ok(majors) => majors,
+        Err(why) => {
+            eprintln!("error: --wasmtime: {why}");
+            return ExitStatus::UsageOrLoadError;
+        }
+    };
+    if !majors.contains(&WASMTIME_MAJOR) {
+        // Only other majors: their build audits, with these arguments.
+        return delegate(majors[0]);
+    }
+    let mut others = Vec::new();
+    for &major in majors.iter().filter(|m| **m != WASMTIME_MAJOR) {
+        match versions::binary(major) {
+            Ok(exe) => others.push((major, exe)),
+            Err(why) => {
+                eprintln!("error: {why}");
+                return ExitStatus::UsageOrLoadError;
+            }
+        }
+    }
+    // The child processes run on these bytes, never on the host paths.
+    let child_input = (processes || !others.is_empty()).then(|| child::encode(&inputs));
     let config = match options.audit_config_with(inputs) {
         Ok(config) => config,
         Err(why) => {
@@ -143,8 +180,12 @@ fn audit_command(
         let result = files::load(&path).and_then(|wasm| {
             let mut report = audit::audit(&wasm, &config).map_err(|e| format!("{e:#}"))?;
             if let Some(input) = &child_input {
-                let (label, fingerprint) = run_child(&path, options, &config, input)?;
-                report.add_run(label, fingerprint);
+                let children = (input.as_slice(), processes);
+                for (label, fingerprint) in
+                    child_runs(&path, &wasm, options, &config, children, &others)?
+                {
+                    report.add_run(label, fingerprint);
+                }
             }
             Ok(report)
         });
@@ -189,19 +230,55 @@ fn audit_command(
     status
 }
 
-/// Runs the first backend and strategy once in a child process of this
-/// binary, which reads its stdin and preopens from `input`
-/// ([`child::encode`]) on its stdin.
+/// Set for an audit one build hands to another (`--wasmtime <major>`): the
+/// major of the build that handed it on.
+const DELEGATED: &str = "DWC_DELEGATED_FROM_WASMTIME";
+
+/// `audit --wasmtime <major>` for another major than this binary's: runs
+/// that major's build with this process's arguments and ends as it ends.
+fn delegate(major: u32) -> ExitStatus {
+    let exe = match versions::binary(major) {
+        Ok(exe) => exe,
+        Err(why) => {
+            eprintln!("error: {why}");
+            return ExitStatus::UsageOrLoadError;
+        }
+    };
+    // A build that is handed an audit and would hand it on again is not
+    // the major it was taken for ($DWC_WASMTIME_<major> names another).
+    if let Some(from) = std::env::var_os(DELEGATED) {
+        eprintln!(
+            "error: --wasmtime {major}: this binary links wasmtime {WASMTIME_MAJOR} and was \
+             started as the wasmtime {major} build (by the wasmtime {} build): check \
+             DWC_WASMTIME_{major}",
+            from.to_string_lossy()
+        );
+        return ExitStatus::UsageOrLoadError;
+    }
+    match std::process::Command::new(&exe)
+        .args(std::env::args_os().skip(1))
+        .env(DELEGATED, WASMTIME_MAJOR.to_string())
+        .status()
+    {
+        Ok(status) => ExitStatus::from_code(status.code()),
+        Err(e) => {
+            eprintln!("error: cannot start {}: {e}", exe.display());
+            ExitStatus::UsageOrLoadError
+        }
+    }
+}
+
+/// Runs `backend` and `strategy` once in a child process of `exe` (this
+/// binary, or the build for wasmtime `major`), which reads its stdin and
+/// preopens from `input` ([`child::encode`]) on its stdin.
 fn run_child(
     path: &Path,
     options: &Options,
     config: &audit::AuditConfig,
     input: &[u8],
+    (exe, major): (&Path, u32),
+    (backend, strategy): (audit::Backend, Strategy),
 ) -> Result<(RunLabel, Fingerprint), String> {
-    let (backend, strategy) = config
-        .first_backend_and_strategy()
-        .map_err(|e| format!("{e:#}"))?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
     let mut command = std::process::Command::new(exe);
     command.arg("__child").arg(path);
     options.forward(&mut command);
@@ -215,7 +292,7 @@ fn run_child(
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot start a child process: {e}"))?;
+        .map_err(|e| format!("cannot start a child process ({}): {e}", exe.display()))?;
     let output = std::thread::scope(|scope| {
         if let Some(mut stdin) = process.stdin.take() {
             // A child that fails before reading all of it says why on
@@ -230,20 +307,63 @@ fn run_child(
     .map_err(|e| format!("the child process: {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "the child process failed ({}): {}",
+            "the child process on wasmtime {major} failed ({}): {}",
             output.status,
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
-    let fingerprint = report::parse_fingerprint(&output.stdout)?;
+    let (fingerprint, linked) = report::parse_fingerprint(&output.stdout)?;
+    if linked != major {
+        return Err(format!(
+            "{} is a build of wasmtime {linked}, not {major}",
+            exe.display()
+        ));
+    }
     let label = RunLabel {
         backend: backend.name(),
         strategy: strategy.name(),
         index: config.runs,
         fresh_engine: true,
         child_process: true,
+        wasmtime: major,
     };
     Ok((label, fingerprint))
+}
+
+/// The runs in child processes for one file: with `--processes`, this
+/// binary on the first backend and strategy; for each other wasmtime major
+/// `--wasmtime` names, its build on every backend it has and every
+/// strategy (a component: wasmtime-wasi only).
+fn child_runs(
+    path: &Path,
+    wasm: &[u8],
+    options: &Options,
+    config: &audit::AuditConfig,
+    (input, processes): (&[u8], bool),
+    others: &[(u32, std::path::PathBuf)],
+) -> Result<Vec<(RunLabel, Fingerprint)>, String> {
+    let mut runs = Vec::new();
+    if processes {
+        let first = config
+            .first_backend_and_strategy()
+            .map_err(|e| format!("{e:#}"))?;
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
+        let this = (exe.as_path(), WASMTIME_MAJOR);
+        runs.push(run_child(path, options, config, input, this, first)?);
+    }
+    let is_component = wasmparser::Parser::is_component(wasm);
+    for (major, exe) in others {
+        for &strategy in &config.strategies {
+            for &backend in &config.backends {
+                let shared = !is_component || backend == audit::Backend::WasmtimeWasi;
+                if shared && versions::has_backend(*major, backend) {
+                    let run = (backend, strategy);
+                    runs.push(run_child(path, options, config, input, (exe, *major), run)?);
+                }
+            }
+        }
+    }
+    Ok(runs)
 }
 
 fn child_command(

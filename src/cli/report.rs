@@ -81,6 +81,8 @@ pub fn print(
                 let mut object = json!({
                     "expected_run": d.expected.to_string(),
                     "actual_run": d.actual.to_string(),
+                    "expected_wasmtime": d.expected.wasmtime,
+                    "actual_wasmtime": d.actual.wasmtime,
                     "description": d.difference.to_string(),
                 });
                 match &d.difference {
@@ -120,6 +122,27 @@ pub fn print(
             .iter()
             .map(|(guest, tree)| json!({ "guest_path": guest, "digest": hex(&tree.digest()) }))
             .collect();
+        // Every run, in order, with the wasmtime major it linked.
+        let run_details: Vec<Value> = report
+            .runs
+            .iter()
+            .map(|(label, fingerprint)| {
+                json!({
+                    "run": label.to_string(),
+                    "wasmtime": label.wasmtime,
+                    "backend": label.backend,
+                    "strategy": label.strategy,
+                    "child_process": label.child_process,
+                    "status": fingerprint.status_text(),
+                })
+            })
+            .collect();
+        let mut wasmtime: Vec<u32> = Vec::new();
+        for (label, _) in &report.runs {
+            if !wasmtime.contains(&label.wasmtime) {
+                wasmtime.push(label.wasmtime);
+            }
+        }
         let line = json!({
             "path": path.display().to_string(),
             "verdict": report.verdict().name(),
@@ -127,6 +150,8 @@ pub fn print(
             "poisoned_runs": report.poisoned_runs(),
             "poisoned": poisoned,
             "runs": report.runs.len(),
+            "run_details": run_details,
+            "wasmtime": wasmtime,
             "digest": hex(&report.digest()),
             "expected_digest": expected_digest,
             "exit_code": exit_code,
@@ -170,16 +195,22 @@ pub fn print(
 /// [...], "trap_message": null or "..."}`.
 pub fn fingerprint_json(fingerprint: &Fingerprint) -> Value {
     json!({
+        "wasmtime": deterministic_wasi_ctx::engine::WASMTIME_MAJOR,
         "fields": fingerprint.fields,
         "events": fingerprint.events,
         "trap_message": fingerprint.trap_message,
     })
 }
 
-/// Parses [`fingerprint_json`] output.
-pub fn parse_fingerprint(bytes: &[u8]) -> Result<Fingerprint, String> {
+/// Parses [`fingerprint_json`] output: the fingerprint and the wasmtime
+/// major of the build that printed it.
+pub fn parse_fingerprint(bytes: &[u8]) -> Result<(Fingerprint, u32), String> {
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| format!("unreadable child output: {e}"))?;
+    let major = value["wasmtime"]
+        .as_u64()
+        .and_then(|m| u32::try_from(m).ok())
+        .ok_or("child output names no wasmtime version")?;
     let fields = value["fields"]
         .as_array()
         .ok_or("child output has no fields")?
@@ -197,5 +228,6 @@ pub fn parse_fingerprint(bytes: &[u8]) -> Result<Fingerprint, String> {
         .map(|e| e.as_str().map(String::from).ok_or("bad event"))
         .collect::<Result<Vec<_>, &str>>()?;
     let trap_message = value["trap_message"].as_str().map(String::from);
-    Ok(Fingerprint::from_parts(fields, events).with_trap_message(trap_message))
+    let fingerprint = Fingerprint::from_parts(fields, events).with_trap_message(trap_message);
+    Ok((fingerprint, major))
 }

@@ -15,6 +15,7 @@ fn label(backend: &'static str, strategy: &'static str, index: usize) -> RunLabe
         index,
         fresh_engine: false,
         child_process: false,
+        wasmtime: 46,
     }
 }
 
