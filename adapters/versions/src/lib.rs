@@ -1,0 +1,139 @@
+//! `versions_diff`: the crate on wasmtime 46 and on wasmtime 50, compared.
+//!
+//! Each input decodes as a `p1_smith` input does (a preview1 backend, the
+//! context settings and a wasm-smith module with a prelude of WASI calls;
+//! `p1_smith`'s seeds are this target's). The module runs once on wasmtime
+//! 46 (on the backend the input picks: wasi-common or wasmtime-wasi) and
+//! once on wasmtime 50 (wasmtime-wasi: wasi-common ended at 46), both with
+//! Cranelift, in fresh Stores on the same configuration. The two
+//! fingerprints must be equal field for field, as `audit --wasmtime all`
+//! compares runs: the same host calls and answers, exit status or trap,
+//! fuel, memory and trees. A poisoned run (a host limit) is not compared.
+//! A difference panics with both fingerprints and the module's text.
+
+use arbitrary::Unstructured;
+use dwc46::audit::{Backend, Fingerprint, first_difference};
+use fuzz::ContextInput;
+use std::sync::OnceLock;
+
+/// One execution.
+///
+/// # Errors
+///
+/// Only when the input runs out (no test).
+///
+/// # Panics
+///
+/// On a difference between the versions, or a module one version compiles
+/// and the other does not.
+pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
+    let input = fuzz::p1_smith::decode(u)?;
+    fuzz::dump(&input.wasm);
+    let config50 = config50(&input.context);
+    if let Some(difference) = compare(&input.wasm, input.backend, &input.context, &config50, 0) {
+        // Again with the calls kept, to name the first that differs.
+        let detailed = compare(&input.wasm, input.backend, &input.context, &config50, 1_000);
+        panic!(
+            "versions_diff: wasmtime 46 ({}) and wasmtime 50 differ: {}\ncontext: {:?}\nmodule:\n{}",
+            input.backend.name(),
+            detailed.unwrap_or(difference),
+            input.context,
+            fuzz::wat_of(&input.wasm)
+        );
+    }
+    Ok(())
+}
+
+/// The wasmtime 50 side's configuration for `context`: what
+/// [`ContextInput::config`] builds on 46, through 50's builder (the
+/// clock policy and the trees are the core's types, shared by both).
+pub fn config50(context: &ContextInput) -> dwc50::DeterminismConfig {
+    let model = context.model();
+    dwc50::DeterminismConfig::new()
+        .seed(model.seed)
+        .wall_start(model.wall_start)
+        .monotonic_start(model.monotonic_start)
+        .clock_policy(model.policy)
+        .preopen("/", fuzz::tree().clone())
+        .preopen_read_only("/ro", fuzz::tree().clone())
+}
+
+/// Runs `wasm` on 46 (`backend`, `context`) and on 50 (`config50`), each
+/// keeping `max_events` calls; the first difference between the two
+/// fingerprints, if any (`None` as well when a run is poisoned).
+///
+/// # Panics
+///
+/// When a version cannot compile or link the module.
+pub fn compare(
+    wasm: &[u8],
+    backend: Backend,
+    context: &ContextInput,
+    config50: &dwc50::DeterminismConfig,
+    max_events: usize,
+) -> Option<String> {
+    let (fields46, events46, poisoned46) = run46(wasm, backend, context, max_events);
+    let (fields50, events50, poisoned50) = run50(wasm, config50, max_events);
+    if poisoned46 || poisoned50 {
+        return None;
+    }
+    let a = Fingerprint::from_parts(fields46, events46);
+    let b = Fingerprint::from_parts(fields50, events50);
+    first_difference(&a, &b, None).map(|d| {
+        format!("{d}\nwasmtime 46: {:?}\nwasmtime 50: {:?}", a.fields, b.fields)
+    })
+}
+
+/// A run's fingerprint parts (fields, events) and whether it was poisoned.
+type Parts = (Vec<(String, String)>, Vec<String>, bool);
+
+fn run46(wasm: &[u8], backend: Backend, context: &ContextInput, max_events: usize) -> Parts {
+    use dwc46::audit::{Compiled, RunSpec, Strategy};
+    let engine = fuzz::shared_engine(Strategy::Cranelift);
+    let compiled = Compiled::new(engine, wasm)
+        .unwrap_or_else(|e| panic!("wasmtime 46 does not compile the module: {e:?}"));
+    compiled
+        .check_links(engine, backend)
+        .unwrap_or_else(|e| panic!("wasmtime 46 does not link the module: {e:?}"));
+    let spec = RunSpec {
+        max_events,
+        ..fuzz::spec(context.config())
+    };
+    let outcome = compiled.run(engine, backend, &spec);
+    let fingerprint = dwc46::audit::Fingerprint::of(&outcome);
+    (fingerprint.fields, fingerprint.events, outcome.is_poisoned())
+}
+
+fn run50(wasm: &[u8], config: &dwc50::DeterminismConfig, max_events: usize) -> Parts {
+    use dwc50::audit::{Backend, Compiled, RunSpec};
+    let engine = engine50();
+    let compiled = Compiled::new(engine, wasm)
+        .unwrap_or_else(|e| panic!("wasmtime 50 does not compile the module: {e:?}"));
+    compiled
+        .check_links(engine, Backend::WasmtimeWasi)
+        .unwrap_or_else(|e| panic!("wasmtime 50 does not link the module: {e:?}"));
+    let spec = RunSpec {
+        config: config.clone(),
+        fuel: fuzz::FUEL,
+        max_events,
+        stock: false,
+        keep_memory: false,
+        writes_from_signatures: false,
+    };
+    let outcome = compiled.run(engine, Backend::WasmtimeWasi, &spec);
+    let fingerprint = dwc50::audit::Fingerprint::of(&outcome);
+    (fingerprint.fields, fingerprint.events, outcome.is_poisoned())
+}
+
+/// The wasmtime 50 Engine shared by the runs of one process (Cranelift).
+fn engine50() -> &'static wasmtime50::Engine {
+    static ENGINE: OnceLock<wasmtime50::Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        dwc50::audit::Strategy::Cranelift
+            .engine()
+            .expect("wasmtime 50 engine")
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,64 @@
+//! The cross-version comparison, driven on stable inputs: seeded buffers
+//! and `p1_smith`'s committed seeds must find no difference, and a
+//! difference put in on purpose must be found.
+
+use super::*;
+
+/// A module that asks for 8 random bytes and exits with the first.
+const RANDOM_EXIT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (drop (call $r (i32.const 0) (i32.const 8)))
+    (call $exit (i32.load8_u (i32.const 0)))))"#;
+
+fn context(seed: u64) -> ContextInput {
+    ContextInput {
+        seed,
+        policy: fuzz::PolicyInput::AdvanceOnSleep,
+        wall_start_nanos: 0,
+        monotonic_start: 0,
+    }
+}
+
+/// Equal configurations agree; a different seed on the 50 side is found
+/// and named (the comparison is not vacuous).
+#[test]
+fn a_difference_between_the_versions_is_found() {
+    let wasm = wat::parse_str(RANDOM_EXIT).unwrap();
+    let same = context(42);
+    for backend in [Backend::WasmtimeWasi, Backend::WasiCommon] {
+        assert_eq!(compare(&wasm, backend, &same, &config50(&same), 100), None);
+    }
+    let other = config50(&context(43));
+    let difference = compare(&wasm, Backend::WasmtimeWasi, &same, &other, 100)
+        .expect("a different seed on wasmtime 50 is a difference");
+    assert!(difference.contains("random_get"), "{difference}");
+}
+
+/// Seeded inputs: no difference (a difference panics), and most inputs
+/// run to the end.
+#[test]
+fn smoke() {
+    let ran = fuzz::test_n_times(64, 0x5eed_0046_0050, 4096, run);
+    assert!(ran >= 32, "only {ran} of 64 inputs ran to the end");
+}
+
+/// `p1_smith`'s committed seeds (this target's seeds): no difference.
+#[test]
+fn p1_smith_seeds_agree() {
+    let dir = fuzz::seeds::committed_seeds("p1_smith");
+    let mut ran = 0;
+    for entry in std::fs::read_dir(&dir).expect("corpus/p1_smith") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "txt" || e == "md") {
+            continue;
+        }
+        let data = fuzz::input::continued(&std::fs::read(&path).expect("seed"));
+        if run(&mut Unstructured::new(&data)).is_ok() {
+            ran += 1;
+        }
+    }
+    assert!(ran > 0, "no seed of {} ran", dir.display());
+}
