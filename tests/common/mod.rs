@@ -1,6 +1,7 @@
 //! Runs guest programs under each backend, each run in a fresh Store.
 #![allow(dead_code)]
 
+use deterministic_wasi_ctx::audit::Backend;
 use deterministic_wasi_ctx::p1::DeterministicP1Ctx;
 use deterministic_wasi_ctx::p2::DeterministicP2Ctx;
 use deterministic_wasi_ctx::{DeterminismConfig, engine};
@@ -47,6 +48,13 @@ pub const P1_BACKENDS: [P1Backend; 2] = [P1Backend::WasmtimeWasi, P1Backend::Was
 /// Without wasi-common (the wasmtime-50 adapter): wasmtime-wasi alone.
 #[cfg(not(feature = "wasi-common"))]
 pub const P1_BACKENDS: [P1Backend; 1] = [P1Backend::WasmtimeWasi];
+
+/// The auditor's preview1 backends: wasi-common only with its feature (the
+/// wasmtime-50 adapter has none).
+#[cfg(feature = "wasi-common")]
+pub const AUDIT_BACKENDS: [Backend; 2] = [Backend::WasmtimeWasi, Backend::WasiCommon];
+#[cfg(not(feature = "wasi-common"))]
+pub const AUDIT_BACKENDS: [Backend; 1] = [Backend::WasmtimeWasi];
 
 /// The paths of guest program `name`: its wasip1 module and wasip2 component.
 pub fn program(name: &str) -> (&'static str, &'static str) {
