@@ -60,6 +60,7 @@ pub mod random;
 pub mod sched;
 pub mod served;
 mod stdio;
+mod stock;
 pub mod trace;
 
 pub use deterministic_wasi_ctx_core::{fs, script, writes};

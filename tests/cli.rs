@@ -5,10 +5,24 @@ use deterministic_wasi_ctx::engine::WASMTIME_MAJOR;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+/// The command under test: `deterministic-wasi-ctx`, or the wasmtime-50
+/// adapter's `deterministic-wasi-ctx-50`.
+#[cfg(not(wasmtime_50))]
+const BIN: &str = env!("CARGO_BIN_EXE_deterministic-wasi-ctx");
+#[cfg(wasmtime_50)]
+const BIN: &str = env!("CARGO_BIN_EXE_deterministic-wasi-ctx-50");
+
+/// The repository's root, where the CLI runs: this package's directory, or
+/// two up from the wasmtime-50 adapter's (adapters/wasmtime-50).
+#[cfg(not(wasmtime_50))]
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+#[cfg(wasmtime_50)]
+const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
 fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_deterministic-wasi-ctx"))
+    Command::new(BIN)
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(REPO)
         .output()
         .expect("run the CLI")
 }
@@ -181,9 +195,9 @@ fn trace_prints_one_line_per_call() {
 /// status 141 (128 + SIGPIPE), not with a panic.
 #[test]
 fn trace_into_a_closed_pipe_ends_quietly() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_deterministic-wasi-ctx"))
+    let mut child = Command::new(BIN)
         .args(["trace", "corpus/audit/clocks_sleep.wat"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(REPO)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -203,7 +217,7 @@ fn default_audit_covers_the_bundled_corpus() {
     let out = cli(&["audit", "--runs", "2"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    let corpus = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit"))
+    let corpus = std::fs::read_dir(Path::new(REPO).join("corpus/audit"))
         .unwrap()
         .count();
     assert_eq!(stdout.lines().count(), corpus - 1, "{stdout}");
