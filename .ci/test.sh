@@ -41,6 +41,9 @@ cargo check --locked
 step "tests"
 cargo test --workspace --all-features --locked
 
+step "wasmtime 50: clippy and the tests of adapters/wasmtime-50 (nightly where stable is older than 1.97)"
+bash .ci/test-wasmtime-50.sh
+
 # The cross-ISA check (x86-64, aarch64 and big-endian s390x under QEMU,
 # README "Across machines") builds the CLI for three ISAs: 36 minutes cold
 # on this 2-core machine (2026-12-01), which would take a cold CI run past

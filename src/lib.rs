@@ -62,6 +62,7 @@ pub mod sched;
 pub mod script;
 pub mod served;
 mod stdio;
+mod stock;
 pub mod trace;
 
 pub use builder::add_determinism_to_wasi_ctx_builder;

@@ -8,8 +8,22 @@ use deterministic_wasi_ctx::audit::{
 };
 use std::path::{Path, PathBuf};
 
+/// The repository's root: this package's directory, or two up from the
+/// wasmtime-50 adapter's (adapters/wasmtime-50).
+#[cfg(not(wasmtime_50))]
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+#[cfg(wasmtime_50)]
+const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+/// The preview1 backends: wasi-common only with its feature (the
+/// wasmtime-50 adapter has none).
+#[cfg(feature = "wasi-common")]
+const BACKENDS: [Backend; 2] = [Backend::WasmtimeWasi, Backend::WasiCommon];
+#[cfg(not(feature = "wasi-common"))]
+const BACKENDS: [Backend; 1] = [Backend::WasmtimeWasi];
+
 fn corpus() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit");
+    let dir = Path::new(REPO).join("corpus/audit");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("corpus/audit")
         .map(|e| e.expect("entry").path())
@@ -25,7 +39,7 @@ fn wasm(path: &Path) -> Vec<u8> {
 
 fn everything() -> AuditConfig {
     AuditConfig {
-        backends: vec![Backend::WasmtimeWasi, Backend::WasiCommon],
+        backends: BACKENDS.to_vec(),
         strategies: vec![Strategy::Cranelift, Strategy::Pulley],
         ..AuditConfig::default()
     }
@@ -44,8 +58,13 @@ fn corpus_is_deterministic_on_both_backends_and_strategies() {
             Verdict::Deterministic
         };
         assert_eq!(report.verdict(), expected, "{}", path.display());
-        // 2 strategies x 2 backends x 3 runs
-        assert_eq!(report.runs.len(), 12, "{}", path.display());
+        // 2 strategies x 2 backends (1 without wasi-common) x 3 runs
+        assert_eq!(
+            report.runs.len(),
+            2 * BACKENDS.len() * 3,
+            "{}",
+            path.display()
+        );
     }
 }
 
@@ -74,7 +93,7 @@ fn stock() -> AuditConfig {
 /// host entropy, and the first random_get is the first difference.
 #[test]
 fn stock_random_is_diverged_at_the_first_random_get() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/random_bytes.wat");
+    let path = Path::new(REPO).join("corpus/audit/random_bytes.wat");
     let report = audit::audit(&wasm(&path), &stock()).expect("audit");
     let divergence = report.divergence.expect("stock randomness must diverge");
     match divergence.difference {
@@ -132,7 +151,7 @@ fn stock_component_is_diverged() {
 
 #[test]
 fn infinite_loop_is_stopped_by_fuel_identically() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/fuel_loop.wat");
+    let path = Path::new(REPO).join("corpus/audit/fuel_loop.wat");
     let mut config = everything();
     config.spec.fuel = 5_000_000;
     let report = audit::audit(&wasm(&path), &config).expect("audit");
@@ -156,7 +175,7 @@ fn infinite_loop_is_stopped_by_fuel_identically() {
 
 #[test]
 fn stack_overflow_is_poisoned_not_compared() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/stack_overflow.wat");
+    let path = Path::new(REPO).join("corpus/audit/stack_overflow.wat");
     let report = audit::audit(&wasm(&path), &AuditConfig::default()).expect("audit");
     assert!(report.outcome.is_poisoned(), "{:?}", report.outcome.status);
     assert_eq!(report.divergence, None);
@@ -215,9 +234,9 @@ fn a_program_past_the_memory_count_limit_is_a_deterministic_trap() {
 /// A divergence outranks a poisoned run: the verdict names the worse finding.
 #[test]
 fn a_divergence_beside_a_poisoned_run_is_diverged() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/stack_overflow.wat");
+    let path = Path::new(REPO).join("corpus/audit/stack_overflow.wat");
     let mut report = audit::audit(&wasm(&path), &AuditConfig::default()).expect("audit");
-    let random = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/random_bytes.wat");
+    let random = Path::new(REPO).join("corpus/audit/random_bytes.wat");
     let other = audit::audit(&wasm(&random), &stock()).expect("audit");
     report.divergence = other.divergence;
     assert!(report.divergence.is_some(), "stock randomness diverges");
@@ -226,7 +245,7 @@ fn a_divergence_beside_a_poisoned_run_is_diverged() {
 
 #[test]
 fn empty_backend_or_strategy_lists_are_errors_not_panics() {
-    let bytes = wasm(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/exit_status.wat"));
+    let bytes = wasm(&Path::new(REPO).join("corpus/audit/exit_status.wat"));
     let no_backend = AuditConfig {
         backends: vec![],
         ..AuditConfig::default()
@@ -296,7 +315,7 @@ fn unknown_imports_are_an_error_not_an_outcome() {
 fn a_changed_field_is_reported_by_name() {
     // The same program under two seeds: the traces differ at call #0; with the
     // calls hidden, the field comparison names stdout.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/audit/random_bytes.wat");
+    let path = Path::new(REPO).join("corpus/audit/random_bytes.wat");
     let bytes = wasm(&path);
     let run = |seed| {
         let mut config = AuditConfig::default();
@@ -617,6 +636,7 @@ fn embedded_answers(wasm: &[u8], config: &DeterminismConfig, backend: Backend) -
         Backend::WasmtimeWasi => run(wasm, config.build_p1(), |l| {
             deterministic_wasi_ctx::p1::add_to_linker_sync(l, |h| &mut h.ctx)
         }),
+        #[cfg(feature = "wasi-common")]
         Backend::WasiCommon => run(wasm, config.build_wasi_common(), |l| {
             deterministic_wasi_ctx::common::add_to_linker_sync(l, |h| &mut h.ctx)
         }),
@@ -666,7 +686,7 @@ fn a_guest_writing_past_the_output_limit_sees_the_same_answers_embedded_and_audi
             "errno2=i32:29".to_string(),
             "written2=i32:-1".to_string(),
         ];
-        for backend in [Backend::WasmtimeWasi, Backend::WasiCommon] {
+        for backend in BACKENDS {
             let embedded = embedded_answers(&wasm, &config, backend);
             assert_eq!(embedded, expected, "embedded, {backend:?}, limit {limit}");
             let audited = audited_answers(&wasm, &config, backend);
@@ -681,8 +701,7 @@ fn a_guest_writing_past_the_output_limit_sees_the_same_answers_embedded_and_audi
 /// call wrote, where it wrote it: the 4-byte `nread`, three times a run.
 #[test]
 fn fd_read_of_nothing_into_huge_iovecs_records_only_nread() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wat/fd_read_empty_stdin_huge_iovecs.wat");
+    let path = Path::new(REPO).join("tests/wat/fd_read_empty_stdin_huge_iovecs.wat");
     let config = AuditConfig {
         runs: 2,
         ..AuditConfig::default()

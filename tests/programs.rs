@@ -115,17 +115,19 @@ fn sleep_std() {
     let (module, component) = (module(m), component(c));
     let config = DeterminismConfig::new();
     type Run<'a> = Box<dyn Fn() -> Outcome + 'a>;
-    let runs: [(&str, Run); 3] = [
+    #[cfg_attr(not(feature = "wasi-common"), allow(unused_mut))]
+    let mut runs: Vec<(&str, Run)> = vec![
         (
             "wasmtime-wasi",
             Box::new(|| run_p1(&module, &config, P1Backend::WasmtimeWasi)),
         ),
-        (
-            "wasi-common",
-            Box::new(|| run_p1(&module, &config, P1Backend::WasiCommon)),
-        ),
         ("component", Box::new(|| run_p2(&component, &config))),
     ];
+    #[cfg(feature = "wasi-common")]
+    runs.push((
+        "wasi-common",
+        Box::new(|| run_p1(&module, &config, P1Backend::WasiCommon)),
+    ));
     for (backend, run) in runs {
         let real = Instant::now();
         assert_eq!(run().exit, Ok(0));
@@ -389,7 +391,7 @@ fn fs_ops() {
         keep_memory: false,
         writes_from_signatures: false,
     };
-    let runs: Vec<_> = [Backend::WasmtimeWasi, Backend::WasiCommon]
+    let runs: Vec<_> = AUDIT_BACKENDS
         .into_iter()
         .flat_map(|b| [b, b])
         .map(|b| compiled.run(&engine, b, &spec(false)))
@@ -516,13 +518,18 @@ fn fs_ops_wasip1_and_wasip2_agree() {
         compiled.run(&engine, backend, &spec(config, stock))
     };
     let module = run(p1, Backend::WasmtimeWasi, config(start), false);
-    let common = run(p1, Backend::WasiCommon, config(start), false);
     let component = run(p2, Backend::WasmtimeWasi, config(start), false);
+    #[cfg(feature = "wasi-common")]
+    let common = run(p1, Backend::WasiCommon, config(start), false);
+    #[cfg_attr(not(feature = "wasi-common"), allow(unused_mut))]
+    let mut others = vec![&component];
+    #[cfg(feature = "wasi-common")]
+    others.push(&common);
     let out = String::from_utf8_lossy(&module.stdout).into_owned();
     assert_eq!(module.status.to_string(), "exit 0", "{out}");
     assert_eq!(component.status.to_string(), "exit 0");
     assert!(out.contains("ino=7 nlink=2"), "{out}");
-    for other in [&common, &component] {
+    for other in others {
         assert_eq!(String::from_utf8_lossy(&other.stdout), out);
         assert_eq!(other.filesystems, module.filesystems);
     }
@@ -624,11 +631,14 @@ fn fs_script() {
         .join("\n")
             + "\n"
     };
-    for (path, backend, pwrite) in [
+    #[cfg_attr(not(feature = "wasi-common"), allow(unused_mut))]
+    let mut cases = vec![
         (p1, Backend::WasmtimeWasi, "err 28"),
-        (p1, Backend::WasiCommon, "err 28"),
         (p2, Backend::WasmtimeWasi, "err 29"),
-    ] {
+    ];
+    #[cfg(feature = "wasi-common")]
+    cases.push((p1, Backend::WasiCommon, "err 28"));
+    for (path, backend, pwrite) in cases {
         let out = run(path, backend);
         assert_eq!(out.status.to_string(), "exit 0");
         assert_eq!(

@@ -605,7 +605,6 @@ impl StockDirs {
         builder: &mut wasmtime_wasi::WasiCtxBuilder,
     ) -> wasmtime::Result<StockDirs> {
         use std::sync::atomic::{AtomicU64, Ordering};
-        use wasmtime_wasi::{DirPerms, FilePerms};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let mut dirs = StockDirs(Vec::new());
         for mount in config.mounts() {
@@ -614,12 +613,7 @@ impl StockDirs {
             let host = std::env::temp_dir().join(name);
             mount.tree.export(&host)?;
             dirs.0.push((host.clone(), mount.guest_path.clone()));
-            let (dir_perms, file_perms) = if mount.writable {
-                (DirPerms::all(), FilePerms::all())
-            } else {
-                (DirPerms::READ, FilePerms::READ)
-            };
-            builder.preopened_dir(&host, &mount.guest_path, dir_perms, file_perms)?;
+            crate::stock::preopen_dir(builder, &host, &mount.guest_path, mount.writable)?;
         }
         Ok(dirs)
     }

@@ -1,6 +1,7 @@
 //! Runs guest programs under each backend, each run in a fresh Store.
 #![allow(dead_code)]
 
+use deterministic_wasi_ctx::audit::Backend;
 use deterministic_wasi_ctx::p1::DeterministicP1Ctx;
 use deterministic_wasi_ctx::p2::DeterministicP2Ctx;
 use deterministic_wasi_ctx::{DeterminismConfig, engine};
@@ -38,10 +39,22 @@ impl std::fmt::Debug for Outcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum P1Backend {
     WasmtimeWasi,
+    #[cfg(feature = "wasi-common")]
     WasiCommon,
 }
 
+#[cfg(feature = "wasi-common")]
 pub const P1_BACKENDS: [P1Backend; 2] = [P1Backend::WasmtimeWasi, P1Backend::WasiCommon];
+/// Without wasi-common (the wasmtime-50 adapter): wasmtime-wasi alone.
+#[cfg(not(feature = "wasi-common"))]
+pub const P1_BACKENDS: [P1Backend; 1] = [P1Backend::WasmtimeWasi];
+
+/// The auditor's preview1 backends: wasi-common only with its feature (the
+/// wasmtime-50 adapter has none).
+#[cfg(feature = "wasi-common")]
+pub const AUDIT_BACKENDS: [Backend; 2] = [Backend::WasmtimeWasi, Backend::WasiCommon];
+#[cfg(not(feature = "wasi-common"))]
+pub const AUDIT_BACKENDS: [Backend; 1] = [Backend::WasmtimeWasi];
 
 /// The paths of guest program `name`: its wasip1 module and wasip2 component.
 pub fn program(name: &str) -> (&'static str, &'static str) {
@@ -113,15 +126,7 @@ fn start<T>(
 fn outcome(result: wasmtime::Result<()>, stdout: Vec<u8>, stderr: Vec<u8>) -> Outcome {
     let exit = match result {
         Ok(()) => Ok(0),
-        Err(e) => {
-            if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                Ok(exit.0)
-            } else if let Some(exit) = e.downcast_ref::<wasi_common::I32Exit>() {
-                Ok(exit.0)
-            } else {
-                Err(format!("{e:#}"))
-            }
-        }
+        Err(e) => exit_status(&e).ok_or_else(|| format!("{e:#}")),
     };
     Outcome {
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -129,6 +134,18 @@ fn outcome(result: wasmtime::Result<()>, stdout: Vec<u8>, stderr: Vec<u8>) -> Ou
         exit,
         memory: Vec::new(),
     }
+}
+
+/// The exit status `e` carries: wasmtime-wasi's `I32Exit`, or wasi-common's.
+fn exit_status(e: &wasmtime::Error) -> Option<i32> {
+    if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return Some(exit.0);
+    }
+    #[cfg(feature = "wasi-common")]
+    if let Some(exit) = e.downcast_ref::<wasi_common::I32Exit>() {
+        return Some(exit.0);
+    }
+    None
 }
 
 /// Runs `_start` of a preview1 module in a fresh Store on `backend`.
@@ -158,6 +175,7 @@ pub fn run_p1_with_fuel(
                 ..outcome(result, output.stdout(), output.stderr())
             }
         }
+        #[cfg(feature = "wasi-common")]
         P1Backend::WasiCommon => {
             let mut linker: Linker<Host<deterministic_wasi_ctx::DeterministicCommonCtx>> =
                 Linker::new(engine());
