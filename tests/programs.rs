@@ -115,6 +115,7 @@ fn sleep_std() {
     let (module, component) = (module(m), component(c));
     let config = DeterminismConfig::new();
     type Run<'a> = Box<dyn Fn() -> Outcome + 'a>;
+    #[cfg_attr(not(feature = "wasi-common"), allow(unused_mut))]
     let mut runs: Vec<(&str, Run)> = vec![
         (
             "wasmtime-wasi",
