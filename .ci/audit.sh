@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: audit the bundled corpus (corpus/audit) and every test program
-# on both preview1 backends and both execution strategies. Sets up what it
+# on both preview1 backends, both execution strategies and both wasmtime
+# majors (46 and 50). Sets up what it
 # needs on a fresh machine. Extra arguments are passed to `audit`.
 #
 # The auditor exits 3 when a file is POISONED (a run hit a host-dependent
@@ -21,31 +22,86 @@ mapfile -t programs < <(cargo run --locked --release -q -p test-programs -- targ
 [ "${#programs[@]}" -gt 0 ] || { echo "error: no test programs were built" >&2; exit 2; }
 # The filesystem programs (fs_*) get a tree, a script on stdin and a wall
 # clock that starts after the epoch (test-programs/fixtures/README.md), so
-# they run to the end; the others run with none.
-fs_programs=() other_programs=()
+# they run to the end; the others run with none. Modules (wasip1) and
+# components (wasip2) apart: see "Across wasmtime majors" below.
+fs_modules=() other_modules=() fs_components=() other_components=()
 for program in "${programs[@]}"; do
+  case "$program" in
+    */wasip2/*) kind=components ;;
+    *) kind=modules ;;
+  esac
   case "$(basename "$program")" in
-    fs_*) fs_programs+=("$program") ;;
-    *) other_programs+=("$program") ;;
+    fs_*) eval "fs_$kind+=(\"\$program\")" ;;
+    *) eval "other_$kind+=(\"\$program\")" ;;
   esac
 done
-[ "${#fs_programs[@]}" -gt 0 ] || { echo "error: no fs_* test programs" >&2; exit 2; }
-audit() { cargo run --locked --release --features cli -- audit --backend all --strategy all "$@"; }
-audit "$@" corpus/audit "${other_programs[@]}" | tee "$output" || status=$?
+[ "${#fs_modules[@]}" -gt 0 ] && [ "${#fs_components[@]}" -gt 0 ] ||
+  { echo "error: no fs_* test programs" >&2; exit 2; }
+# Every program also runs on wasmtime 50 (`--wasmtime all`; README,
+# "Wasmtime versions"): its build of the command, with nightly where stable
+# is older than the 1.97 wasmtime 50 needs. DWC_WASMTIME_50 names a build
+# made already, DWC_AUDIT_BIN a build of this command to use instead of
+# `cargo run --release` (.ci/test-wasmtime-50.sh passes its debug builds).
+if [ -z "${DWC_WASMTIME_50:-}" ]; then
+  toolchain=${DWC_WASMTIME_50_TOOLCHAIN:-nightly}
+  rustup toolchain list | grep -q "^$toolchain" ||
+    rustup toolchain install "$toolchain" --profile minimal
+  cargo +"$toolchain" build --locked --ignore-rust-version --release --features cli \
+    --manifest-path adapters/wasmtime-50/Cargo.toml --target-dir target/wasmtime-50
+  export DWC_WASMTIME_50=$PWD/target/wasmtime-50/release/deterministic-wasi-ctx-50
+fi
+if [ -n "${DWC_AUDIT_BIN:-}" ]; then
+  audit() { "$DWC_AUDIT_BIN" audit --backend all --strategy all "$@"; }
+else
+  audit() { cargo run --locked --release --features cli -- audit --backend all --strategy all "$@"; }
+fi
+# The worse of two exit statuses, as within one audit: 2, then 1, then 3.
+worst() {
+  for w in 2 1 3; do
+    if [ "$1" -eq "$w" ] || [ "$2" -eq "$w" ]; then echo "$w"; return; fi
+  done
+  echo 0
+}
+fixtures=(--dir test-programs/fixtures/root::/ --stdin test-programs/fixtures/fs_script.txt
+  --wall-start 2001-09-09T01:46:40Z)
+# The corpus and the modules on every major; the components on this
+# command's major (46) first.
+audit --wasmtime all "$@" corpus/audit "${other_modules[@]}" | tee "$output" || status=$?
+audit "$@" "${other_components[@]}" | tee -a "$output" || { rc=$?; status=$(worst "$status" "$rc"); }
 fs_status=0
-audit --dir test-programs/fixtures/root::/ --stdin test-programs/fixtures/fs_script.txt \
-  --wall-start 2001-09-09T01:46:40Z "$@" "${fs_programs[@]}" | tee -a "$output" || fs_status=$?
+audit --wasmtime all "${fixtures[@]}" "$@" "${fs_modules[@]}" | tee -a "$output" || fs_status=$?
+audit "${fixtures[@]}" "$@" "${fs_components[@]}" | tee -a "$output" || { rc=$?; fs_status=$(worst "$fs_status" "$rc"); }
 # With their inputs the filesystem programs must run to the end: exit 0.
-for program in "${fs_programs[@]}"; do
+for program in "${fs_modules[@]}" "${fs_components[@]}"; do
   if ! grep -F "$program" "$output" | grep -qE '\(exit 0, |"exit_code":0[,}]'; then
     echo "error: $program did not exit 0 with its fixtures (test-programs/fixtures)" >&2
     fs_status=1
   fi
 done
-# The worst status wins, as within one audit: 2, then 1, then 3, then 0.
-for worst in 2 1 3; do
-  if [ "$status" -eq "$worst" ] || [ "$fs_status" -eq "$worst" ]; then status=$worst; break; fi
+# Across wasmtime majors, the components: wasmtime 50 charges fuel for the
+# constant expressions it evaluates when it instantiates a component's core
+# modules, 46 does not (README, "Wasmtime versions": 8 to 30 fuel here), so
+# their fuel differs and nothing else may. A component's only accepted
+# difference is that one: the first difference on wasmtime 50 is
+# `fuel consumed`.
+cross=$(mktemp)
+{ audit --wasmtime all "$@" "${other_components[@]}" || true
+  audit --wasmtime all "${fixtures[@]}" "$@" "${fs_components[@]}" || true; } >"$cross"
+for program in "${other_components[@]}" "${fs_components[@]}"; do
+  line=$(grep -F "$program" "$cross" || true)
+  case "$line" in
+    *": DETERMINISTIC "*) echo "$line" ;;
+    *"on wasmtime 50, fresh engine, child process): fuel consumed: "*)
+      echo "$line"
+      echo "note: $program: fuel differs on wasmtime 50, as listed (constant expressions at instantiation)" >&2 ;;
+    *)
+      echo "${line:-error: $program: no result across wasmtime majors}"
+      echo "error: $program: a difference across wasmtime majors that is not listed" >&2
+      status=1 ;;
+  esac
 done
+rm -f "$cross"
+status=$(worst "$status" "$fs_status")
 [ "$status" -eq 3 ] || exit "$status"
 # The poisoned files' paths: text lines (`PATH: POISONED ...`) or, with
 # --json, objects whose verdict is "poisoned".

@@ -10,6 +10,9 @@
 //!   number of instructions on every host; epoch interruption stays off
 //!   because epochs follow wall-clock time;
 //!
+//! and turns off the proposals wasmtime 46 leaves off and later majors turn on
+//! (exceptions, GC, function references, wide arithmetic: a module loads or
+//! is refused alike on every major), charges fuel as 46 does on every major,
 //! and turns off threads, shared memory and shared-everything threads (thread
 //! interleavings are host scheduling). [`store_limits`] fixes how far memories
 //! and tables may grow — each memory to [`MAX_MEMORY_BYTES`], and all of a
@@ -116,6 +119,34 @@ pub fn configure(config: &mut Config) -> &mut Config {
         .consume_fuel(true)
         .epoch_interruption(false)
         .max_wasm_stack(MAX_WASM_STACK)
+        // The proposals wasmtime 46 leaves off and 50 turns on by default:
+        // off on every major, so a module loads (or is refused) alike.
+        .wasm_exceptions(false)
+        .wasm_gc(false)
+        .wasm_function_references(false)
+        .wasm_wide_arithmetic(false);
+    same_fuel_on_every_major(config)
+}
+
+/// Fuel as wasmtime 46 charges it. Both majors charge a flat cost per
+/// operator plus, for bulk operators, 1 per byte or element their runtime
+/// operand names (`memory.copy` / `fill` / `init`, `table.*`); wasmtime 50
+/// also charges 1 per page of `memory.grow` (`VariableOperatorCost`), which
+/// 46 does not. Here that cost is 0, so a program consumes the same fuel on
+/// every major this crate builds on (README, "Wasmtime versions"); an
+/// embedder who wants 50's charge for growth sets `Config::operator_cost`
+/// after [`configure`].
+#[cfg(wasmtime_50)]
+fn same_fuel_on_every_major(config: &mut Config) -> &mut Config {
+    let mut cost = wasmtime::OperatorCost::new();
+    cost.variable.memory_grow_per_page = 0;
+    config.operator_cost(cost)
+}
+
+/// Wasmtime 46's fuel is the reference (see the wasmtime 50 build).
+#[cfg(not(wasmtime_50))]
+fn same_fuel_on_every_major(config: &mut Config) -> &mut Config {
+    config
 }
 
 /// A fresh `Config` with [`configure`] applied.

@@ -895,10 +895,7 @@ fn stand_in(dir: &Path, name: &str, filter: &str) -> std::path::PathBuf {
     let script = dir.join(name);
     std::fs::write(
         &script,
-        format!(
-            "#!/bin/sh\nset -e\n'{}' \"$@\" | sed '{filter}'\n",
-            env!("CARGO_BIN_EXE_deterministic-wasi-ctx")
-        ),
+        format!("#!/bin/sh\nset -e\n'{}' \"$@\" | sed '{filter}'\n", BIN),
     )
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -907,9 +904,9 @@ fn stand_in(dir: &Path, name: &str, filter: &str) -> std::path::PathBuf {
 
 /// `cli(args)` with `DWC_WASMTIME_<other>` naming `build`.
 fn cli_with_build(build: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_deterministic-wasi-ctx"))
+    Command::new(BIN)
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(REPO)
         .env(format!("DWC_WASMTIME_{OTHER_MAJOR}"), build)
         .output()
         .expect("run the CLI")
@@ -1034,7 +1031,7 @@ fn a_missing_or_wrong_other_build_is_one_line_and_exit_2() {
 
     // This very binary named as the other major's build: its child output
     // names its own major.
-    let this = Path::new(env!("CARGO_BIN_EXE_deterministic-wasi-ctx"));
+    let this = Path::new(BIN);
     let out = cli_with_build(this, &["audit", "--wasmtime", "all", file]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
