@@ -18,7 +18,7 @@ trap 'rm -f "$output"' EXIT
 status=0
 # The test programs, copied to short stable paths (the CLI itself bundles
 # only corpus/audit: it does not depend on the guests' build).
-mapfile -t programs < <(cargo run --locked --release -q -p test-programs -- target/test-programs)
+mapfile -t programs < <(cargo run --locked -q -p test-programs -- target/test-programs)
 [ "${#programs[@]}" -gt 0 ] || { echo "error: no test programs were built" >&2; exit 2; }
 # The filesystem programs (fs_*) get a tree, a script on stdin and a wall
 # clock that starts after the epoch (test-programs/fixtures/README.md), so

@@ -16,7 +16,8 @@ export CARGO_INCREMENTAL=0
 # 46 builds in it, this package's wasmtime 50 in its wasmtime-50/ folder (a
 # package of its own workspace; each is built once and neither evicts the
 # other).
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}/wasmtime-50"
+root_target="${CARGO_TARGET_DIR:-$repo/target}"
+export CARGO_TARGET_DIR="$root_target/wasmtime-50"
 
 toolchain=${DWC_WASMTIME_50_TOOLCHAIN:-nightly}
 rustup toolchain list | grep -q "^$toolchain" ||
@@ -38,7 +39,8 @@ cd "$repo"
 programs=$(mktemp -d)
 embed=$(mktemp -d)
 trap 'rm -rf "$programs" "$embed"' EXIT
-cargo run --locked -q -p test-programs -- "$programs" >/dev/null
+# (The root's builds, not this package's target folder.)
+CARGO_TARGET_DIR="$root_target" cargo run --locked -q -p test-programs -- "$programs" >/dev/null
 module="$programs/wasip1/random_bytes.wasm"
 component="$programs/wasip2/random_bytes.wasm"
 mkdir -p "$embed/src"
@@ -70,7 +72,7 @@ TOML
 embedded=$(cargo +"$toolchain" run -q --ignore-rust-version --manifest-path "$embed/Cargo.toml" -- "$module" "$component")
 for program in "$module" "$component"; do
   on50=$(awk -v p="$program" '$1 == p { print $2 }' <<<"$embedded")
-  on46=$("$repo/target/debug/deterministic-wasi-ctx" audit --json "$program" |
+  on46=$("$root_target/debug/deterministic-wasi-ctx" audit --json "$program" |
     sed -n 's/.*"digest":"\([0-9a-f]*\)".*/\1/p')
   if [ -z "$on50" ] || [ "$on50" != "$on46" ]; then
     echo "error: $(basename "$program"): digest on wasmtime 50 (embedder) '${on50}' != on wasmtime 46 '${on46}'" >&2
@@ -82,9 +84,9 @@ done
 # The main job across versions, on these debug builds: every bundled and
 # test program on both wasmtime majors, both backends and both strategies
 # (.ci/audit.sh, README "Wasmtime versions").
-DWC_AUDIT_BIN="$repo/target/debug/deterministic-wasi-ctx" \
+DWC_AUDIT_BIN="$root_target/debug/deterministic-wasi-ctx" \
   DWC_WASMTIME_50="$CARGO_TARGET_DIR/debug/deterministic-wasi-ctx-50" \
-  bash .ci/audit.sh
+  CARGO_TARGET_DIR="$root_target" bash .ci/audit.sh
 
 # versions_diff (adapters/versions): wasm-smith modules on both majors in
 # one process, driven by its tests (the libFuzzer shim calls the same
