@@ -4,10 +4,11 @@
 //! public API, twice each in fresh Stores, and prints each program's audit
 //! digest for the script to compare with another wasmtime major's.
 //!
-//! Usage: `embed <module.wasm> <component.wasm>`; prints
-//! `<path> <digest>` per program.
+//! The same source builds against every major's crate (the script builds it
+//! on 46 and on 50). Usage: `embed <module.wasm> <component.wasm>`; prints
+//! `<path> <digest> <digest of every field but fuel> <fuel>` per program.
 
-use deterministic_wasi_ctx::audit::{AuditConfig, Verdict, audit, hex};
+use deterministic_wasi_ctx::audit::{AuditConfig, Fingerprint, Verdict, audit, hex};
 use deterministic_wasi_ctx::{DeterminismConfig, engine, p1, p2};
 
 /// Runs the module's `_start` in a fresh Store; its stdout.
@@ -66,7 +67,18 @@ fn main() -> wasmtime::Result<()> {
         if report.verdict() != Verdict::Deterministic {
             wasmtime::bail!("{path}: the audit says {}", report.verdict().name());
         }
-        println!("{path} {}", hex(&report.digest()));
+        let fields = Fingerprint::of(&report.outcome).fields;
+        let mut without_fuel = blake3::Hasher::new();
+        for (name, value) in fields.iter().filter(|(name, _)| name != "fuel consumed") {
+            without_fuel.update(name.as_bytes()).update(&[0]);
+            without_fuel.update(value.as_bytes()).update(&[0]);
+        }
+        println!(
+            "{path} {} {} {}",
+            hex(&report.digest()),
+            without_fuel.finalize().to_hex(),
+            report.outcome.fuel_consumed
+        );
     }
     Ok(())
 }
