@@ -26,12 +26,15 @@ const BACKENDS: u64 = 2;
 #[cfg(not(feature = "wasi-common"))]
 const BACKENDS: u64 = 1;
 
+/// The command with `args`, run from the repository's root.
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args).current_dir(REPO);
+    command
+}
+
 fn cli(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(REPO)
-        .output()
-        .expect("run the CLI")
+    command(args).output().expect("run the CLI")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -904,9 +907,7 @@ fn stand_in(dir: &Path, name: &str, filter: &str) -> std::path::PathBuf {
 
 /// `cli(args)` with `DWC_WASMTIME_<other>` naming `build`.
 fn cli_with_build(build: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(REPO)
+    command(args)
         .env(format!("DWC_WASMTIME_{OTHER_MAJOR}"), build)
         .output()
         .expect("run the CLI")
