@@ -100,8 +100,9 @@ DWC_AUDIT_BIN="$root_target/debug/deterministic-wasi-ctx" \
   DWC_WASMTIME_50="$CARGO_TARGET_DIR/debug/deterministic-wasi-ctx-50" \
   CARGO_TARGET_DIR="$root_target" bash .ci/audit.sh
 
-# versions_diff (adapters/versions): wasm-smith modules on both majors in
-# one process, driven by its tests (the libFuzzer shim calls the same
-# function).
+# adapters/versions, driven by its tests (the libFuzzer shims call the same
+# functions): versions_diff (wasm-smith modules on both majors in one
+# process), stock_diff_50 and fs_diff_50 (the crate against stock
+# wasmtime-wasi 50, the committed seeds replayed against their manifests).
 cargo +"$toolchain" test --locked --ignore-rust-version --lib \
   --manifest-path adapters/versions/Cargo.toml

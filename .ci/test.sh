@@ -27,7 +27,7 @@ cargo fmt --all --check
 # The cargo-fuzz shims are a workspace of their own (fuzz/Cargo.toml, nightly).
 rustfmt --edition 2024 --check fuzz/fuzz_targets/*.rs
 # adapters/versions is a nightly workspace of its own as well.
-rustfmt --edition 2024 --check adapters/versions/src/*.rs adapters/versions/fuzz_targets/*.rs
+rustfmt --edition 2024 --check adapters/versions/src/*.rs adapters/versions/src/on50/*.rs adapters/versions/fuzz_targets/*.rs
 
 step "clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings

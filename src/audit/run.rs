@@ -25,6 +25,24 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Every preview1 backend this build has, wasmtime-wasi first:
+    /// wasi-common too with the `wasi-common` feature (wasmtime 46 only;
+    /// wasi-common ended there).
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::audit::Backend;
+    ///
+    /// assert_eq!(Backend::ALL[0], Backend::WasmtimeWasi);
+    /// for backend in Backend::ALL {
+    ///     println!("{}", backend.name());
+    /// }
+    /// ```
+    pub const ALL: &[Backend] = &[
+        Backend::WasmtimeWasi,
+        #[cfg(feature = "wasi-common")]
+        Backend::WasiCommon,
+    ];
+
     /// The name used in reports and on the command line.
     pub fn name(self) -> &'static str {
         match self {

@@ -315,10 +315,7 @@ impl Options {
             BackendChoice::WasmtimeWasi => vec![Backend::WasmtimeWasi],
             #[cfg(feature = "wasi-common")]
             BackendChoice::WasiCommon => vec![Backend::WasiCommon],
-            #[cfg(feature = "wasi-common")]
-            BackendChoice::All => vec![Backend::WasmtimeWasi, Backend::WasiCommon],
-            #[cfg(not(feature = "wasi-common"))]
-            BackendChoice::All => vec![Backend::WasmtimeWasi],
+            BackendChoice::All => Backend::ALL.to_vec(),
         };
         let strategies = match self.strategy {
             StrategyChoice::Cranelift => vec![Strategy::Cranelift],

@@ -19,10 +19,17 @@
 //! never lower; every other field must still be equal. For any other module
 //! the fuel must be equal too.
 
+// `on50` compiles two of the fuzz library's files against wasmtime 50:
+// their paths name the crate `deterministic_wasi_ctx` and wasmtime
+// `wasmtime`, which in this package are the wasmtime 50 builds.
+extern crate dwc50 as deterministic_wasi_ctx;
+extern crate wasmtime50 as wasmtime;
+
+pub mod on50;
+
 use arbitrary::Unstructured;
 use dwc46::audit::{Backend, Fingerprint, first_difference};
 use fuzz::ContextInput;
-use std::sync::OnceLock;
 
 /// One execution.
 ///
@@ -194,19 +201,15 @@ fn run46(wasm: &[u8], backend: Backend, context: &ContextInput, max_events: usiz
 
 fn run50(wasm: &[u8], config: &dwc50::DeterminismConfig, max_events: usize) -> Parts {
     use dwc50::audit::{Backend, Compiled, RunSpec};
-    let engine = engine50();
+    let engine = on50::shared_engine(dwc50::audit::Strategy::Cranelift);
     let compiled = Compiled::new(engine, wasm)
         .unwrap_or_else(|e| panic!("wasmtime 50 does not compile the module: {e:?}"));
     compiled
         .check_links(engine, Backend::WasmtimeWasi)
         .unwrap_or_else(|e| panic!("wasmtime 50 does not link the module: {e:?}"));
     let spec = RunSpec {
-        config: config.clone(),
-        fuel: fuzz::FUEL,
         max_events,
-        stock: false,
-        keep_memory: false,
-        writes_from_signatures: false,
+        ..on50::spec(config.clone())
     };
     let outcome = compiled.run(engine, Backend::WasmtimeWasi, &spec);
     let fingerprint = dwc50::audit::Fingerprint::of(&outcome);
@@ -215,16 +218,6 @@ fn run50(wasm: &[u8], config: &dwc50::DeterminismConfig, max_events: usize) -> P
         fingerprint.events,
         outcome.is_poisoned(),
     )
-}
-
-/// The wasmtime 50 Engine shared by the runs of one process (Cranelift).
-fn engine50() -> &'static wasmtime50::Engine {
-    static ENGINE: OnceLock<wasmtime50::Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        dwc50::audit::Strategy::Cranelift
-            .engine()
-            .expect("wasmtime 50 engine")
-    })
 }
 
 #[cfg(test)]

@@ -704,6 +704,41 @@ pub fn test_n_times(
         .count()
 }
 
+/// Runs `target` on `count` seeded inputs of `len` bytes (as
+/// [`test_n_times`] does), going on past a difference: returns one example
+/// per kind of difference (the panic's first line and the call it names),
+/// after printing each. For survey runs that list every kind at once.
+pub fn survey(
+    seed: u64,
+    count: usize,
+    len: usize,
+    target: impl Fn(&mut Unstructured) -> arbitrary::Result<()> + std::panic::RefUnwindSafe,
+) -> std::collections::BTreeMap<String, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut seen = std::collections::BTreeMap::new();
+    for data in seeded_inputs(seed, count, len) {
+        let result = std::panic::catch_unwind(|| {
+            let _ = target(&mut Unstructured::new(&input::continued(&data)));
+        });
+        if let Err(e) = result {
+            let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+            let lines: Vec<&str> = msg.lines().take(4).collect();
+            let call = lines
+                .get(1)
+                .map(|l| l.split(['{', '(']).next().unwrap_or("").to_string())
+                .unwrap_or_default();
+            let key = format!("{} {call}", lines.first().unwrap_or(&""));
+            seen.entry(key).or_insert_with(|| lines.join("\n"));
+        }
+    }
+    std::panic::set_hook(hook);
+    for (kind, example) in &seen {
+        eprintln!("== {kind}\n{example}\n");
+    }
+    seen
+}
+
 /// Feeds every file of `corpus/<name>/` to `target` and checks what each
 /// did against `corpus/<name>.manifest`: one line per file, `NAME ran N`
 /// (decoded and made N host calls, `-` if the target records none) or

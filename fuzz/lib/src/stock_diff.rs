@@ -10,7 +10,12 @@
 //!   trap point, every call's result and the bytes it wrote (the trace
 //!   digest), stdout, stderr and final memory. Trap messages are not
 //!   compared (each names its own cause).
-//! - the crate on `wasmtime-wasi` and on `wasi-common`: the full fingerprint.
+//! - the crate on `wasmtime-wasi` and on `wasi-common`: the full fingerprint
+//!   (on wasmtime 46; wasi-common ended there).
+//!
+//! The same file is compiled against the crate on wasmtime 50 by
+//! `adapters/versions` (`stock_diff_50`): the helpers it takes from `super`
+//! are this crate's root there and that package's `on50` module.
 //!
 //! A quarter of the calls go to the functions whose stock answers are not
 //! deterministic ([`VIRTUAL`]: clocks, randomness, scheduling, `proc_exit`);
@@ -27,7 +32,7 @@ use wasmtime::Engine;
 /// The preview1 functions whose stock answers are not deterministic (the
 /// host's clocks and entropy; a real sleep): calls to them are compared
 /// across the crate's backends only. Every other function of
-/// [`P1_FUNCTIONS`](crate::P1_FUNCTIONS) is one the crate serves with stock
+/// [`P1_FUNCTIONS`](super::P1_FUNCTIONS) is one the crate serves with stock
 /// wasmtime-wasi's rules (descriptors, arguments, environment,
 /// `proc_raise`), compared with stock too.
 pub const VIRTUAL: &[&str] = &[
@@ -39,9 +44,9 @@ pub const VIRTUAL: &[&str] = &[
     "proc_exit",
 ];
 
-/// Function `index` of [`P1_FUNCTIONS`](crate::P1_FUNCTIONS).
+/// Function `index` of [`P1_FUNCTIONS`](super::P1_FUNCTIONS).
 fn function(index: usize) -> (&'static str, &'static str) {
-    crate::P1_FUNCTIONS[index]
+    super::P1_FUNCTIONS[index]
 }
 
 /// Whether function `index` is drawn from the deterministic group (not
@@ -109,11 +114,11 @@ const DATA: &str = concat!(
     r#"\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"#,
 );
 
-/// One generated call: function index into [`P1_FUNCTIONS`](crate::P1_FUNCTIONS), preview0 or not, and
+/// One generated call: function index into [`P1_FUNCTIONS`](super::P1_FUNCTIONS), preview0 or not, and
 /// its arguments (as i64; i32 parameters take the low bits).
 #[derive(Clone, Debug)]
 pub struct Call {
-    /// Index into [`P1_FUNCTIONS`](crate::P1_FUNCTIONS).
+    /// Index into [`P1_FUNCTIONS`](super::P1_FUNCTIONS).
     pub function: usize,
     /// Import from `wasi_unstable` instead of `wasi_snapshot_preview1`.
     pub preview0: bool,
@@ -161,7 +166,7 @@ pub fn input(u: &mut Unstructured) -> arbitrary::Result<Input> {
     for _ in 0..u.int_in_range(1u8..=8)? {
         // Three calls in four to functions comparable with stock.
         let want_comparable = !u.ratio(1u8, 4)?;
-        let candidates: Vec<usize> = (0..crate::P1_FUNCTIONS.len())
+        let candidates: Vec<usize> = (0..super::P1_FUNCTIONS.len())
             .filter(|&i| comparable_with_stock(i) == want_comparable)
             .collect();
         let function = *u.choose(&candidates)?;
@@ -301,7 +306,7 @@ pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
 pub fn check(input: &Input) {
     let wat = input.wat();
     let wasm = wat::parse_str(&wat).expect("generated module is valid");
-    crate::dump(&wasm);
+    super::dump(&wasm);
     let engine = engine();
     let compiled = Compiled::new(engine, &wasm).expect("compiles");
     // The crate's runs are recorded as stock's is (from each call's
@@ -309,11 +314,10 @@ pub fn check(input: &Input) {
     let spec = |stock| RunSpec {
         stock,
         writes_from_signatures: true,
-        ..crate::spec(input.config())
+        ..super::spec(input.config())
     };
     let ours = compiled.run(engine, Backend::WasmtimeWasi, &spec(false));
-    let common = compiled.run(engine, Backend::WasiCommon, &spec(false));
-    crate::record(ours.host_calls);
+    super::record(ours.host_calls);
     // Stock is run only where it is deterministic (and never sleeps).
     let comparable = input.calls.iter().all(|c| compared_with_stock(c.function));
     let stock = comparable.then(|| compiled.run(engine, Backend::WasmtimeWasi, &spec(true)));
@@ -336,14 +340,19 @@ pub fn check(input: &Input) {
             difference_note(&stock, &ours),
         );
     }
-    if let Some(d) = deterministic_wasi_ctx::audit::first_difference(
-        &Fingerprint::of(&ours),
-        &Fingerprint::of(&common),
-        None,
-    ) {
-        panic!(
-            "stock_diff: wasmtime-wasi and wasi-common differ: {d}\ninput: {input:?}\nmodule:\n{wat}"
-        );
+    // The crate's other backends (wasi-common, on wasmtime 46).
+    for &backend in &Backend::ALL[1..] {
+        let other = compiled.run(engine, backend, &spec(false));
+        if let Some(d) = deterministic_wasi_ctx::audit::first_difference(
+            &Fingerprint::of(&ours),
+            &Fingerprint::of(&other),
+            None,
+        ) {
+            panic!(
+                "stock_diff: wasmtime-wasi and {} differ: {d}\ninput: {input:?}\nmodule:\n{wat}",
+                backend.name()
+            );
+        }
     }
 }
 

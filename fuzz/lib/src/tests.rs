@@ -592,30 +592,7 @@ fn fs_diff_survey() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    std::panic::set_hook(Box::new(|_| {}));
-    let mut seen = std::collections::BTreeMap::new();
-    for data in seeded_inputs(seed, n, 512) {
-        let result = std::panic::catch_unwind(|| {
-            let mut u = arbitrary::Unstructured::new(&data);
-            if let Ok(input) = fs_diff::input(&mut u) {
-                fs_diff::check(&input);
-            }
-        });
-        if let Err(e) = result {
-            let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
-            let lines: Vec<&str> = msg.lines().take(4).collect();
-            let key = lines
-                .get(1)
-                .map(|l| l.split(['{', '(']).next().unwrap_or("").to_string())
-                .unwrap_or_default();
-            let key = format!("{} {}", lines.first().unwrap_or(&""), key);
-            seen.entry(key).or_insert_with(|| lines.join("\n"));
-        }
-    }
-    let _ = std::panic::take_hook();
-    for (k, v) in &seen {
-        eprintln!("== {k}\n{v}\n");
-    }
+    let seen = survey(seed, n, 512, fs_diff::run);
     let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
     eprintln!(
         "fs_diff survey: {n} inputs (seed {seed}, 512 bytes), {} executions compared with stock, {} host calls, {} kinds",
@@ -821,6 +798,14 @@ fn fs_diff_catches_a_different_tree() {
         .cloned()
         .unwrap_or_default();
     assert!(message.contains("call 1 differs"), "{message}");
+}
+
+/// Stock wasmtime-wasi 46 answers as the crate does (on every wasmtime)
+/// the calls whose answers stock 50 changed: `adapters/versions` checks
+/// that stock 50 still makes each listed difference.
+#[test]
+fn fs_diff_stock_46_answers_as_the_crate_where_stock_50_differs() {
+    assert_eq!(fs_diff::check(&fs_diff::stock_50_differences()), 0);
 }
 
 /// Found by `fs_diff` (corpus/fs_diff/7414329e…): a write at a position
