@@ -48,7 +48,9 @@ mod outcome;
 mod run;
 mod verdict;
 
-pub use outcome::{Difference, Fingerprint, Outcome, Status, first_difference, hex};
+pub use outcome::{
+    Difference, Fingerprint, Outcome, Status, first_difference, first_difference_ignoring, hex,
+};
 pub use run::{Backend, Compiled, RunSpec, Strategy};
 pub use verdict::Verdict;
 
@@ -67,6 +69,10 @@ pub struct AuditConfig {
     pub strategies: Vec<Strategy>,
     /// What each run is given.
     pub spec: RunSpec,
+    /// Fingerprint fields left out of every comparison (names as
+    /// [`Fingerprint::fields`] has them; see [`first_difference_ignoring`]).
+    /// Empty by default: every field is compared.
+    pub ignored_fields: Vec<String>,
 }
 
 impl Default for AuditConfig {
@@ -83,6 +89,7 @@ impl Default for AuditConfig {
                 keep_memory: false,
                 writes_from_signatures: false,
             },
+            ignored_fields: Vec::new(),
         }
     }
 }
@@ -97,17 +104,31 @@ impl AuditConfig {
     /// assert!(AuditConfig::default().check().is_ok());
     /// let none = AuditConfig { strategies: vec![], ..AuditConfig::default() };
     /// assert!(none.check().unwrap_err().to_string().contains("no execution strategy"));
+    /// let typo = AuditConfig { ignored_fields: vec!["fuel".into()], ..AuditConfig::default() };
+    /// assert!(typo.check().unwrap_err().to_string().contains("not a fingerprint field"));
     /// ```
     ///
     /// # Errors
     ///
-    /// If `backends` or `strategies` is empty.
+    /// If `backends` or `strategies` is empty, or an ignored field is not a
+    /// fingerprint field's name ([`Fingerprint::is_field_name`]: a typo would
+    /// otherwise leave everything compared while the caller believes
+    /// otherwise).
     pub fn check(&self) -> wasmtime::Result<()> {
         if self.backends.is_empty() {
             wasmtime::bail!("the audit configuration has no backend: give at least one");
         }
         if self.strategies.is_empty() {
             wasmtime::bail!("the audit configuration has no execution strategy: give at least one");
+        }
+        if let Some(name) = self
+            .ignored_fields
+            .iter()
+            .find(|name| !Fingerprint::is_field_name(name))
+        {
+            wasmtime::bail!(
+                "`{name}` is not a fingerprint field: status, stdout, stderr, fuel consumed, host calls, trace digest, memory NAME, global NAME or fs PATH"
+            );
         }
         Ok(())
     }
@@ -190,6 +211,8 @@ pub struct Report {
     pub runs: Vec<(RunLabel, Fingerprint)>,
     /// The first divergence, if any.
     pub divergence: Option<Divergence>,
+    /// The fields left out of the comparisons ([`AuditConfig::ignored_fields`]).
+    pub ignored_fields: Vec<String>,
 }
 
 impl Report {
@@ -209,7 +232,12 @@ impl Report {
     /// backend, else of any), whichever runs were poisoned.
     pub fn add_run(&mut self, label: RunLabel, fingerprint: Fingerprint) {
         if self.divergence.is_none() {
-            self.divergence = compare::compare_with_earlier(&self.runs, &label, &fingerprint);
+            self.divergence = compare::compare_with_earlier(
+                &self.runs,
+                &label,
+                &fingerprint,
+                &self.ignored_fields,
+            );
         }
         self.runs.push((label, fingerprint));
     }
@@ -285,6 +313,7 @@ pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
                             outcome,
                             runs: vec![(label, fingerprint)],
                             divergence: None,
+                            ignored_fields: config.ignored_fields.clone(),
                         })
                     }
                 }

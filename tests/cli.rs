@@ -1013,6 +1013,60 @@ fn a_difference_on_the_other_wasmtime_is_diverged_and_named() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--ignore-field "fuel consumed"` (the README's way to accept the fuel a
+/// newer wasmtime charges): a run differing only in fuel agrees, and says
+/// what was not compared; one differing in fuel and in another field is
+/// still DIVERGED on that field; a name that is no field is exit 2.
+#[test]
+#[cfg(unix)]
+fn ignoring_a_field_across_wasmtime_still_compares_every_other() {
+    let dir = std::env::temp_dir().join(format!("dwc-cli-ignore-{}", std::process::id()));
+    let fuel = format!("{};s/\\[\"fuel consumed\",\"/&9/", as_other_major());
+    let build = stand_in(&dir, "fuel", &fuel);
+    let file = "corpus/audit/clocks_sleep.wat";
+    let ignore = ["--ignore-field", "fuel consumed"];
+    let args = |extra: &[&'static str]| {
+        let mut args = vec!["audit", "--wasmtime", "all", file];
+        args.extend_from_slice(&ignore);
+        args.extend_from_slice(extra);
+        args
+    };
+    let out = cli_with_build(&build, &args(&[]));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains(": DETERMINISTIC "), "{stdout}");
+    assert!(
+        stdout.contains(", not compared: fuel consumed)"),
+        "{stdout}"
+    );
+    let out = cli_with_build(&build, &args(&["--json"]));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "deterministic");
+    assert_eq!(
+        report["ignored_fields"],
+        serde_json::json!(["fuel consumed"])
+    );
+
+    // Fuel and the host-call count differ: the count is the difference.
+    let both = format!("{fuel};s/\\[\"host calls\",\"/&9/");
+    let build = stand_in(&dir, "both", &both);
+    let out = cli_with_build(&build, &args(&["--json"]));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["divergence"]["field"], "host calls");
+
+    let out = cli(&["audit", "--ignore-field", "fuel", file]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stdout), "");
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("`fuel` is not a fingerprint field"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A missing build, one that is not the major it is named for, and a build
 /// that would hand an audit back: one line each, exit 2, nothing run.
 #[test]

@@ -8,7 +8,7 @@
 //! never chosen as the reference, so a poisoned first run hides nothing
 //! behind it.
 
-use super::{Divergence, Fingerprint, RunLabel, first_difference};
+use super::{Divergence, Fingerprint, RunLabel, first_difference_ignoring};
 
 /// The earlier run `label` is compared with: the first non-poisoned earlier
 /// run of the same backend and strategy, else of the same backend (another
@@ -25,19 +25,20 @@ pub(super) fn reference_for<'a>(
         .or_else(|| comparable().next())
 }
 
-/// Compares a new run with its reference ([`reference_for`]); `None` if
-/// they agree, if the new run is poisoned, or if there is no comparable
-/// earlier run.
+/// Compares a new run with its reference ([`reference_for`]) in every field
+/// but the `ignored` ones; `None` if they agree, if the new run is
+/// poisoned, or if there is no comparable earlier run.
 pub(super) fn compare_with_earlier(
     earlier: &[(RunLabel, Fingerprint)],
     label: &RunLabel,
     fingerprint: &Fingerprint,
+    ignored: &[String],
 ) -> Option<Divergence> {
     if fingerprint.is_poisoned() {
         return None;
     }
     let (reference, expected) = reference_for(earlier, label)?;
-    first_difference(expected, fingerprint, None).map(|difference| Divergence {
+    first_difference_ignoring(expected, fingerprint, ignored).map(|difference| Divergence {
         expected: reference.clone(),
         actual: label.clone(),
         difference,

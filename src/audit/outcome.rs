@@ -197,7 +197,7 @@ impl Outcome {
         }
         fields.push(("fuel consumed".into(), self.fuel_consumed.to_string()));
         fields.push(("host calls".into(), self.host_calls.to_string()));
-        fields.push(("trace digest".into(), hex(&self.trace_digest)));
+        fields.push((TRACE_DIGEST.into(), hex(&self.trace_digest)));
         fields
     }
 
@@ -296,6 +296,34 @@ impl Fingerprint {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether `name` can name a field of a fingerprint
+    /// ([`Outcome::fields`]): `status`, `stdout`, `stderr`, `fuel consumed`,
+    /// `host calls`, `trace digest`, or `memory NAME`, `global NAME`,
+    /// `fs PATH`.
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::audit::Fingerprint;
+    ///
+    /// assert!(Fingerprint::is_field_name("fuel consumed"));
+    /// assert!(Fingerprint::is_field_name("memory memory"));
+    /// assert!(!Fingerprint::is_field_name("fuel"));
+    /// ```
+    pub fn is_field_name(name: &str) -> bool {
+        let fixed = [
+            "status",
+            "stdout",
+            "stderr",
+            "fuel consumed",
+            "host calls",
+            TRACE_DIGEST,
+        ];
+        fixed.contains(&name)
+            || ["memory ", "global ", "fs "].iter().any(|prefix| {
+                name.strip_prefix(prefix)
+                    .is_some_and(|rest| !rest.is_empty())
+            })
     }
 }
 
@@ -406,10 +434,62 @@ pub fn first_difference(
     b: &Fingerprint,
     only: Option<&[&str]>,
 ) -> Option<Difference> {
-    if only.is_none() {
-        if a.digest == b.digest {
-            return None;
-        }
+    match only {
+        None => differ(a, b, &|_| true, true, true),
+        Some(only) => differ(a, b, &|name| only.contains(&name), false, false),
+    }
+}
+
+/// The first difference between `a` and `b` in every field but the
+/// `ignored` ones (names as [`Fingerprint::fields`] has them, checked by
+/// [`Fingerprint::is_field_name`]), calls first unless the trace digest is
+/// ignored: what `audit --ignore-field` compares, for differences a user
+/// accepts, such as the fuel a newer wasmtime charges (README, "Wasmtime
+/// versions"). With nothing ignored it is [`first_difference`].
+///
+/// ```
+/// use deterministic_wasi_ctx::audit::{Fingerprint, first_difference_ignoring};
+///
+/// let run = |fuel: u64, stdout: &str| Fingerprint::from_parts(
+///     vec![
+///         ("stdout".into(), stdout.into()),
+///         ("fuel consumed".into(), fuel.to_string()),
+///     ],
+///     Vec::new(),
+/// );
+/// let fuel = ["fuel consumed".to_string()];
+/// assert!(first_difference_ignoring(&run(10, "6869"), &run(12, "6869"), &[]).is_some());
+/// assert!(first_difference_ignoring(&run(10, "6869"), &run(12, "6869"), &fuel).is_none());
+/// // Every other field is still compared.
+/// let other = first_difference_ignoring(&run(10, "6869"), &run(12, "6868"), &fuel).unwrap();
+/// assert!(other.to_string().starts_with("stdout"), "{other}");
+/// ```
+pub fn first_difference_ignoring(
+    a: &Fingerprint,
+    b: &Fingerprint,
+    ignored: &[String],
+) -> Option<Difference> {
+    let kept = |name: &str| !ignored.iter().any(|i| i == name);
+    differ(a, b, &kept, kept(TRACE_DIGEST), ignored.is_empty())
+}
+
+/// The field holding the digest of the calls.
+const TRACE_DIGEST: &str = "trace digest";
+
+/// The first difference in the fields `kept` keeps, calls first when
+/// `calls`; `whole` when every field is kept (equal digests then mean
+/// equal fingerprints).
+fn differ(
+    a: &Fingerprint,
+    b: &Fingerprint,
+    kept: &dyn Fn(&str) -> bool,
+    calls: bool,
+    whole: bool,
+) -> Option<Difference> {
+    if whole && a.digest == b.digest {
+        return None;
+    }
+    if calls {
         let n = a.events.len().max(b.events.len());
         if let Some(index) = (0..n).find(|&i| a.events.get(i) != b.events.get(i)) {
             return Some(Difference::Call {
@@ -419,11 +499,7 @@ pub fn first_difference(
             });
         }
     }
-    let names: Vec<&String> = a.fields.iter().map(|(n, _)| n).collect();
-    for name in names {
-        if only.is_some_and(|only| !only.contains(&name.as_str())) {
-            continue;
-        }
+    for (name, _) in a.fields.iter().filter(|(name, _)| kept(name)) {
         let (x, y) = (a.field(name), b.field(name));
         if x != y {
             // The status is compared without a host error's own message,
@@ -440,17 +516,16 @@ pub fn first_difference(
             });
         }
     }
-    if only.is_none() {
-        // Same fields by name in `a`; `b` has an extra one.
-        if let Some((name, value)) = b.fields.iter().find(|(n, _)| a.field(n).is_none()) {
-            return Some(Difference::Field {
-                name: name.clone(),
-                expected: "(missing)".into(),
-                actual: value.clone(),
-            });
-        }
-    }
-    None
+    // Same fields by name in `a`; `b` has an extra one.
+    let extra = b
+        .fields
+        .iter()
+        .find(|(name, _)| kept(name) && a.field(name).is_none());
+    extra.map(|(name, value)| Difference::Field {
+        name: name.clone(),
+        expected: "(missing)".into(),
+        actual: value.clone(),
+    })
 }
 
 /// Lowercase hex.

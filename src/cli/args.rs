@@ -54,6 +54,13 @@ pub enum Command {
         /// "Wasmtime versions".
         #[arg(long, value_name = "46|50|all", default_value_t = deterministic_wasi_ctx::engine::WASMTIME_MAJOR.to_string())]
         wasmtime: String,
+        /// Leave fingerprint field FIELD out of every comparison
+        /// (repeatable; the names a divergence prints: `fuel consumed`,
+        /// `stdout`, `memory NAME`, ...), e.g. the fuel a newer wasmtime
+        /// charges. Every other field is still compared; the report lists
+        /// what was not.
+        #[arg(long = "ignore-field", value_name = "FIELD")]
+        ignore_fields: Vec<String>,
     },
     /// Run a program once and print its host calls, one line per call.
     Trace {
@@ -334,6 +341,7 @@ impl Options {
                 keep_memory: false,
                 writes_from_signatures: false,
             },
+            ignored_fields: Vec::new(),
         })
     }
 }

@@ -63,6 +63,7 @@ pub fn main() -> i32 {
             expect_digest,
             expect_digests,
             wasmtime,
+            ignore_fields,
         } => audit_command(
             &paths,
             &options,
@@ -76,6 +77,7 @@ pub fn main() -> i32 {
                 digest: expect_digest.as_deref(),
                 file: expect_digests.as_deref(),
             },
+            ignore_fields,
         ),
         Command::Trace { path, options } => trace_command(&path, &options),
         Command::Child {
@@ -110,6 +112,7 @@ fn audit_command(
     json: bool,
     export_fs: Option<&Path>,
     pins: Pins,
+    ignore_fields: Vec<String>,
 ) -> ExitStatus {
     let processes = children.processes;
     let inputs = match options.read_inputs() {
@@ -144,7 +147,14 @@ fn audit_command(
     }
     // The child processes run on these bytes, never on the host paths.
     let child_input = (processes || !others.is_empty()).then(|| child::encode(&inputs));
-    let config = match options.audit_config_with(inputs) {
+    let config = match options.audit_config_with(inputs).and_then(|config| {
+        let config = audit::AuditConfig {
+            ignored_fields: ignore_fields,
+            ..config
+        };
+        config.check().map_err(|e| format!("--ignore-field: {e}"))?;
+        Ok(config)
+    }) {
         Ok(config) => config,
         Err(why) => {
             eprintln!("error: {why}");

@@ -164,6 +164,7 @@ pub fn print(
             "filesystems": filesystems,
             "seconds": elapsed.as_secs_f64(),
             "divergence": divergence,
+            "ignored_fields": report.ignored_fields,
         });
         out!("{line}");
         return;
@@ -180,14 +181,24 @@ pub fn print(
             elapsed.as_secs_f64(),
         ),
         (None, None) => out!(
-            "{}: {verdict} {} {} calls {:.2}s ({}, {} runs)",
+            "{}: {verdict} {} {} calls {:.2}s ({}, {} runs{})",
             path.display(),
             hex(&report.digest()),
             outcome.host_calls,
             elapsed.as_secs_f64(),
             outcome.status_text(),
-            report.runs.len()
+            report.runs.len(),
+            not_compared(&report.ignored_fields),
         ),
+    }
+}
+
+/// `, not compared: A, B` for the fields an audit left out, or nothing.
+fn not_compared(ignored: &[String]) -> String {
+    if ignored.is_empty() {
+        String::new()
+    } else {
+        format!(", not compared: {}", ignored.join(", "))
     }
 }
 

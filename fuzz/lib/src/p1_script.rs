@@ -148,6 +148,7 @@ pub fn check(input: &ScriptInput) {
         backends: vec![input.backend()],
         strategies: vec![Strategy::Cranelift],
         spec: spec_keeping_memory(input),
+        ignored_fields: Vec::new(),
     };
     // The audit's reference run is also the run the model checks.
     let run = crate::check_audit("p1_script", &wasm, &config, input).outcome;

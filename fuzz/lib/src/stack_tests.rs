@@ -27,6 +27,7 @@ fn smith_modules_run_under_the_default_limit_without_native_overflow() {
                 fuel: 10_000_000,
                 ..spec(DeterminismConfig::new().max_stack(limit))
             },
+            ignored_fields: Vec::new(),
         };
         let without = audit(&wasm, &config(None)).expect("audits without the limit");
         let with = audit(&wasm, &config(Some(stack::DEFAULT_MAX_STACK))).unwrap_or_else(|e| {

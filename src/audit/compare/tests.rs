@@ -43,6 +43,11 @@ fn poisoned() -> Fingerprint {
 /// The report `audit` builds from `runs`: each added in order with
 /// [`Report::add_run`], as `audit` adds its runs after the first.
 fn report(runs: Vec<(RunLabel, Fingerprint)>) -> Report {
+    report_ignoring(runs, &[])
+}
+
+/// [`report`] with `ignored` left out of the comparisons.
+fn report_ignoring(runs: Vec<(RunLabel, Fingerprint)>, ignored: &[&str]) -> Report {
     let mut report = Report {
         outcome: Outcome {
             status: Status::Exited(0),
@@ -60,6 +65,7 @@ fn report(runs: Vec<(RunLabel, Fingerprint)>) -> Report {
         },
         runs: Vec::new(),
         divergence: None,
+        ignored_fields: ignored.iter().map(|name| name.to_string()).collect(),
     };
     for (label, fingerprint) in runs {
         report.add_run(label, fingerprint);
@@ -147,4 +153,38 @@ fn the_reference_is_the_closest_comparable_run() {
         reference_for(&all_poisoned, &label(WASMTIME_WASI, CRANELIFT, 1)),
         None
     );
+}
+
+/// `--ignore-field`: runs that differ only in an ignored field agree, and a
+/// difference in any other field (or in the calls) is still the first
+/// divergence.
+#[test]
+fn an_ignored_field_is_left_out_and_every_other_is_compared() {
+    let run = |fuel: &str, stdout: &str, call: &str| {
+        Fingerprint::from_parts(
+            vec![
+                ("stdout".into(), stdout.into()),
+                ("fuel consumed".into(), fuel.into()),
+            ],
+            vec![call.into()],
+        )
+    };
+    let runs = |second| {
+        vec![
+            (label(WASMTIME_WASI, CRANELIFT, 0), run("10", "aa", "f()")),
+            (label(WASMTIME_WASI, CRANELIFT, 1), second),
+        ]
+    };
+    let fuel = ["fuel consumed"];
+    let divergence = |second, ignored: &[&str]| {
+        report_ignoring(runs(second), ignored)
+            .divergence
+            .map(|d| d.difference.to_string())
+    };
+    assert!(divergence(run("12", "aa", "f()"), &[]).is_some());
+    assert_eq!(divergence(run("12", "aa", "f()"), &fuel), None);
+    let stdout = divergence(run("12", "ab", "f()"), &fuel).expect("stdout differs");
+    assert!(stdout.starts_with("stdout"), "{stdout}");
+    let call = divergence(run("12", "aa", "g()"), &fuel).expect("a call differs");
+    assert!(call.contains("g()"), "{call}");
 }
