@@ -111,3 +111,68 @@ fn charged_constant_expressions_are_told_apart() {
     // The random bytes land in memory: the first field that differs.
     assert!(difference.starts_with("memory memory: "), "{difference}");
 }
+
+/// `corpus/versions`: the probes that pin the cross-version facts (its
+/// README). Each runs on both majors: the same fingerprint, fuel included,
+/// unless it has a charged constant expression (then fuel strictly higher
+/// on 50, so the listed difference still exists, and nothing else
+/// differs); the `refused_` ones compile on neither.
+#[test]
+fn corpus_versions_probes_agree_as_listed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/versions");
+    let fuel = |fields: &[(String, String)]| -> u64 {
+        let (_, value) = fields.iter().find(|(name, _)| name == FUEL).expect("fuel");
+        value.parse().expect("a number")
+    };
+    let mut probes = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("corpus/versions") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "wat") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let wasm = wat::parse_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if name.starts_with("refused_") {
+            let engine46 = fuzz::shared_engine(dwc46::audit::Strategy::Cranelift);
+            let engine50 = on50::shared_engine(dwc50::audit::Strategy::Cranelift);
+            assert!(
+                dwc46::audit::Compiled::new(engine46, &wasm).is_err(),
+                "{name} on 46"
+            );
+            assert!(
+                dwc50::audit::Compiled::new(engine50, &wasm).is_err(),
+                "{name} on 50"
+            );
+        } else {
+            let same = context(42);
+            let config = config50(&same);
+            assert_eq!(
+                compare(&wasm, Backend::WasmtimeWasi, &same, &config, 100),
+                None,
+                "{name}"
+            );
+            let (fields46, _, _) = run46(&wasm, Backend::WasmtimeWasi, &same, 100);
+            let (fields50, _, _) = run50(&wasm, &config, 100);
+            assert_eq!(fields46[0].1, "exit 0", "{name}: {fields46:?}");
+            let (f46, f50) = (fuel(&fields46), fuel(&fields50));
+            if charged_const_exprs(&wasm) {
+                assert!(f50 > f46, "{name}: fuel {f46} on 46, {f50} on 50");
+            } else {
+                assert_eq!(f46, f50, "{name}");
+            }
+        }
+        probes.push(name);
+    }
+    probes.sort();
+    assert_eq!(
+        probes,
+        [
+            "bulk_memory.wat",
+            "const_expr_global.wat",
+            "memory_grow.wat",
+            "refused_exceptions.wat",
+            "refused_gc.wat",
+            "table_ops.wat"
+        ]
+    );
+}
