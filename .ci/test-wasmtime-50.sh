@@ -43,7 +43,10 @@ trap 'rm -rf "$programs" "$embed"' EXIT
 CARGO_TARGET_DIR="$root_target" cargo run --locked -q -p test-programs -- "$programs" >/dev/null
 module="$programs/wasip1/random_bytes.wasm"
 component="$programs/wasip2/random_bytes.wasm"
-features='default-features = false, features = ["cranelift", "runtime", "std", "component-model", "async", "wat", "gc", "gc-drc", "gc-null", "anyhow", "threads", "pulley"]'
+# wasmtime's features as the root's manifest gives them (one list
+# everywhere: .ci/test.sh checks the manifests agree).
+features=$(sed -n 's/^wasmtime = { version = "[^"]*", \(.*\) }$/\1/p' Cargo.toml)
+[ -n "$features" ] || { echo "error: no wasmtime features in Cargo.toml" >&2; exit 1; }
 # $1: folder; $2: the crate's dependency line; $3: wasmtime's version. The
 # repository's dev profile, so the builds of wasmtime above are reused.
 write_embedder() {

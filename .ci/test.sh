@@ -49,6 +49,18 @@ if cargo tree --locked -p deterministic-wasi-ctx-core --all-features -e normal,b
   exit 1
 fi
 
+step "one wasmtime feature list"
+# Every manifest naming wasmtime gives it the same features, so the builds
+# on one major share one wasmtime and the two majors are built alike (the
+# embedder in .ci/test-wasmtime-50.sh reads the root's list).
+lists=$(grep -hE '^wasmtime(50)? = ' Cargo.toml fuzz/lib/Cargo.toml proptests/Cargo.toml \
+  adapters/wasmtime-50/Cargo.toml adapters/versions/Cargo.toml | sed -n 's/.*\(features = \[[^]]*\]\).*/\1/p')
+if [ "$(wc -l <<<"$lists")" -ne 5 ] || [ "$(sort -u <<<"$lists" | wc -l)" -ne 1 ]; then
+  echo "error: the manifests give wasmtime different features:" >&2
+  echo "$lists" >&2
+  exit 1
+fi
+
 step "tests"
 cargo test --workspace --all-features --locked
 
