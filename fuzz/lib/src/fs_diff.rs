@@ -87,6 +87,38 @@ pub fn check(input: &Input) -> usize {
     check_against(input, &config(&input.contents))
 }
 
+/// `a` opened and read: the input the tests give stock a tree with another
+/// `a` for, to show a difference is reported ([`reported_difference`]).
+pub fn read_of_a() -> Input {
+    use deterministic_wasi_ctx::script::fs::{Fd, FsPath};
+    Input {
+        contents: b"hello".to_vec(),
+        script: FsScript {
+            ops: vec![
+                FsOp::PathOpen {
+                    dir: Fd(3),
+                    follow: true,
+                    path: FsPath::new("a"),
+                    oflags: 0,
+                    read: true,
+                    write: false,
+                    fdflags: 0,
+                },
+                FsOp::FdRead { fd: Fd(5), len: 16 },
+            ],
+        },
+    }
+}
+
+/// What [`check_against`] reports for `input` with stock given
+/// `stock_config`: `None` when it finds no difference, else its message.
+pub fn reported_difference(input: &Input, stock_config: &DeterminismConfig) -> Option<String> {
+    let caught = std::panic::catch_unwind(|| check_against(input, stock_config));
+    caught
+        .err()
+        .map(|panic| panic.downcast_ref::<String>().cloned().unwrap_or_default())
+}
+
 /// Calls the crate answers as stock wasmtime-wasi 46 does, on every
 /// wasmtime, and stock 50 otherwise: an open on the read-only preopen
 /// (fd 4) asking to create with `dsync`, and one asking for a directory with
