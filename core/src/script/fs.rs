@@ -326,7 +326,10 @@ const OFFSET_WINDOW: u64 = 1 << 16;
 /// set) are mapped by their bits 20-21: to -1..-16, to `i64::MIN`..+15, or
 /// kept (half). Any other value is mapped by its bits 20-22 either below
 /// 64 KiB (half of them) or into the window around one of the bases (an
-/// eighth each), so that random values meet all of these shapes.
+/// eighth each), so that random values meet all of these shapes; a
+/// quarter of those (bits 23-24 zero) land exactly on the boundary
+/// instead: 0 or 1, or a base or one below it (2^31-1, 2^31, 2^32, 2^63-1,
+/// `i64::MIN`, ...), where a window would hit it 1 time in 131,072.
 pub fn offset(value: u64) -> u64 {
     let near_base = OFFSET_BASES
         .iter()
@@ -342,8 +345,11 @@ pub fn offset(value: u64) -> u64 {
         };
     }
     let low = value % (2 * OFFSET_WINDOW);
+    let exact = (value >> 23).is_multiple_of(4);
     match (value >> 20) % 8 {
+        n @ 4..=7 if exact => OFFSET_BASES[n as usize - 4] - value % 2,
         n @ 4..=7 => OFFSET_BASES[n as usize - 4] - OFFSET_WINDOW + low,
+        _ if exact => value % 2,
         _ => value % OFFSET_WINDOW,
     }
 }
