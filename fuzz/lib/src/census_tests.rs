@@ -373,3 +373,83 @@ fn p1_smith_census() {
         P1_SMITH_RARE,
     );
 }
+
+/// The functions `p1_script` scripts call
+/// ([`Op`](deterministic_wasi_ctx::script::Op)).
+const P1_SCRIPT_FUNCTIONS: &[&str] = &[
+    "clock_time_get",
+    "clock_res_get",
+    "random_get",
+    "poll_oneoff",
+    "sched_yield",
+    "args_sizes_get",
+    "args_get",
+    "environ_sizes_get",
+    "environ_get",
+    "fd_write",
+    "proc_exit",
+];
+
+/// Why `p1_script` makes only valid pointers.
+const SCRIPT_LAYOUT: &str = "the script lays out every pointer itself (in bounds, aligned, one iovec, its own output slot): it checks answers against a model, not hostile pointers (stock_diff and p1_smith make those)";
+
+/// What `p1_script`'s generator does not produce, and why.
+const P1_SCRIPT_NOT_PRODUCED: &[NotProduced] = &[
+    ("*", "out:out of bounds", SCRIPT_LAYOUT),
+    ("*", "out:misaligned", SCRIPT_LAYOUT),
+    ("*", "buf:huge", SCRIPT_LAYOUT),
+    ("*", "buf:out of bounds", SCRIPT_LAYOUT),
+    ("*", "iovs:no iovecs", SCRIPT_LAYOUT),
+    ("*", "iovs:many iovecs", SCRIPT_LAYOUT),
+    ("*", "iovs:huge count", SCRIPT_LAYOUT),
+    ("*", "iovs:buffer out of bounds", SCRIPT_LAYOUT),
+    ("*", "iovs:array out of bounds", SCRIPT_LAYOUT),
+    ("*", "iovs:overlapping", SCRIPT_LAYOUT),
+    ("poll_oneoff", "subs:out of bounds", SCRIPT_LAYOUT),
+    (
+        "poll_oneoff",
+        "subs:invalid tag",
+        "subscriptions are Subscription values: clock, fd_read or fd_write",
+    ),
+    (
+        "fd_write",
+        "fd:preopen",
+        "fd_write's descriptor is reduced to 1 or 2 (the model covers stdout and stderr only)",
+    ),
+    ("fd_write", "fd:file", "as for fd:preopen"),
+    ("fd_write", "fd:dir", "as for fd:preopen"),
+    ("fd_write", "fd:closed", "as for fd:preopen"),
+    ("fd_write", "fd:renumbered", "as for fd:preopen"),
+    ("fd_write", "fd:never opened", "as for fd:preopen"),
+    (
+        "random_get",
+        "buf:empty",
+        "lengths are any u32 mod 4097: 0 is 1 draw in 4097 (about 500 random_get calls here)",
+    ),
+    (
+        "clock_time_get",
+        "time:",
+        "precisions are any u64 as given (clocks ignore them): no boundary is likelier than another",
+    ),
+];
+
+#[test]
+fn p1_script_census() {
+    let mut census = Census::default();
+    for data in seeded_inputs(32, 3000, 512) {
+        let Ok(input) = crate::p1_script::input(&mut Unstructured::new(&data)) else {
+            continue;
+        };
+        let wasm = input.script.compile().wasm();
+        census
+            .record_module(&wasm, TREE_PREOPENS)
+            .expect("readable module");
+    }
+    report(
+        "p1_script",
+        &census,
+        P1_SCRIPT_FUNCTIONS,
+        P1_SCRIPT_NOT_PRODUCED,
+        &[],
+    );
+}

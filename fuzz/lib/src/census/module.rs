@@ -1,8 +1,10 @@
 //! The preview1 calls a generated module makes first: its `_start` body
-//! read with a stack of constants, from the start until the first block it
-//! opens closes (`p1_smith`'s prelude, inside its run-once `if`) or the
-//! function ends (`stock_diff` and `fs_diff` modules, straight-line calls),
-//! or an instruction the generators' call code never uses. Active data
+//! read with a stack of constants, from the start until an `if` opened
+//! before any call closes (`p1_smith`'s prelude, inside its run-once
+//! guard), the function ends (`stock_diff`, `fs_diff` and `p1_script`
+//! modules: straight-line calls, `p1_script`'s `args_get` inside an `if`
+//! on `args_sizes_get`'s errno, both arms read), or an instruction the
+//! generators' call code never uses. Active data
 //! segments and stores of constants are kept in an [`Image`] of the
 //! memory, so that pointers are read as the call would read them.
 
@@ -119,6 +121,9 @@ impl Census {
         let mut reader = start?.get_operators_reader().ok()?;
         let mut stack: Vec<Value> = Vec::new();
         let mut depth = 0;
+        // The depth of an `if` opened before any call: the prelude's guard.
+        let mut guard = None;
+        let mut called = false;
         let mut calls = 0;
         let pop = |stack: &mut Vec<Value>| stack.pop().unwrap_or(Value::Unknown);
         while let Ok(op) = reader.read() {
@@ -157,6 +162,11 @@ impl Census {
                         }
                     }
                 }
+                Operator::I32Mul { .. } | Operator::I32LeU { .. } | Operator::I32And { .. } => {
+                    pop(&mut stack);
+                    pop(&mut stack);
+                    stack.push(Value::Unknown);
+                }
                 Operator::I32Eqz => {
                     pop(&mut stack);
                     stack.push(Value::Unknown);
@@ -167,9 +177,14 @@ impl Census {
                 Operator::If { .. } => {
                     pop(&mut stack);
                     depth += 1;
+                    if !called && guard.is_none() {
+                        guard = Some(depth);
+                    }
                 }
-                Operator::End if depth > 1 => depth -= 1,
+                Operator::Else => {}
+                Operator::End if guard != Some(depth) && depth > 0 => depth -= 1,
                 Operator::Call { function_index } => {
+                    called = true;
                     let Some(import) = imports.get(function_index as usize) else {
                         break;
                     };
