@@ -173,7 +173,7 @@ pub enum FsOp {
     FdFdstatSetFlags { fd: Fd, flags: u8 },
     /// `fd_filestat_set_size`.
     FdFilestatSetSize { fd: Fd, size: u64 },
-    /// `fd_filestat_set_times` (`fst % 16`).
+    /// `fd_filestat_set_times` (`fst % 16`; times mapped by [`offset`]).
     FdFilestatSetTimes {
         fd: Fd,
         atim: u64,
@@ -230,7 +230,7 @@ pub enum FsOp {
     PathReadlink { dir: Fd, path: FsPath, len: u16 },
     /// `path_filestat_get`.
     PathFilestatGet { dir: Fd, follow: bool, path: FsPath },
-    /// `path_filestat_set_times` (`fst % 16`).
+    /// `path_filestat_set_times` (`fst % 16`; times mapped by [`offset`]).
     PathFilestatSetTimes {
         dir: Fd,
         follow: bool,
@@ -317,8 +317,9 @@ const OFFSET_BASES: [u64; 4] = [1 << 31, 1 << 32, 1 << 40, 1 << 63];
 /// How far around [`OFFSET_BASES`] offsets are kept as given: 64 KiB.
 const OFFSET_WINDOW: u64 = 1 << 16;
 
-/// An offset or size as the script passes it (also a seek's, as `u64`;
-/// public so that tests can count the shapes generated scripts pass):
+/// An offset, size or timestamp as the script passes it (also a seek's,
+/// as `u64`; public so that tests can count the shapes generated scripts
+/// pass):
 /// small values (below 1 MiB), values within 64 KiB of [`OFFSET_BASES`]
 /// (so the last 64 KiB below `i64::MAX`, where a transfer would end past
 /// it: Linux's `EINVAL`) and the last 64 KiB below `u64::MAX` (-1 and
@@ -700,8 +701,8 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
         } => format!(
             "(call $fd_filestat_set_times {} {} {} {})",
             c(fd.n().into()),
-            c64(*atim),
-            c64(*mtim),
+            c64(offset(*atim)),
+            c64(offset(*mtim)),
             c(u32::from(fst % 16))
         ),
         FsOp::FdReaddir { fd, len, cookie } => format!(
@@ -839,8 +840,8 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
             c(dir.n().into()),
             c((*follow).into()),
             path(inputs, p),
-            c64(*atim),
-            c64(*mtim),
+            c64(offset(*atim)),
+            c64(offset(*mtim)),
             c(u32::from(fst % 16))
         ),
         FsOp::Sleep { nanos } => {

@@ -164,11 +164,6 @@ const FS_DIFF_NOT_PRODUCED: &[NotProduced] = &[
     ("*", "whence:invalid", SCRIPT_FLAGS),
     ("*", "advice:invalid", SCRIPT_FLAGS),
     (
-        "*",
-        "time:",
-        "times are any u64, passed as given: no boundary is more likely than another",
-    ),
-    (
         "fd_readdir",
         "cookie:2^",
         "cookies are 0 to 15 (the tree's listings fit)",
