@@ -173,7 +173,7 @@ pub enum FsOp {
     FdFdstatSetFlags { fd: Fd, flags: u8 },
     /// `fd_filestat_set_size`.
     FdFilestatSetSize { fd: Fd, size: u64 },
-    /// `fd_filestat_set_times` (`fst % 16`).
+    /// `fd_filestat_set_times` (`fst % 16`; times mapped by [`offset`]).
     FdFilestatSetTimes {
         fd: Fd,
         atim: u64,
@@ -230,7 +230,7 @@ pub enum FsOp {
     PathReadlink { dir: Fd, path: FsPath, len: u16 },
     /// `path_filestat_get`.
     PathFilestatGet { dir: Fd, follow: bool, path: FsPath },
-    /// `path_filestat_set_times` (`fst % 16`).
+    /// `path_filestat_set_times` (`fst % 16`; times mapped by [`offset`]).
     PathFilestatSetTimes {
         dir: Fd,
         follow: bool,
@@ -317,8 +317,9 @@ const OFFSET_BASES: [u64; 4] = [1 << 31, 1 << 32, 1 << 40, 1 << 63];
 /// How far around [`OFFSET_BASES`] offsets are kept as given: 64 KiB.
 const OFFSET_WINDOW: u64 = 1 << 16;
 
-/// An offset or size as the script passes it (also a seek's, as `u64`;
-/// public so that tests can count the shapes generated scripts pass):
+/// An offset, size or timestamp as the script passes it (also a seek's,
+/// as `u64`; public so that tests can count the shapes generated scripts
+/// pass):
 /// small values (below 1 MiB), values within 64 KiB of [`OFFSET_BASES`]
 /// (so the last 64 KiB below `i64::MAX`, where a transfer would end past
 /// it: Linux's `EINVAL`) and the last 64 KiB below `u64::MAX` (-1 and
@@ -326,7 +327,10 @@ const OFFSET_WINDOW: u64 = 1 << 16;
 /// set) are mapped by their bits 20-21: to -1..-16, to `i64::MIN`..+15, or
 /// kept (half). Any other value is mapped by its bits 20-22 either below
 /// 64 KiB (half of them) or into the window around one of the bases (an
-/// eighth each), so that random values meet all of these shapes.
+/// eighth each), so that random values meet all of these shapes; a
+/// quarter of those (bits 23-24 zero) land exactly on the boundary
+/// instead: 0 or 1, or a base or one below it (2^31-1, 2^31, 2^32, 2^63-1,
+/// `i64::MIN`, ...), where a window would hit it 1 time in 131,072.
 pub fn offset(value: u64) -> u64 {
     let near_base = OFFSET_BASES
         .iter()
@@ -342,8 +346,11 @@ pub fn offset(value: u64) -> u64 {
         };
     }
     let low = value % (2 * OFFSET_WINDOW);
+    let exact = (value >> 23).is_multiple_of(4);
     match (value >> 20) % 8 {
+        n @ 4..=7 if exact => OFFSET_BASES[n as usize - 4] - value % 2,
         n @ 4..=7 => OFFSET_BASES[n as usize - 4] - OFFSET_WINDOW + low,
+        _ if exact => value % 2,
         _ => value % OFFSET_WINDOW,
     }
 }
@@ -694,8 +701,8 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
         } => format!(
             "(call $fd_filestat_set_times {} {} {} {})",
             c(fd.n().into()),
-            c64(*atim),
-            c64(*mtim),
+            c64(offset(*atim)),
+            c64(offset(*mtim)),
             c(u32::from(fst % 16))
         ),
         FsOp::FdReaddir { fd, len, cookie } => format!(
@@ -833,8 +840,8 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
             c(dir.n().into()),
             c((*follow).into()),
             path(inputs, p),
-            c64(*atim),
-            c64(*mtim),
+            c64(offset(*atim)),
+            c64(offset(*mtim)),
             c(u32::from(fst % 16))
         ),
         FsOp::Sleep { nanos } => {

@@ -17,6 +17,10 @@
 pub mod backend_diff;
 pub mod baseline;
 pub mod calls;
+#[cfg(test)]
+mod census;
+#[cfg(test)]
+mod census_tests;
 pub mod fs_diff;
 pub mod input;
 pub mod p1_script;

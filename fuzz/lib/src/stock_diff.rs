@@ -99,6 +99,8 @@ const I64_EDGES: &[i64] = &[
     i64::MIN,
     1 << 29,
     0x1fff_ffff,
+    (1 << 31) - 1,
+    1 << 31,
 ];
 
 /// The memory every module starts with: iovecs at 0 (`{16, 5}`, `{0, 0}`,
