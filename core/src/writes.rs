@@ -57,11 +57,6 @@ impl WriteLog {
         }
     }
 
-    /// Whether this log notes writes.
-    pub fn is_on(&self) -> bool {
-        self.ranges.is_some()
-    }
-
     /// Notes that `len` bytes were written at `offset`.
     pub fn note(&mut self, offset: u32, len: u32) {
         let Some(ranges) = &mut self.ranges else {
