@@ -11,13 +11,24 @@
 //! fuel, memory and trees. A poisoned run (a host limit) is not compared.
 //! A difference panics with both fingerprints and the module's text.
 //!
-//! One difference is wasmtime's, and listed (README, "Wasmtime versions"):
-//! wasmtime 50 charges fuel for the constant expressions it evaluates at
-//! instantiation beyond a plain number (`ref.func`, `ref.null`,
-//! `global.get`, extended constants), 46 does not. For a module with such
-//! an expression ([`charged_const_exprs`]) the fuel may be higher on 50,
-//! never lower; every other field must still be equal. For any other module
-//! the fuel must be equal too.
+//! Two differences are wasmtime's, and listed (README, "Wasmtime
+//! versions"), both about fuel:
+//!
+//! - wasmtime 50 charges fuel for the constant expressions it evaluates at
+//!   instantiation beyond a plain number (`ref.func`, `ref.null`,
+//!   `global.get`, extended constants), 46 does not
+//!   ([`charged_const_exprs`]): fuel may be higher on 50;
+//! - wasmtime 46 charges a bulk operation's fuel (one per byte or element)
+//!   before it runs, also when it then fails, 50 once it has succeeded
+//!   ([`bulk_ops`], found by this target): fuel may be higher on 46.
+//!
+//! For a module with either, the fuel may differ only in the direction its
+//! rules allow, and every other field must be equal; if one run ran out of
+//! fuel and the other did not, it must be the side a rule charges more, and
+//! it must have made no more host calls than the other (what followed is
+//! not comparable); if both ran out in a bulk operation, the memory may
+//! differ too (46 stopped before the operation, 50 after it). For any other
+//! module every field must be equal, fuel included.
 
 // `on50` compiles two of the fuzz library's files against wasmtime 50:
 // their paths name the crate `deterministic_wasi_ctx` and wasmtime
@@ -94,37 +105,106 @@ pub fn compare(
     }
     let a = Fingerprint::from_parts(fields46, events46);
     let b = Fingerprint::from_parts(fields50, events50);
+    let (consts, bulk) = (charged_const_exprs(wasm), bulk_ops(wasm));
+    if !consts && !bulk {
+        return first_difference(&a, &b, None).map(|d| shown(d, &a, &b));
+    }
+    // The listed fuel differences: which side may have consumed more.
+    let (more46, more50) = (bulk, consts);
     let fuel = |f: &Fingerprint| {
-        f.fields
-            .iter()
-            .find(|(name, _)| name == FUEL)
-            .and_then(|(_, value)| value.parse::<u64>().ok())
+        f.field(FUEL)
+            .and_then(|value| value.parse::<u64>().ok())
+            .unwrap_or_default()
     };
-    let named: Vec<&str> = a.fields.iter().map(|(n, _)| n.as_str()).collect();
-    let only: Vec<&str> = if charged_const_exprs(wasm) {
-        // The listed difference: more fuel on 50, never less.
-        match (fuel(&a), fuel(&b)) {
-            (Some(f46), Some(f50)) if f50 >= f46 => {}
-            (f46, f50) => {
-                return Some(format!(
-                    "fuel consumed: {f46:?} on 46, {f50:?} on 50 (may only be higher on 50)"
-                ));
+    let out_of_fuel = |f: &Fingerprint| f.status().starts_with("trap OutOfFuel");
+    let calls = |f: &Fingerprint| {
+        f.field(HOST_CALLS)
+            .and_then(|value| value.parse::<u64>().ok())
+            .unwrap_or_default()
+    };
+    let (f46, f50) = (fuel(&a), fuel(&b));
+    if out_of_fuel(&a) != out_of_fuel(&b) {
+        // The side charged more ran out first, having made no more calls
+        // than the other by then; what followed is not comparable.
+        let (ran_out, other, allowed) = if out_of_fuel(&a) {
+            (&a, &b, more46)
+        } else {
+            (&b, &a, more50)
+        };
+        return (!allowed || calls(ran_out) > calls(other)).then(|| {
+            format!(
+                "status: {} on 46, {} on 50 (only the side a listed fuel rule charges more may run out first)",
+                a.status_text(),
+                b.status_text()
+            )
+        });
+    }
+    if (f46 > f50 && !more46) || (f50 > f46 && !more50) {
+        return Some(format!(
+            "fuel consumed: {f46} on 46, {f50} on 50 (no listed rule lets this side use more)"
+        ));
+    }
+    // Both out of fuel in a bulk operation: 46 stopped before it, 50 after
+    // it (then charged), so the memory it wrote may differ; nothing else.
+    let both_ran_out = bulk && out_of_fuel(&a) && out_of_fuel(&b);
+    let named: Vec<&str> = a
+        .fields
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| *n != FUEL && !(both_ran_out && n.starts_with("memory ")))
+        .collect();
+    first_difference(&a, &b, Some(&named)).map(|d| shown(d, &a, &b))
+}
+
+/// A difference with both runs' fields.
+fn shown(difference: impl std::fmt::Display, a: &Fingerprint, b: &Fingerprint) -> String {
+    format!(
+        "{difference}\nwasmtime 46: {:?}\nwasmtime 50: {:?}",
+        a.fields, b.fields
+    )
+}
+
+/// Whether `wasm` has a bulk operation whose fuel the two majors charge at
+/// different times (README, "Wasmtime versions"): `memory.copy`,
+/// `memory.fill`, `memory.init`, `table.copy`, `table.fill`, `table.init`
+/// or `table.grow`. Wasmtime 46 charges one fuel per unit before the
+/// operation runs, also when it then fails (a table that cannot grow, an
+/// access out of bounds); wasmtime 50 charges once it has succeeded. So a
+/// run may use more fuel on 46, never less, and run out of it first. An
+/// unreadable module counts as having one.
+pub fn bulk_ops(wasm: &[u8]) -> bool {
+    use wasmparser::{Operator, Parser, Payload};
+    for payload in Parser::new(0).parse_all(wasm) {
+        let Ok(payload) = payload else { return true };
+        if let Payload::CodeSectionEntry(body) = payload {
+            let Ok(mut ops) = body.get_operators_reader() else {
+                return true;
+            };
+            while !ops.eof() {
+                match ops.read() {
+                    Ok(
+                        Operator::MemoryCopy { .. }
+                        | Operator::MemoryFill { .. }
+                        | Operator::MemoryInit { .. }
+                        | Operator::TableCopy { .. }
+                        | Operator::TableFill { .. }
+                        | Operator::TableInit { .. }
+                        | Operator::TableGrow { .. },
+                    ) => return true,
+                    Ok(_) => {}
+                    Err(_) => return true,
+                }
             }
         }
-        named.into_iter().filter(|n| *n != FUEL).collect()
-    } else {
-        named
-    };
-    first_difference(&a, &b, Some(&only)).map(|d| {
-        format!(
-            "{d}\nwasmtime 46: {:?}\nwasmtime 50: {:?}",
-            a.fields, b.fields
-        )
-    })
+    }
+    false
 }
 
 /// The fingerprint field of the fuel a run consumed.
 const FUEL: &str = "fuel consumed";
+
+/// The fingerprint field of the number of host calls.
+const HOST_CALLS: &str = "host calls";
 
 /// Whether `wasm` has a constant expression that wasmtime 50 charges fuel
 /// for and 46 does not: a global's initializer, a table's initializer, an
