@@ -7,7 +7,7 @@
 //! written from the POSIX description, and preview1's record layouts
 //! written out by hand.
 
-use deterministic_wasi_ctx::script::fs::{FsOp, FsOutput, FsResult};
+use deterministic_wasi_ctx::script::fs::{FsOp, FsOutput, FsResult, offset};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// preview1 errno values the modelled operations can give.
@@ -588,7 +588,9 @@ impl FsModel {
                         Option::None
                     }
                 };
-                let (a, m) = (time(1, 2, *atim), time(4, 8, *mtim));
+                // The times as the script passes them (`script::fs::offset`
+                // maps large values onto boundaries).
+                let (a, m) = (time(1, 2, offset(*atim)), time(4, 8, offset(*mtim)));
                 let n = self.node_mut(ino);
                 if let Some(a) = a {
                     n.atim = a;
