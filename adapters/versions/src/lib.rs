@@ -24,9 +24,8 @@
 //!
 //! For a module with either, the fuel may differ only in the direction its
 //! rules allow, and every other field must be equal; if one run ran out of
-//! fuel and the other did not, it must be the side a rule charges more, and
-//! it must have made no more host calls than the other (what followed is
-//! not comparable); if both ran out in a bulk operation, the memory may
+//! fuel first (the other did not, or later, after more host calls), it must
+//! be the side a rule charges more (what followed is not comparable); if both ran out in a bulk operation, the memory may
 //! differ too (46 stopped before the operation, 50 after it). For any other
 //! module every field must be equal, fuel included.
 
@@ -123,10 +122,17 @@ pub fn compare(
             .unwrap_or_default()
     };
     let (f46, f50) = (fuel(&a), fuel(&b));
-    if out_of_fuel(&a) != out_of_fuel(&b) {
-        // The side charged more ran out first, having made no more calls
-        // than the other by then; what followed is not comparable.
-        let (ran_out, other, allowed) = if out_of_fuel(&a) {
+    let first = match (out_of_fuel(&a), out_of_fuel(&b)) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        (true, true) if calls(&a) != calls(&b) => Some(calls(&a) < calls(&b)),
+        _ => None,
+    };
+    if let Some(on46) = first {
+        // The side charged more ran out first (the only one to run out, or
+        // the one with fewer calls), having made no more calls than the
+        // other by then; what followed is not comparable.
+        let (ran_out, other, allowed) = if on46 {
             (&a, &b, more46)
         } else {
             (&b, &a, more50)
