@@ -24,10 +24,6 @@
 //! let _ = deterministic_wasi_ctx_versions::on50::fs_diff::run(&mut u);
 //! ```
 
-use dwc50::DeterminismConfig;
-use dwc50::audit::{RunSpec, Strategy};
-use std::sync::OnceLock;
-
 #[path = "../../../fuzz/lib/src/stock_diff.rs"]
 pub mod stock_diff;
 
@@ -36,32 +32,13 @@ pub mod fs_diff;
 
 /// The table of preview1 functions, what a module dump is written as, and
 /// the execution counters: the fuzz library's, which know no wasmtime.
-pub use fuzz::{P1_FUNCTIONS, dump, record};
+pub use fuzz::{FUEL, P1_FUNCTIONS, dump, record};
 
-/// A run spec with the fuzz library's fuel and event limit, on wasmtime 50
-/// (the fuzz library's `spec`, for this build's types).
-pub fn spec(config: DeterminismConfig) -> RunSpec {
-    let on46 = fuzz::spec(Default::default());
-    RunSpec {
-        config,
-        fuel: on46.fuel,
-        max_events: on46.max_events,
-        stock: on46.stock,
-        keep_memory: on46.keep_memory,
-        writes_from_signatures: on46.writes_from_signatures,
-    }
-}
-
-/// The wasmtime 50 Engine of `strategy` shared by the runs of one process.
-pub fn shared_engine(strategy: Strategy) -> &'static wasmtime50::Engine {
-    static CRANELIFT: OnceLock<wasmtime50::Engine> = OnceLock::new();
-    static PULLEY: OnceLock<wasmtime50::Engine> = OnceLock::new();
-    let cell = match strategy {
-        Strategy::Cranelift => &CRANELIFT,
-        Strategy::Pulley => &PULLEY,
-    };
-    cell.get_or_init(|| strategy.engine().expect("wasmtime 50 engine"))
-}
+/// The run spec and the shared Engines: the fuzz library's `runs.rs`,
+/// built on wasmtime 50 like the two differentials.
+#[path = "../../../fuzz/lib/src/runs.rs"]
+mod runs;
+pub use runs::{shared_engine, spec};
 
 #[cfg(test)]
 mod tests;

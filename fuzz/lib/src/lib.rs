@@ -29,9 +29,11 @@ pub mod p2_fs;
 pub mod p2_script;
 #[cfg(test)]
 mod reach_tests;
+pub mod runs;
 pub mod seeds;
 #[cfg(test)]
 mod stack_tests;
+pub use runs::{shared_engine, spec};
 pub mod stock_diff;
 pub mod strategy_diff;
 #[cfg(test)]
@@ -341,18 +343,6 @@ pub const TREE_A: &[u8] = b"hello, preopen\n";
 pub fn tree() -> &'static VirtualFs {
     static TREE: OnceLock<VirtualFs> = OnceLock::new();
     TREE.get_or_init(|| deterministic_wasi_ctx::script::fs::fs_diff_tree(TREE_A))
-}
-
-/// A run spec with [`FUEL`].
-pub fn spec(config: DeterminismConfig) -> RunSpec {
-    RunSpec {
-        config,
-        fuel: FUEL,
-        max_events: 1_000,
-        stock: false,
-        keep_memory: false,
-        writes_from_signatures: false,
-    }
 }
 
 /// Executions and executions with at least one host call, per process.
@@ -811,15 +801,4 @@ pub fn compare_manifest(expected: &str, seen: &str) -> Result<(), String> {
         return Err(format!("{want} files in the manifest, {got} in the corpus"));
     }
     Ok(())
-}
-
-/// Engines shared by the runs of one process, per strategy.
-pub fn shared_engine(strategy: Strategy) -> &'static wasmtime::Engine {
-    static CRANELIFT: OnceLock<wasmtime::Engine> = OnceLock::new();
-    static PULLEY: OnceLock<wasmtime::Engine> = OnceLock::new();
-    let cell = match strategy {
-        Strategy::Cranelift => &CRANELIFT,
-        Strategy::Pulley => &PULLEY,
-    };
-    cell.get_or_init(|| strategy.engine().expect("engine"))
 }
