@@ -64,7 +64,8 @@ worst() {
 }
 fixtures=(--dir test-programs/fixtures/root::/ --stdin test-programs/fixtures/fs_script.txt
   --wall-start 2001-09-09T01:46:40Z)
-# The corpus and the modules on every major; the components on this
+# The corpus (its one component, p3_timers.wat, included: its fuel agrees)
+# and the modules on every major; the other components on this
 # command's major (46) first.
 audit --wasmtime all "$@" corpus/audit "${other_modules[@]}" | tee "$output" || status=$?
 audit "$@" "${other_components[@]}" | tee -a "$output" || { rc=$?; status=$(worst "$status" "$rc"); }

@@ -56,6 +56,7 @@ pub mod environ;
 pub mod fd;
 pub mod p1;
 pub mod p2;
+pub mod p3;
 pub mod random;
 pub mod sched;
 pub mod served;

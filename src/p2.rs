@@ -8,6 +8,7 @@ use crate::sched::p2::WASI_VERSION;
 use crate::stdio::CapturedOutput;
 use crate::trace::{Recorder, Returned, WriteRef};
 use crate::{DeterminismConfig, VirtualClock};
+use deterministic_wasi_ctx_core::sched::concurrent::Waits;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -25,12 +26,14 @@ pub struct DeterministicP2Ctx {
     ctx: WasiCtx,
     table: ResourceTable,
     clock: VirtualClock,
+    /// WASI 0.3's waits on `clock` ([`crate::p3`]).
+    waits: Waits,
     output: CapturedOutput,
-    random: Pcg64Mcg,
-    insecure: Pcg64Mcg,
-    insecure_seed: u128,
+    pub(crate) random: Pcg64Mcg,
+    pub(crate) insecure: Pcg64Mcg,
+    pub(crate) insecure_seed: u128,
     recorder: Option<Recorder>,
-    fs: filesystem::Filesystem,
+    pub(crate) fs: filesystem::Filesystem,
     limits: crate::engine::DeterministicLimits,
 }
 
@@ -38,6 +41,32 @@ impl DeterministicP2Ctx {
     /// The timeline shared by this context's clocks and timers.
     pub fn clock(&self) -> &VirtualClock {
         &self.clock
+    }
+
+    /// The clock and the WASI 0.3 waits on it, for
+    /// [`sched::p3::add_waits_to_linker`](crate::sched::p3::add_waits_to_linker).
+    ///
+    /// ```
+    /// let mut ctx = deterministic_wasi_ctx::DeterminismConfig::new().build_p2();
+    /// let (clock, waits) = ctx.timeline();
+    /// assert_eq!((clock.peek(), waits.pending()), (0, 0));
+    /// ```
+    pub fn timeline(&mut self) -> (&VirtualClock, &Waits) {
+        (&self.clock, &self.waits)
+    }
+
+    /// The executor that runs this context's WASI 0.3 components
+    /// ([`crate::p3`]): it shares the context's clock and waits, so take it
+    /// before moving the context into a Store.
+    ///
+    /// ```
+    /// let ctx = deterministic_wasi_ctx::DeterminismConfig::new().build_p2();
+    /// let driver = ctx.driver();
+    /// assert_eq!(driver.run(async { 7 })?, 7);
+    /// # Ok::<(), wasmtime::Error>(())
+    /// ```
+    pub fn driver(&self) -> crate::p3::Driver {
+        crate::p3::Driver::new(self.clock.clone(), self.waits.clone())
     }
 
     /// Captured stdout/stderr.
@@ -114,7 +143,7 @@ impl WasiView for DeterministicP2Ctx {
 }
 
 impl DeterministicP2Ctx {
-    fn record(&self, name: &str, args: &[u64], result: Vec<i64>, bytes: Option<&[u8]>) {
+    pub(crate) fn record(&self, name: &str, args: &[u64], result: Vec<i64>, bytes: Option<&[u8]>) {
         if let Some(recorder) = &self.recorder {
             let args: Vec<i64> = args.iter().map(|&a| a as i64).collect();
             let writes: Vec<WriteRef<'_>> = bytes
@@ -174,6 +203,7 @@ impl DeterminismConfig {
             ctx: builder.build(),
             table: ResourceTable::new(),
             clock,
+            waits: Waits::new(),
             output,
             random: random::secure_stream(seed),
             insecure: random::insecure_stream(seed),
@@ -261,7 +291,7 @@ fn replace_nondeterministic<T: WasiView + 'static>(
 }
 
 /// The most bytes one random request may ask for (stock wasmtime-wasi's limit).
-const MAX_RANDOM_REQUEST: u64 = wasmtime_wasi::random::DEFAULT_MAX_SIZE;
+pub(crate) const MAX_RANDOM_REQUEST: u64 = wasmtime_wasi::random::DEFAULT_MAX_SIZE;
 
 fn random_bytes(stream: &mut Pcg64Mcg, len: u64) -> wasmtime::Result<Vec<u8>> {
     if len > MAX_RANDOM_REQUEST {

@@ -22,6 +22,7 @@ pub mod stack;
 pub mod std_fs;
 pub mod strategies;
 pub mod timers;
+pub mod waits;
 
 use proptest::test_runner::{Config, FileFailurePersistence};
 use std::time::Duration;

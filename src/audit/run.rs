@@ -170,6 +170,9 @@ impl Compiled {
                     .instantiate_pre(module)
                     .map(drop),
             },
+            Compiled::Component(component) if crate::p3::is_command(engine, component) => {
+                p3::check_links(engine, component)
+            }
             Compiled::Component(component) => component_linker_for(engine, link_p2)?
                 .instantiate_pre(component)
                 .map(drop),
@@ -497,6 +500,9 @@ impl WasiView for Host<StockP2> {
 }
 
 fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outcome {
+    if crate::p3::is_command(engine, component) {
+        return p3::run(engine, component, spec);
+    }
     let recorder = Recorder::new(spec.max_events);
     let config = spec.config.clone().capture_output(true);
     if spec.stock {
@@ -661,6 +667,8 @@ impl Drop for StockDirs {
         }
     }
 }
+
+mod p3;
 
 #[cfg(test)]
 mod linker_tests;

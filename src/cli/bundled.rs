@@ -14,6 +14,7 @@ pub const PROGRAMS: &[(&str, &str)] = &[
     bundle!("fuel_loop.wat"),
     bundle!("memory_grow_limit.wat"),
     bundle!("nan_bits.wat"),
+    bundle!("p3_timers.wat"),
     bundle!("poll_mixed.wat"),
     bundle!("random_bytes.wat"),
     bundle!("relaxed_simd.wat"),

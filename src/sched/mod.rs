@@ -8,6 +8,7 @@
 mod common;
 mod p1;
 pub mod p2;
+pub mod p3;
 
 #[cfg(feature = "wasi-common")]
 pub use common::VirtualSched;

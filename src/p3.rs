@@ -1,0 +1,279 @@
+//! WASI 0.3 components (`wasi:*@0.3.0`: async functions, streams, futures,
+//! concurrent subtasks) on `wasmtime-wasi`, deterministic.
+//!
+//! A 0.3 component runs on the same context as a preview2 one
+//! ([`DeterministicP2Ctx`]: one configuration, clock, seed and output), and
+//! [`add_to_linker`] links stock wasmtime-wasi's 0.3 interfaces over it,
+//! then replaces what is not deterministic:
+//!
+//! | interface | answered by |
+//! |---|---|
+//! | `wasi:clocks/monotonic-clock` | the virtual clock; `wait-for` / `wait-until` wait in virtual time ([`sched::p3`](crate::sched::p3)) |
+//! | `wasi:clocks/system-clock` | the virtual clock (the context's wall clock) |
+//! | `wasi:random/*` | the seeded streams of [`random`](crate::random), as for preview2 (requests above 64 MiB get 64 MiB, as stock's) |
+//! | `wasi:cli/*` | the configuration's arguments, environment and stdin; output captured; no terminals; `exit` as for preview2 |
+//! | `wasi:sockets/*` | denied: every socket is `access-denied` and every lookup `permanent-resolver-failure`, every run (no host network) |
+//! | `wasi:filesystem/*` | not served yet: `get-directories` is empty without preopens, and a trap naming the limitation with them |
+//!
+//! **Concurrency.** Which operation completes first and which task resumes
+//! next is decided by wasmtime's scheduler from the order in which host
+//! operations become ready. Everything the context serves is ready at once
+//! (in-memory stdin, captured output) except waits, and waits complete only
+//! when the whole Store is idle, earliest deadline first
+//! ([`concurrent`](deterministic_wasi_ctx_core::sched::concurrent)). So the
+//! order, and every amount a stream read or write returns, is a pure
+//! function of the guest's calls. That needs the Store driven by a
+//! [`Driver`] (not by tokio, where nothing would ever see the Store idle).
+//!
+//! [`Driver::run_command`] shows a whole run.
+
+use crate::p2::{DeterministicP2Ctx, MAX_RANDOM_REQUEST};
+use crate::random::Pcg64Mcg;
+use crate::{VirtualClock, sched};
+use deterministic_wasi_ctx_core::sched::concurrent::{self, Waits};
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker, Resource};
+use wasmtime_wasi::WasiView;
+use wasmtime_wasi::filesystem::Descriptor;
+
+/// The WASI 0.3 release whose interfaces stock wasmtime-wasi defines.
+pub const WASI_VERSION: &str = "0.3.0";
+
+/// Whether `component` is a WASI 0.3 command: it exports
+/// `wasi:cli/run@0.3.x`.
+///
+/// ```
+/// use deterministic_wasi_ctx::{engine, p3};
+/// let engine = engine::deterministic_engine()?;
+/// let p2 = wasmtime::component::Component::new(&engine, "(component)")?;
+/// assert!(!p3::is_command(&engine, &p2));
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn is_command(engine: &wasmtime::Engine, component: &Component) -> bool {
+    component
+        .component_type()
+        .exports(engine)
+        .any(|(name, _)| name.starts_with("wasi:cli/run@0.3."))
+}
+
+/// Links stock wasmtime-wasi's WASI 0.3 interfaces, then replaces the clocks,
+/// random and preopens with the deterministic ones over the context `get`
+/// finds (see the [module docs](self)). Shadowing is on for the
+/// replacements and off after them (wasmtime's default), so a later
+/// definition of a served name is an error instead of silently replacing it.
+///
+/// # Errors
+///
+/// If the linker rejects a definition (the engine needs
+/// `Config::concurrency_support`, on by default).
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::{engine, p2::DeterministicP2Ctx, p3};
+/// let engine = engine::deterministic_engine()?;
+/// let mut linker = wasmtime::component::Linker::<DeterministicP2Ctx>::new(&engine);
+/// p3::add_to_linker(&mut linker, |ctx| ctx)?;
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn add_to_linker<T: WasiView + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut DeterministicP2Ctx,
+) -> wasmtime::Result<()> {
+    wasmtime_wasi::p3::add_to_linker(linker)?;
+    linker.allow_shadowing(true);
+    let replaced = sched::p3::add_waits_to_linker(linker, move |t| get(t).timeline())
+        .and_then(|()| add_random_to_linker(linker, get))
+        .and_then(|()| add_preopens_to_linker(linker, get));
+    linker.allow_shadowing(false);
+    replaced
+}
+
+/// Runs WASI 0.3 components deterministically: polls a Store's futures on
+/// the calling thread and moves virtual time only when every task waits
+/// (the rule of [`concurrent`]). Get it from
+/// [`DeterministicP2Ctx::driver`] before moving the context into the Store.
+#[derive(Clone, Debug)]
+pub struct Driver {
+    clock: VirtualClock,
+    waits: Waits,
+}
+
+impl Driver {
+    pub(crate) fn new(clock: VirtualClock, waits: Waits) -> Self {
+        Driver { clock, waits }
+    }
+
+    /// Polls `future` to completion by the rule of [`concurrent::run`].
+    ///
+    /// # Errors
+    ///
+    /// A deadlock (every task waits and no timer is pending) as an error
+    /// whose message starts with `deadlock`: the same every run.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let ctx = deterministic_wasi_ctx::DeterminismConfig::new().build_p2();
+    /// let err = ctx.driver().run(std::future::pending::<()>()).unwrap_err();
+    /// assert!(err.to_string().starts_with("deadlock"));
+    /// ```
+    pub fn run<F: Future>(&self, future: F) -> wasmtime::Result<F::Output> {
+        concurrent::run(future, &self.waits, &self.clock).map_err(wasmtime::Error::new)
+    }
+
+    /// Instantiates `component` in `store` and calls its
+    /// `wasi:cli/run@0.3.0#run`, driven by [`Driver::run`]. `Ok(Err(()))` is
+    /// `run` returning `err` (exit status 1 by wasmtime's convention).
+    ///
+    /// # Errors
+    ///
+    /// Instantiation errors, traps (an `exit` is a trap carrying
+    /// [`wasmtime_wasi::I32Exit`]) and deadlocks.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::{DeterminismConfig, engine, p2::DeterministicP2Ctx, p3};
+    /// use wasmtime::component::{Component, Linker};
+    ///
+    /// let engine = engine::deterministic_engine()?;
+    /// let mut linker = Linker::<DeterministicP2Ctx>::new(&engine);
+    /// p3::add_to_linker(&mut linker, |ctx| ctx)?;
+    /// let component = Component::new(&engine, r#"(component
+    ///   (core func $task-return (canon task.return (result (result))))
+    ///   (core module $m
+    ///     (import "" "task.return" (func $task-return (param i32)))
+    ///     (func (export "run") (result i32)
+    ///       (call $task-return (i32.const 0))
+    ///       i32.const 0)
+    ///     (func (export "cb") (param i32 i32 i32) (result i32) unreachable))
+    ///   (core instance $i (instantiate $m
+    ///     (with "" (instance (export "task.return" (func $task-return))))))
+    ///   (func $run async (result (result))
+    ///     (canon lift (core func $i "run") async (callback (core func $i "cb"))))
+    ///   (instance $run (export "run" (func $run)))
+    ///   (export "wasi:cli/run@0.3.0" (instance $run)))"#)?;
+    /// assert!(p3::is_command(&engine, &component));
+    /// let ctx = DeterminismConfig::new().build_p2();
+    /// let driver = ctx.driver();
+    /// let mut store = wasmtime::Store::new(&engine, ctx);
+    /// store.set_fuel(1_000_000)?;
+    /// assert_eq!(driver.run_command(&mut store, &component, &linker)?, Ok(()));
+    /// # Ok::<(), wasmtime::Error>(())
+    /// ```
+    pub fn run_command<T: WasiView + Send + 'static>(
+        &self,
+        store: &mut Store<T>,
+        component: &Component,
+        linker: &Linker<T>,
+    ) -> wasmtime::Result<Result<(), ()>> {
+        self.run(run_command(store, component, linker))?
+    }
+}
+
+/// Instantiates `component` and calls its 0.3 `run`, on whatever executor
+/// polls it (the audit's stock runs use tokio).
+pub(crate) async fn run_command<T: WasiView + Send + 'static>(
+    store: &mut Store<T>,
+    component: &Component,
+    linker: &Linker<T>,
+) -> wasmtime::Result<Result<(), ()>> {
+    let command =
+        wasmtime_wasi::p3::bindings::Command::instantiate_async(&mut *store, component, linker)
+            .await?;
+    store
+        .run_concurrent(async move |accessor| command.wasi_cli_run().call_run(accessor).await)
+        .await?
+}
+
+/// `wasi:random/*@0.3.0` from the context's seeded streams, recorded as the
+/// preview2 functions are (the trace names carry no version).
+fn add_random_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut DeterministicP2Ctx,
+) -> wasmtime::Result<()> {
+    fn bytes(stream: &mut Pcg64Mcg, len: u64) -> Vec<u8> {
+        // 0.3 returns at most the limit instead of trapping, as stock does.
+        let mut bytes = vec![0; len.min(MAX_RANDOM_REQUEST) as usize];
+        stream.fill(&mut bytes);
+        bytes
+    }
+    let mut secure = linker.instance(&format!("wasi:random/random@{WASI_VERSION}"))?;
+    secure.func_wrap("get-random-bytes", move |mut store, (len,): (u64,)| {
+        let ctx = get(store.data_mut());
+        let out = bytes(&mut ctx.random, len);
+        ctx.record(
+            "wasi:random/random.get-random-bytes",
+            &[len],
+            vec![],
+            Some(&out),
+        );
+        Ok((out,))
+    })?;
+    secure.func_wrap("get-random-u64", move |mut store, (): ()| {
+        let ctx = get(store.data_mut());
+        let value = ctx.random.next_u64();
+        ctx.record(
+            "wasi:random/random.get-random-u64",
+            &[],
+            vec![value as i64],
+            None,
+        );
+        Ok((value,))
+    })?;
+    let mut insecure = linker.instance(&format!("wasi:random/insecure@{WASI_VERSION}"))?;
+    insecure.func_wrap(
+        "get-insecure-random-bytes",
+        move |mut store, (len,): (u64,)| {
+            let ctx = get(store.data_mut());
+            let out = bytes(&mut ctx.insecure, len);
+            let name = "wasi:random/insecure.get-insecure-random-bytes";
+            ctx.record(name, &[len], vec![], Some(&out));
+            Ok((out,))
+        },
+    )?;
+    insecure.func_wrap("get-insecure-random-u64", move |mut store, (): ()| {
+        let ctx = get(store.data_mut());
+        let value = ctx.insecure.next_u64();
+        let name = "wasi:random/insecure.get-insecure-random-u64";
+        ctx.record(name, &[], vec![value as i64], None);
+        Ok((value,))
+    })?;
+    let mut seed = linker.instance(&format!("wasi:random/insecure-seed@{WASI_VERSION}"))?;
+    seed.func_wrap("get-insecure-seed", move |mut store, (): ()| {
+        let ctx = get(store.data_mut());
+        let (low, high) = (ctx.insecure_seed as u64, (ctx.insecure_seed >> 64) as u64);
+        let name = "wasi:random/insecure-seed.get-insecure-seed";
+        ctx.record(name, &[], vec![low as i64, high as i64], None);
+        Ok(((low, high),))
+    })?;
+    Ok(())
+}
+
+/// What a 0.3 component asking for its preopens gets while the virtual
+/// filesystem is not served to 0.3: nothing if nothing is preopened, and
+/// otherwise a trap that says so (never stock's view of the host).
+pub const FILESYSTEM_NOT_SERVED: &str = "the virtual filesystem is not served to WASI 0.3 \
+     components yet: run this component without preopened directories";
+
+fn add_preopens_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut DeterministicP2Ctx,
+) -> wasmtime::Result<()> {
+    let mut preopens = linker.instance(&format!("wasi:filesystem/preopens@{WASI_VERSION}"))?;
+    preopens.func_wrap("get-directories", move |mut store, (): ()| {
+        let ctx = get(store.data_mut());
+        ctx.record(
+            "wasi:filesystem/preopens.get-directories",
+            &[],
+            vec![],
+            None,
+        );
+        if !ctx.fs.mounts().is_empty() {
+            wasmtime::bail!("{FILESYSTEM_NOT_SERVED}");
+        }
+        Ok((Vec::<(Resource<Descriptor>, String)>::new(),))
+    })?;
+    Ok(())
+}

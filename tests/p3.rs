@@ -1,0 +1,386 @@
+//! WASI 0.3 components (`crate::p3`): virtual-time waits racing, the
+//! executor's deadlock rule, seeded random, the filesystem refusal, and the
+//! stock fixture that shows the auditor catches 0.3 nondeterminism.
+
+use deterministic_wasi_ctx::DeterminismConfig;
+use deterministic_wasi_ctx::audit::{self, AuditConfig, Outcome, Status, Strategy, Verdict};
+use deterministic_wasi_ctx::fs::VirtualFs;
+use std::path::Path;
+
+#[cfg(not(wasmtime_50))]
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+#[cfg(wasmtime_50)]
+const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+fn both_strategies() -> AuditConfig {
+    AuditConfig {
+        strategies: vec![Strategy::Cranelift, Strategy::Pulley],
+        ..AuditConfig::default()
+    }
+}
+
+fn audit_wat(wat: &str, config: &AuditConfig) -> audit::Report {
+    let wasm = wat::parse_str(wat).unwrap_or_else(|e| panic!("{e}"));
+    audit::audit(&wasm, config).expect("audit")
+}
+
+fn events(outcome: &Outcome) -> Vec<String> {
+    outcome.events.iter().map(|e| e.to_string()).collect()
+}
+
+fn timers() -> String {
+    std::fs::read_to_string(Path::new(REPO).join("corpus/audit/p3_timers.wat")).unwrap()
+}
+
+/// The bundled race: the 10 ms wait started second completes first, each at
+/// its exact virtual time, and virtual time moves only when both wait.
+#[test]
+fn racing_waits_complete_earliest_first_at_exact_virtual_times() {
+    let report = audit_wat(&timers(), &both_strategies());
+    assert_eq!(
+        report.verdict(),
+        Verdict::Deterministic,
+        "{:?}",
+        report.divergence
+    );
+    assert_eq!(report.outcome.status, Status::Exited(0));
+    assert_eq!(
+        events(&report.outcome),
+        [
+            "wasi:clocks/monotonic-clock.now() -> 0",
+            "wasi:clocks/monotonic-clock.wait-for(20000000) -> 20000000",
+            "wasi:clocks/monotonic-clock.wait-for(10000000) -> 10000000",
+            "timer-fired(10000000) -> 10000000",
+            "wasi:clocks/monotonic-clock.now() -> 10000000",
+            "timer-fired(20000000) -> 20000000",
+            "wasi:clocks/monotonic-clock.now() -> 20000000",
+        ]
+    );
+}
+
+/// The fixture that proves the auditor can fail on 0.3: stock's waits are
+/// real tokio sleeps, so the clock readings (and the fuel the guest burns
+/// from them) differ run to run.
+#[test]
+fn stock_waits_diverge() {
+    let mut config = AuditConfig::default();
+    config.spec.stock = true;
+    let report = audit_wat(&timers(), &config);
+    let divergence = report.divergence.expect("stock 0.3 timers must diverge");
+    assert!(
+        divergence.to_string().contains("fuel consumed"),
+        "{divergence}"
+    );
+}
+
+/// A task waiting on an empty waitable set with no timer pending can never
+/// resume: the same error every run, not a hang.
+#[test]
+fn waiting_forever_is_a_deterministic_deadlock() {
+    let wat = r#"(component
+      (core func $waitable-set.new (canon waitable-set.new))
+      (core module $m
+        (import "" "waitable-set.new" (func $new (result i32)))
+        (func (export "run") (result i32)
+          (i32.or (i32.const 2) (i32.shl (call $new) (i32.const 4))))
+        (func (export "cb") (param i32 i32 i32) (result i32) unreachable))
+      (core instance $i (instantiate $m
+        (with "" (instance (export "waitable-set.new" (func $waitable-set.new))))))
+      (func $run async (result (result))
+        (canon lift (core func $i "run") async (callback (core func $i "cb"))))
+      (instance $run (export "run" (func $run)))
+      (export "wasi:cli/run@0.3.0" (instance $run)))"#;
+    let report = audit_wat(wat, &both_strategies());
+    assert_eq!(
+        report.verdict(),
+        Verdict::Deterministic,
+        "{:?}",
+        report.divergence
+    );
+    assert!(
+        matches!(report.outcome.status, Status::Trapped { .. }),
+        "{:?}",
+        report.outcome.status
+    );
+    let message = report.outcome.trap_message.clone().unwrap_or_default();
+    assert!(
+        message.starts_with("deadlock: every task waits"),
+        "{message}"
+    );
+}
+
+/// `get-random-u64` then `get-insecure-seed`, exiting with the low byte of
+/// the draw.
+const RANDOM: &str = r#"(component
+  (import "wasi:random/random@0.3.0" (instance $random
+    (export "get-random-u64" (func (result u64)))))
+  (import "wasi:cli/exit@0.3.0" (instance $exit
+    (export "exit-with-code" (func (param "status-code" u8)))))
+  (alias export $random "get-random-u64" (func $draw))
+  (alias export $exit "exit-with-code" (func $exit-with-code))
+  (core func $draw (canon lower (func $draw)))
+  (core func $exit-with-code (canon lower (func $exit-with-code)))
+  (core module $m
+    (import "" "draw" (func $draw (result i64)))
+    (import "" "exit" (func $exit (param i32)))
+    (func (export "run") (result i32)
+      (call $exit (i32.and (i32.wrap_i64 (call $draw)) (i32.const 0xff)))
+      unreachable)
+    (func (export "cb") (param i32 i32 i32) (result i32) unreachable))
+  (core instance $i (instantiate $m
+    (with "" (instance
+      (export "draw" (func $draw))
+      (export "exit" (func $exit-with-code))))))
+  (func $run async (result (result))
+    (canon lift (core func $i "run") async (callback (core func $i "cb"))))
+  (instance $run (export "run" (func $run)))
+  (export "wasi:cli/run@0.3.0" (instance $run)))"#;
+
+/// 0.3's random is the seeded secure stream: the same draw as the context's
+/// own stream, and a different one for another seed.
+#[test]
+fn random_is_the_seeded_stream() {
+    let draw = |seed: u64| {
+        let mut config = AuditConfig::default();
+        config.spec.config = DeterminismConfig::new().seed(seed);
+        let report = audit_wat(RANDOM, &config);
+        assert_eq!(report.verdict(), Verdict::Deterministic);
+        let expected = deterministic_wasi_ctx::random::secure_stream(seed).next_u64();
+        assert_eq!(
+            events(&report.outcome),
+            [format!(
+                "wasi:random/random.get-random-u64() -> {}",
+                expected as i64
+            )]
+        );
+        assert_eq!(
+            report.outcome.status,
+            Status::Exited(i32::from(expected as u8))
+        );
+        expected
+    };
+    assert_ne!(draw(1), draw(2));
+}
+
+/// Asks for the preopens and exits with their count.
+const PREOPENS: &str = r#"(component
+  (import "wasi:filesystem/types@0.3.0" (instance $types
+    (export "descriptor" (type (sub resource)))))
+  (alias export $types "descriptor" (type $descriptor))
+  (import "wasi:filesystem/preopens@0.3.0" (instance $preopens
+    (alias outer 1 $descriptor (type $d))
+    (export "descriptor" (type $descriptor (eq $d)))
+    (type $own (own $descriptor))
+    (export "get-directories" (func (result (list (tuple $own string)))))))
+  (import "wasi:cli/exit@0.3.0" (instance $exit
+    (export "exit-with-code" (func (param "status-code" u8)))))
+  (alias export $preopens "get-directories" (func $get-directories))
+  (alias export $exit "exit-with-code" (func $exit-with-code))
+  (core module $libc
+    (memory (export "memory") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $next))
+      (global.set $next (i32.add (global.get $next) (i32.add (local.get 3) (i32.const 8))))
+      (local.get $at)))
+  (core instance $libc (instantiate $libc))
+  (core func $get-directories (canon lower (func $get-directories)
+    (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+  (core func $exit-with-code (canon lower (func $exit-with-code)))
+  (core module $m
+    (import "" "get-directories" (func $get (param i32)))
+    (import "" "exit" (func $exit (param i32)))
+    (import "libc" "memory" (memory 1))
+    (func (export "run") (result i32)
+      (call $get (i32.const 16))
+      (call $exit (i32.load (i32.const 20)))
+      unreachable)
+    (func (export "cb") (param i32 i32 i32) (result i32) unreachable))
+  (core instance $i (instantiate $m
+    (with "" (instance
+      (export "get-directories" (func $get-directories))
+      (export "exit" (func $exit-with-code))))
+    (with "libc" (instance $libc))))
+  (func $run async (result (result))
+    (canon lift (core func $i "run") async (callback (core func $i "cb"))))
+  (instance $run (export "run" (func $run)))
+  (export "wasi:cli/run@0.3.0" (instance $run)))"#;
+
+/// The virtual filesystem is not served to 0.3 yet: without preopens the
+/// list is empty; with them the call traps with a message saying so, never
+/// stock's view of the host.
+#[test]
+fn preopens_are_refused_until_the_filesystem_is_served() {
+    let none = audit_wat(PREOPENS, &AuditConfig::default());
+    assert_eq!(none.outcome.status, Status::Exited(0));
+    assert_eq!(
+        events(&none.outcome),
+        ["wasi:filesystem/preopens.get-directories() -> []"]
+    );
+    let mut config = AuditConfig::default();
+    config.spec.config = DeterminismConfig::new().preopen("/", VirtualFs::new());
+    let refused = audit_wat(PREOPENS, &config);
+    assert_eq!(refused.verdict(), Verdict::Deterministic);
+    assert!(matches!(refused.outcome.status, Status::Trapped { .. }));
+    assert_eq!(
+        refused.outcome.trap_message.as_deref(),
+        Some(deterministic_wasi_ctx::p3::FILESYSTEM_NOT_SERVED)
+    );
+}
+
+/// Creates a TCP and a UDP socket; exits with 100 + the TCP error's case +
+/// 20 x the UDP error's case when both are refused, 1 if either succeeds.
+const SOCKETS: &str = r#"(component
+  (import "wasi:sockets/types@0.3.0" (instance $sockets
+    (type $family (enum "ipv4" "ipv6"))
+    (export "ip-address-family" (type $f (eq $family)))
+    (type $error (variant (case "access-denied") (case "not-supported")
+      (case "invalid-argument") (case "out-of-memory") (case "timeout")
+      (case "invalid-state") (case "address-not-bindable") (case "address-in-use")
+      (case "remote-unreachable") (case "connection-refused") (case "connection-broken")
+      (case "connection-reset") (case "connection-aborted") (case "datagram-too-large")
+      (case "other" (option string))))
+    (export "error-code" (type $e (eq $error)))
+    (export "tcp-socket" (type $tcp (sub resource)))
+    (export "udp-socket" (type $udp (sub resource)))
+    (export "[static]tcp-socket.create"
+      (func (param "address-family" $f) (result (result (own $tcp) (error $e)))))
+    (export "[static]udp-socket.create"
+      (func (param "address-family" $f) (result (result (own $udp) (error $e)))))))
+  (import "wasi:cli/exit@0.3.0" (instance $exit
+    (export "exit-with-code" (func (param "status-code" u8)))))
+  (alias export $sockets "[static]tcp-socket.create" (func $tcp))
+  (alias export $sockets "[static]udp-socket.create" (func $udp))
+  (alias export $exit "exit-with-code" (func $exit-with-code))
+  (core module $libc
+    (memory (export "memory") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $next))
+      (global.set $next (i32.add (global.get $next) (i32.add (local.get 3) (i32.const 8))))
+      (local.get $at)))
+  (core instance $libc (instantiate $libc))
+  (core func $tcp (canon lower (func $tcp)
+    (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+  (core func $udp (canon lower (func $udp)
+    (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+  (core func $exit-with-code (canon lower (func $exit-with-code)))
+  (core module $m
+    (import "" "tcp" (func $tcp (param i32 i32)))
+    (import "" "udp" (func $udp (param i32 i32)))
+    (import "" "exit" (func $exit (param i32)))
+    (import "libc" "memory" (memory 1))
+    (func (export "run") (result i32)
+      (call $tcp (i32.const 0) (i32.const 16))
+      (call $udp (i32.const 1) (i32.const 32))
+      (if (i32.or (i32.eqz (i32.load8_u (i32.const 16)))
+                  (i32.eqz (i32.load8_u (i32.const 32))))
+        (then (call $exit (i32.const 1))))
+      (call $exit (i32.add (i32.const 100)
+        (i32.add (i32.load8_u (i32.const 20))
+                 (i32.mul (i32.const 20) (i32.load8_u (i32.const 36))))))
+      unreachable)
+    (func (export "cb") (param i32 i32 i32) (result i32) unreachable))
+  (core instance $i (instantiate $m
+    (with "" (instance
+      (export "tcp" (func $tcp))
+      (export "udp" (func $udp))
+      (export "exit" (func $exit-with-code))))
+    (with "libc" (instance $libc))))
+  (func $run async (result (result))
+    (canon lift (core func $i "run") async (callback (core func $i "cb"))))
+  (instance $run (export "run" (func $run)))
+  (export "wasi:cli/run@0.3.0" (instance $run)))"#;
+
+/// No host network: both sockets are `access-denied` (case 0), every run.
+#[test]
+fn sockets_are_denied() {
+    let report = audit_wat(SOCKETS, &both_strategies());
+    assert_eq!(
+        report.verdict(),
+        Verdict::Deterministic,
+        "{:?}",
+        report.divergence
+    );
+    assert_eq!(report.outcome.status, Status::Exited(100));
+}
+
+/// Writes `hello` and then ` 0.3\n` to stdout through one stream, and exits
+/// with 10 x (bytes the first write completed) + (bytes the second).
+const STDOUT: &str = r#"(component
+  (import "wasi:cli/stdout@0.3.0" (instance $stdout
+    (type $error (enum "io" "illegal-byte-sequence" "pipe"))
+    (export "error-code" (type $e (eq $error)))
+    (export "write-via-stream"
+      (func (param "data" (stream u8)) (result (future (result (error $e))))))))
+  (import "wasi:cli/exit@0.3.0" (instance $exit
+    (export "exit-with-code" (func (param "status-code" u8)))))
+  (alias export $stdout "write-via-stream" (func $write-via-stream))
+  (alias export $stdout "error-code" (type $error-code))
+  (alias export $exit "exit-with-code" (func $exit-with-code))
+  (type $bytes (stream u8))
+  (type $done (future (result (error $error-code))))
+  (core module $libc
+    (memory (export "memory") 1)
+    (data (i32.const 100) "hello 0.3\n"))
+  (core instance $libc (instantiate $libc))
+  (core func $write-via-stream (canon lower (func $write-via-stream)))
+  (core func $exit-with-code (canon lower (func $exit-with-code)))
+  (core func $stream.new (canon stream.new $bytes))
+  (core func $stream.write (canon stream.write $bytes async
+    (memory (core memory $libc "memory"))))
+  (core func $stream.drop-writable (canon stream.drop-writable $bytes))
+  (core func $future.drop-readable (canon future.drop-readable $done))
+  (core module $m
+    (import "" "write-via-stream" (func $write-via-stream (param i32) (result i32)))
+    (import "" "exit" (func $exit (param i32)))
+    (import "" "stream.new" (func $stream.new (result i64)))
+    (import "" "stream.write" (func $stream.write (param i32 i32 i32) (result i32)))
+    (import "" "stream.drop-writable" (func $stream.drop-writable (param i32)))
+    (import "" "future.drop-readable" (func $future.drop-readable (param i32)))
+    (func $written (param $status i32) (result i32)
+      ;; COMPLETED (0) with the count above the low 4 bits; anything else
+      ;; (BLOCKED is -1) counts as 9.
+      (if (result i32) (i32.eqz (i32.and (local.get $status) (i32.const 0xf)))
+        (then (i32.shr_u (local.get $status) (i32.const 4)))
+        (else (i32.const 9))))
+    (func (export "run") (result i32)
+      (local $pair i64) (local $writer i32) (local $first i32) (local $second i32)
+      (local.set $pair (call $stream.new))
+      (local.set $writer (i32.wrap_i64 (i64.shr_u (local.get $pair) (i64.const 32))))
+      (call $future.drop-readable (call $write-via-stream (i32.wrap_i64 (local.get $pair))))
+      (local.set $first (call $written (call $stream.write (local.get $writer) (i32.const 100) (i32.const 5))))
+      (local.set $second (call $written (call $stream.write (local.get $writer) (i32.const 105) (i32.const 5))))
+      (call $stream.drop-writable (local.get $writer))
+      (call $exit (i32.add (i32.mul (local.get $first) (i32.const 10)) (local.get $second)))
+      unreachable)
+    (func (export "cb") (param i32 i32 i32) (result i32) unreachable))
+  (core instance $i (instantiate $m
+    (with "" (instance
+      (export "write-via-stream" (func $write-via-stream))
+      (export "exit" (func $exit-with-code))
+      (export "stream.new" (func $stream.new))
+      (export "stream.write" (func $stream.write))
+      (export "stream.drop-writable" (func $stream.drop-writable))
+      (export "future.drop-readable" (func $future.drop-readable))))))
+  (func $run async (result (result))
+    (canon lift (core func $i "run") async (callback (core func $i "cb"))))
+  (instance $run (export "run" (func $run)))
+  (export "wasi:cli/run@0.3.0" (instance $run)))"#;
+
+/// Stream writes to stdout complete at once and whole, every run: the
+/// captured output is always ready, so no write is ever short or blocked.
+#[test]
+fn stdout_stream_writes_complete_whole() {
+    let report = audit_wat(STDOUT, &both_strategies());
+    assert_eq!(
+        report.verdict(),
+        Verdict::Deterministic,
+        "{:?}",
+        report.divergence
+    );
+    assert_eq!(report.outcome.stdout, b"hello 0.3\n");
+    assert_eq!(report.outcome.status, Status::Exited(55));
+}
