@@ -18,6 +18,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("p1_script", crate::p1_script::run),
     ("p2_script", crate::p2_script::run),
     ("p2_fs", crate::p2_fs::run),
+    ("p3_waits", crate::p3_waits::run),
 ];
 
 /// The input lengths tried: libFuzzer's first inputs from an empty corpus.
