@@ -43,11 +43,13 @@
 //! # Ok::<(), wasmtime::Error>(())
 //! ```
 
+mod cleanup;
 mod compare;
 mod outcome;
 mod run;
 mod verdict;
 
+pub use cleanup::{remove_stock_copies_in_background, wait_for_stock_copies};
 pub use outcome::{
     Difference, Fingerprint, Outcome, Status, first_difference, first_difference_ignoring, hex,
 };

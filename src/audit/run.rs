@@ -618,7 +618,8 @@ fn stock_builder(
 }
 
 /// The host directories a stock run's preopens are copied to: made fresh
-/// for one run, read back after it and then removed.
+/// for one run, read back after it and then removed (on this thread or in
+/// the background: [`super::cleanup`]).
 struct StockDirs(Vec<(std::path::PathBuf, String)>);
 
 impl StockDirs {
@@ -662,9 +663,8 @@ impl StockDirs {
 
 impl Drop for StockDirs {
     fn drop(&mut self) {
-        for (host, _) in &self.0 {
-            let _ = std::fs::remove_dir_all(host);
-        }
+        let hosts = self.0.drain(..).map(|(host, _)| host).collect();
+        super::cleanup::remove(hosts);
     }
 }
 

@@ -21,7 +21,10 @@
 //! assert!(script.compile().wat().contains("path_create_directory"));
 //! ```
 
-use std::fmt::Write as _;
+mod encode;
+
+use encode::Arg::{self, I32, I64};
+use encode::Call;
 
 /// The most bytes one read, listing or readlink asks for.
 pub const MAX_READ: u32 = 1024;
@@ -440,17 +443,20 @@ struct Slot {
     at: u32,
 }
 
-/// A compiled script: its module text and where its results are.
+/// A compiled script: its calls, its data and where its results are. The
+/// binary module is encoded from them directly ([`encode`]); the text is
+/// rendered only when asked for (failure messages), not parsed.
 #[derive(Clone, Debug)]
 pub struct CompiledFsScript {
-    wat: String,
     slots: Vec<Slot>,
+    module: encode::ScriptModule,
+    wat: std::sync::OnceLock<String>,
 }
 
-/// Lays out inputs (paths, data, iovecs) in a data segment.
+/// Lays out inputs (paths, data, iovecs) for data segments.
 struct Inputs {
     next: u32,
-    data: String,
+    data: Vec<(u32, Vec<u8>)>,
 }
 
 impl Inputs {
@@ -459,8 +465,7 @@ impl Inputs {
         let at = self.next;
         self.next = (at + bytes.len() as u32 + 8).div_ceil(8) * 8;
         if !bytes.is_empty() {
-            let text: String = bytes.iter().map(|b| format!("\\{b:02x}")).collect();
-            writeln!(self.data, "  (data (i32.const {at}) \"{text}\")").expect("write to String");
+            self.data.push((at, bytes.to_vec()));
         }
         (at, bytes.len() as u32)
     }
@@ -489,39 +494,41 @@ fn slot_size(op: &FsOp) -> u32 {
 }
 
 impl FsScript {
-    /// Compiles the script into a module importing `wasi_snapshot_preview1`.
+    /// Compiles the script into a module importing `wasi_snapshot_preview1`
+    /// (only the functions the script calls).
     pub fn compile(&self) -> CompiledFsScript {
         let mut inputs = Inputs {
             next: 0x1000,
-            data: String::new(),
+            data: Vec::new(),
         };
         // Slots go after all inputs; inputs are placed while compiling each
         // call, so reserve room for them first (paths, data, iovecs).
         let room: u32 = self.ops.iter().map(input_room).sum::<u32>() + 0x100;
         let mut slot_at = (inputs.next + room).div_ceil(8) * 8;
-        let mut body = String::new();
+        let mut calls = Vec::new();
         let mut slots = Vec::new();
         for op in &self.ops {
             let at = slot_at;
-            let text = call(op, at + 8, &mut inputs);
-            writeln!(body, "    (i32.store (i32.const {at}) {text})").expect("write to String");
+            calls.push((at, call(op, at + 8, &mut inputs)));
             slot_at = (at + 8 + slot_size(op)).div_ceil(8) * 8;
             slots.push(Slot { op: op.clone(), at });
         }
         let pages = slot_at.div_ceil(65536).max(1);
-        let mut imports = String::new();
-        for (name, params) in IMPORTS {
-            writeln!(
+        let imports = IMPORTS
+            .iter()
+            .copied()
+            .filter(|(name, _)| calls.iter().any(|(_, c)| c.name == *name))
+            .collect();
+        CompiledFsScript {
+            slots,
+            module: encode::ScriptModule {
                 imports,
-                "  (import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} (param {params}) (result i32)))"
-            )
-            .expect("write to String");
+                pages,
+                data: inputs.data,
+                calls,
+            },
+            wat: std::sync::OnceLock::new(),
         }
-        let data = inputs.data;
-        let wat = format!(
-            "(module\n{imports}  (memory (export \"memory\") {pages})\n{data}  (func (export \"_start\")\n{body}  ))"
-        );
-        CompiledFsScript { wat, slots }
     }
 }
 
@@ -588,16 +595,17 @@ fn input_room(op: &FsOp) -> u32 {
 
 /// `fd_read`/`fd_write` (or, `at` an offset, `fd_pread`/`fd_pwrite`) of
 /// one iovec at `iov`, the count written at `out`.
-fn io_call(what: &str, fd: u8, iov: u32, at: Option<u64>, out: u32) -> String {
-    match at {
-        Some(at) => format!(
-            "(call $fd_p{what} (i32.const {fd}) (i32.const {iov}) (i32.const 1) (i64.const {}) (i32.const {out}))",
-            at as i64
-        ),
-        None => format!(
-            "(call $fd_{what} (i32.const {fd}) (i32.const {iov}) (i32.const 1) (i32.const {out}))"
-        ),
-    }
+fn io_call(write: bool, fd: u8, iov: u32, at: Option<u64>, out: u32) -> Call {
+    let name = match (write, at.is_some()) {
+        (false, false) => "fd_read",
+        (false, true) => "fd_pread",
+        (true, false) => "fd_write",
+        (true, true) => "fd_pwrite",
+    };
+    let mut args = vec![I32(fd.into()), I32(iov), I32(1)];
+    args.extend(at.map(I64));
+    args.push(I32(out));
+    Call { name, args }
 }
 
 /// The size of a preview1 `subscription`.
@@ -614,16 +622,16 @@ fn sleep_subscription(nanos: u16) -> Vec<u8> {
 }
 
 /// Places path `p` and returns its two arguments.
-fn path(inputs: &mut Inputs, p: &FsPath) -> String {
+fn path(inputs: &mut Inputs, p: &FsPath) -> [Arg; 2] {
     let (ptr, len) = inputs.put(&p.0);
-    format!("(i32.const {ptr}) (i32.const {len})")
+    [I32(ptr), I32(len)]
 }
 
-/// The call text of `op`, its outputs at `out`.
-fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
-    let c = |v: u32| format!("(i32.const {v})");
-    let c64 = |v: u64| format!("(i64.const {})", v as i64);
+/// The call of `op`, its outputs at `out`.
+fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> Call {
+    let fd = |fd: &Fd| I32(fd.n().into());
     let len_of = |len: u16| u32::from(len) % (MAX_READ + 1);
+    let named = |name: &'static str, args: Vec<Arg>| Call { name, args };
     match op {
         FsOp::PathOpen {
             dir,
@@ -635,25 +643,30 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
             fdflags,
         } => {
             let rights = u64::from(*read) << 1 | u64::from(*write) << 6;
-            format!(
-                "(call $path_open {} {} {} {} {} (i64.const 0) {} {})",
-                c(dir.n().into()),
-                c((*follow).into()),
-                path(inputs, p),
-                c(u32::from(*oflags % 16)),
-                c64(rights),
-                c(u32::from(*fdflags % 32)),
-                c(out)
+            let [ptr, len] = path(inputs, p);
+            named(
+                "path_open",
+                vec![
+                    fd(dir),
+                    I32((*follow).into()),
+                    ptr,
+                    len,
+                    I32(u32::from(*oflags % 16)),
+                    I64(rights),
+                    I64(0),
+                    I32(u32::from(*fdflags % 32)),
+                    I32(out),
+                ],
             )
         }
-        FsOp::FdClose { fd } => format!("(call $fd_close {})", c(fd.n().into())),
+        FsOp::FdClose { fd: f } => named("fd_close", vec![fd(f)]),
         FsOp::FdRead { fd, len } | FsOp::FdPread { fd, len, .. } => {
             let iov = inputs.iovec(out + 8, len_of(*len));
             let at = match op {
                 FsOp::FdPread { offset: o, .. } => Some(offset(*o)),
                 _ => None,
             };
-            io_call("read", fd.n(), iov, at, out)
+            io_call(false, fd.n(), iov, at, out)
         }
         FsOp::FdWrite { fd, data } | FsOp::FdPwrite { fd, data, .. } => {
             let data = &data[..data.len().min(MAX_WRITE)];
@@ -663,112 +676,98 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
                 FsOp::FdPwrite { offset: o, .. } => Some(offset(*o)),
                 _ => None,
             };
-            io_call("write", fd.n(), iov, at, out)
+            io_call(true, fd.n(), iov, at, out)
         }
         FsOp::FdSeek {
-            fd,
+            fd: f,
             offset: o,
             whence,
-        } => format!(
-            "(call $fd_seek {} (i64.const {}) {} {})",
-            c(fd.n().into()),
-            offset(*o as u64) as i64,
-            c(u32::from(whence % 3)),
-            c(out)
+        } => named(
+            "fd_seek",
+            vec![
+                fd(f),
+                I64(offset(*o as u64)),
+                I32(u32::from(whence % 3)),
+                I32(out),
+            ],
         ),
-        FsOp::FdTell { fd } => format!("(call $fd_tell {} {})", c(fd.n().into()), c(out)),
-        FsOp::FdFilestatGet { fd } => {
-            format!("(call $fd_filestat_get {} {})", c(fd.n().into()), c(out))
+        FsOp::FdTell { fd: f } => named("fd_tell", vec![fd(f), I32(out)]),
+        FsOp::FdFilestatGet { fd: f } => named("fd_filestat_get", vec![fd(f), I32(out)]),
+        FsOp::FdFdstatGet { fd: f } => named("fd_fdstat_get", vec![fd(f), I32(out)]),
+        FsOp::FdFdstatSetFlags { fd: f, flags } => named(
+            "fd_fdstat_set_flags",
+            vec![fd(f), I32(u32::from(flags % 32))],
+        ),
+        FsOp::FdFilestatSetSize { fd: f, size } => {
+            named("fd_filestat_set_size", vec![fd(f), I64(offset(*size))])
         }
-        FsOp::FdFdstatGet { fd } => {
-            format!("(call $fd_fdstat_get {} {})", c(fd.n().into()), c(out))
-        }
-        FsOp::FdFdstatSetFlags { fd, flags } => format!(
-            "(call $fd_fdstat_set_flags {} {})",
-            c(fd.n().into()),
-            c(u32::from(flags % 32))
-        ),
-        FsOp::FdFilestatSetSize { fd, size } => format!(
-            "(call $fd_filestat_set_size {} {})",
-            c(fd.n().into()),
-            c64(offset(*size))
-        ),
         FsOp::FdFilestatSetTimes {
-            fd,
+            fd: f,
             atim,
             mtim,
             fst,
-        } => format!(
-            "(call $fd_filestat_set_times {} {} {} {})",
-            c(fd.n().into()),
-            c64(offset(*atim)),
-            c64(offset(*mtim)),
-            c(u32::from(fst % 16))
+        } => named(
+            "fd_filestat_set_times",
+            vec![
+                fd(f),
+                I64(offset(*atim)),
+                I64(offset(*mtim)),
+                I32(u32::from(fst % 16)),
+            ],
         ),
-        FsOp::FdReaddir { fd, len, cookie } => format!(
-            "(call $fd_readdir {} {} {} (i64.const {}) {})",
-            c(fd.n().into()),
-            c(out + 8),
-            c(len_of(*len)),
-            cookie % 16,
-            c(out)
+        FsOp::FdReaddir { fd: f, len, cookie } => named(
+            "fd_readdir",
+            vec![
+                fd(f),
+                I32(out + 8),
+                I32(len_of(*len)),
+                I64(u64::from(cookie % 16)),
+                I32(out),
+            ],
         ),
-        FsOp::FdRenumber { from, to } => format!(
-            "(call $fd_renumber {} {})",
-            c(from.n().into()),
-            c(to.n().into())
-        ),
+        FsOp::FdRenumber { from, to } => named("fd_renumber", vec![fd(from), fd(to)]),
         FsOp::FdAdvise {
-            fd,
+            fd: f,
             offset: o,
             len,
             advice,
-        } => format!(
-            "(call $fd_advise {} {} {} {})",
-            c(fd.n().into()),
-            c64(offset(*o)),
-            c64(offset(*len)),
-            c(u32::from(advice % 6))
+        } => named(
+            "fd_advise",
+            vec![
+                fd(f),
+                I64(offset(*o)),
+                I64(offset(*len)),
+                I32(u32::from(advice % 6)),
+            ],
         ),
-        FsOp::FdAllocate { fd, offset: o, len } => format!(
-            "(call $fd_allocate {} {} {})",
-            c(fd.n().into()),
-            c64(offset(*o)),
-            c64(offset(*len))
+        FsOp::FdAllocate {
+            fd: f,
+            offset: o,
+            len,
+        } => named(
+            "fd_allocate",
+            vec![fd(f), I64(offset(*o)), I64(offset(*len))],
         ),
-        FsOp::FdSync { fd, data_only } => {
+        FsOp::FdSync { fd: f, data_only } => {
             let name = if *data_only { "fd_datasync" } else { "fd_sync" };
-            format!("(call ${name} {})", c(fd.n().into()))
+            named(name, vec![fd(f)])
         }
-        FsOp::FdPrestatGet { fd } => {
-            format!("(call $fd_prestat_get {} {})", c(fd.n().into()), c(out))
-        }
-        FsOp::FdPrestatDirName { fd, len } => format!(
-            "(call $fd_prestat_dir_name {} {} {})",
-            c(fd.n().into()),
-            c(out),
-            c(u32::from(len % 8))
+        FsOp::FdPrestatGet { fd: f } => named("fd_prestat_get", vec![fd(f), I32(out)]),
+        FsOp::FdPrestatDirName { fd: f, len } => named(
+            "fd_prestat_dir_name",
+            vec![fd(f), I32(out), I32(u32::from(len % 8))],
         ),
         FsOp::PathCreateDirectory { dir, path: p } => {
-            format!(
-                "(call $path_create_directory {} {})",
-                c(dir.n().into()),
-                path(inputs, p)
-            )
+            let [ptr, len] = path(inputs, p);
+            named("path_create_directory", vec![fd(dir), ptr, len])
         }
         FsOp::PathRemoveDirectory { dir, path: p } => {
-            format!(
-                "(call $path_remove_directory {} {})",
-                c(dir.n().into()),
-                path(inputs, p)
-            )
+            let [ptr, len] = path(inputs, p);
+            named("path_remove_directory", vec![fd(dir), ptr, len])
         }
         FsOp::PathUnlinkFile { dir, path: p } => {
-            format!(
-                "(call $path_unlink_file {} {})",
-                c(dir.n().into()),
-                path(inputs, p)
-            )
+            let [ptr, len] = path(inputs, p);
+            named("path_unlink_file", vec![fd(dir), ptr, len])
         }
         FsOp::PathRename {
             from_dir,
@@ -776,12 +775,11 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
             to_dir,
             to,
         } => {
-            let from = path(inputs, from);
-            let to = path(inputs, to);
-            format!(
-                "(call $path_rename {} {from} {} {to})",
-                c(from_dir.n().into()),
-                c(to_dir.n().into())
+            let [from_ptr, from_len] = path(inputs, from);
+            let [to_ptr, to_len] = path(inputs, to);
+            named(
+                "path_rename",
+                vec![fd(from_dir), from_ptr, from_len, fd(to_dir), to_ptr, to_len],
             )
         }
         FsOp::PathLink {
@@ -791,13 +789,19 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
             to_dir,
             to,
         } => {
-            let from = path(inputs, from);
-            let to = path(inputs, to);
-            format!(
-                "(call $path_link {} {} {from} {} {to})",
-                c(from_dir.n().into()),
-                c((*follow).into()),
-                c(to_dir.n().into())
+            let [from_ptr, from_len] = path(inputs, from);
+            let [to_ptr, to_len] = path(inputs, to);
+            named(
+                "path_link",
+                vec![
+                    fd(from_dir),
+                    I32((*follow).into()),
+                    from_ptr,
+                    from_len,
+                    fd(to_dir),
+                    to_ptr,
+                    to_len,
+                ],
             )
         }
         FsOp::PathSymlink {
@@ -805,29 +809,38 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
             dir,
             path: p,
         } => {
-            let target = path(inputs, target);
-            let p = path(inputs, p);
-            format!("(call $path_symlink {target} {} {p})", c(dir.n().into()))
+            let [target_ptr, target_len] = path(inputs, target);
+            let [ptr, len] = path(inputs, p);
+            named(
+                "path_symlink",
+                vec![target_ptr, target_len, fd(dir), ptr, len],
+            )
         }
-        FsOp::PathReadlink { dir, path: p, len } => format!(
-            "(call $path_readlink {} {} {} {} {})",
-            c(dir.n().into()),
-            path(inputs, p),
-            c(out + 8),
-            c(len_of(*len)),
-            c(out)
-        ),
+        FsOp::PathReadlink { dir, path: p, len } => {
+            let [ptr, path_len] = path(inputs, p);
+            named(
+                "path_readlink",
+                vec![
+                    fd(dir),
+                    ptr,
+                    path_len,
+                    I32(out + 8),
+                    I32(len_of(*len)),
+                    I32(out),
+                ],
+            )
+        }
         FsOp::PathFilestatGet {
             dir,
             follow,
             path: p,
-        } => format!(
-            "(call $path_filestat_get {} {} {} {})",
-            c(dir.n().into()),
-            c((*follow).into()),
-            path(inputs, p),
-            c(out)
-        ),
+        } => {
+            let [ptr, len] = path(inputs, p);
+            named(
+                "path_filestat_get",
+                vec![fd(dir), I32((*follow).into()), ptr, len, I32(out)],
+            )
+        }
         FsOp::PathFilestatSetTimes {
             dir,
             follow,
@@ -835,40 +848,43 @@ fn call(op: &FsOp, out: u32, inputs: &mut Inputs) -> String {
             atim,
             mtim,
             fst,
-        } => format!(
-            "(call $path_filestat_set_times {} {} {} {} {} {})",
-            c(dir.n().into()),
-            c((*follow).into()),
-            path(inputs, p),
-            c64(offset(*atim)),
-            c64(offset(*mtim)),
-            c(u32::from(fst % 16))
-        ),
+        } => {
+            let [ptr, len] = path(inputs, p);
+            named(
+                "path_filestat_set_times",
+                vec![
+                    fd(dir),
+                    I32((*follow).into()),
+                    ptr,
+                    len,
+                    I64(offset(*atim)),
+                    I64(offset(*mtim)),
+                    I32(u32::from(fst % 16)),
+                ],
+            )
+        }
         FsOp::Sleep { nanos } => {
             let (sub, _) = inputs.put(&sleep_subscription(*nanos));
-            format!(
-                "(call $poll_oneoff {} {} (i32.const 1) {})",
-                c(sub),
-                c(out + 8),
-                c(out)
+            named(
+                "poll_oneoff",
+                vec![I32(sub), I32(out + 8), I32(1), I32(out)],
             )
         }
     }
 }
 
 impl CompiledFsScript {
-    /// The module, as WebAssembly text.
+    /// The module, as WebAssembly text (rendered on the first call; the
+    /// same module as [`wasm`](Self::wasm)).
     pub fn wat(&self) -> &str {
-        &self.wat
+        self.wat.get_or_init(|| self.module.wat())
     }
 
-    /// The module, as binary WebAssembly.
-    ///
-    /// # Panics
-    ///
-    /// Never for a module [`FsScript::compile`] produced.
+    /// The module, as binary WebAssembly, encoded directly (no text is
+    /// written or parsed: an execution of `fs_diff` once spent a third of
+    /// its time parsing the text).
     pub fn wasm(&self) -> Vec<u8> {
-        wat::parse_str(&self.wat).expect("compiled scripts are valid text")
+        self.module.wasm()
     }
 
     /// The operations, in order.

@@ -50,6 +50,15 @@ pub fn input(u: &mut Unstructured) -> arbitrary::Result<Input> {
     })
 }
 
+/// What the libFuzzer shim does once before the first execution: stock's
+/// host copies of the trees are removed on a background thread
+/// ([`remove_stock_copies_in_background`](deterministic_wasi_ctx::audit::remove_stock_copies_in_background)),
+/// so an execution does not wait for the filesystem's journal to unlink
+/// them (still a fresh copy per run, each removed).
+pub fn init() {
+    deterministic_wasi_ctx::audit::remove_stock_copies_in_background(true);
+}
+
 /// One execution.
 pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
     check(&input(u)?);

@@ -618,6 +618,53 @@ fn fs_diff_catches_a_different_tree() {
     assert!(message.contains("call 1 differs"), "{message}");
 }
 
+/// The binary an `fs_diff` script compiles to (encoded directly, not
+/// parsed from text: `CompiledFsScript::wasm`) is the module its text
+/// describes: byte for byte what `wat` makes of the text, but for the name
+/// section, on 300 seeded inputs (every call kind, long paths, all data).
+#[test]
+fn fs_script_binary_is_its_text() {
+    let mut checked = 0;
+    for data in seeded_inputs(30, 300, 512) {
+        let data = input::continued(&data);
+        let Ok(input) = fs_diff::input(&mut arbitrary::Unstructured::new(&data)) else {
+            continue;
+        };
+        let compiled = input.script.compile();
+        let from_text = wat::parse_str(compiled.wat()).expect("the text parses");
+        assert!(
+            without_custom_sections(&from_text) == compiled.wasm(),
+            "the binary differs from the text:\n{}",
+            compiled.wat()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 250, "only {checked} inputs decoded");
+}
+
+/// `wasm` without its custom sections (id 0: the text's names).
+fn without_custom_sections(wasm: &[u8]) -> Vec<u8> {
+    let mut out = wasm[..8].to_vec();
+    let mut rest = &wasm[8..];
+    while let Some((&id, after)) = rest.split_first() {
+        let (mut size, mut shift, mut used) = (0usize, 0, 0);
+        for &byte in after {
+            size |= usize::from(byte & 0x7f) << shift;
+            shift += 7;
+            used += 1;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        let end = 1 + used + size;
+        if id != 0 {
+            out.extend_from_slice(&rest[..end]);
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
 /// Stock wasmtime-wasi 46 answers as the crate does (on every wasmtime)
 /// the calls whose answers stock 50 changed: `adapters/versions` checks
 /// that stock 50 still makes each listed difference.
