@@ -284,92 +284,16 @@ fn replace_nondeterministic<T: WasiView + 'static>(
 ) -> wasmtime::Result<()> {
     crate::sched::p2::add_timers_to_linker(linker, move |t| &get(t).clock)?;
     linker.allow_shadowing(true);
-    let replaced = filesystem::add_filesystem_to_linker(linker, get)
-        .and_then(|()| add_random_to_linker(linker, get));
+    let replaced = filesystem::add_filesystem_to_linker(linker, get).and_then(|()| {
+        let release = crate::random::components::Release {
+            version: WASI_VERSION,
+            seed_function: "insecure-seed",
+            clamp: false,
+        };
+        crate::random::components::add_to_linker(linker, get, release)
+    });
     linker.allow_shadowing(false);
     replaced
-}
-
-/// The most bytes one random request may ask for (stock wasmtime-wasi's limit).
-pub(crate) const MAX_RANDOM_REQUEST: u64 = wasmtime_wasi::random::DEFAULT_MAX_SIZE;
-
-fn random_bytes(stream: &mut Pcg64Mcg, len: u64) -> wasmtime::Result<Vec<u8>> {
-    if len > MAX_RANDOM_REQUEST {
-        wasmtime::bail!(
-            "requested {len} random bytes, more than the limit of {MAX_RANDOM_REQUEST}"
-        );
-    }
-    let mut bytes = vec![0; len as usize];
-    stream.fill(&mut bytes);
-    Ok(bytes)
-}
-
-fn add_random_to_linker<T: WasiView + 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut DeterministicP2Ctx,
-) -> wasmtime::Result<()> {
-    let mut secure = linker.instance(&format!("wasi:random/random@{WASI_VERSION}"))?;
-    secure.func_wrap("get-random-bytes", move |mut store, (len,): (u64,)| {
-        let ctx = get(store.data_mut());
-        let bytes = random_bytes(&mut ctx.random, len)?;
-        ctx.record(
-            "wasi:random/random.get-random-bytes",
-            &[len],
-            vec![],
-            Some(&bytes),
-        );
-        Ok((bytes,))
-    })?;
-    secure.func_wrap("get-random-u64", move |mut store, (): ()| {
-        let ctx = get(store.data_mut());
-        let value = ctx.random.next_u64();
-        ctx.record(
-            "wasi:random/random.get-random-u64",
-            &[],
-            vec![value as i64],
-            None,
-        );
-        Ok((value,))
-    })?;
-    let mut insecure = linker.instance(&format!("wasi:random/insecure@{WASI_VERSION}"))?;
-    insecure.func_wrap(
-        "get-insecure-random-bytes",
-        move |mut store, (len,): (u64,)| {
-            let ctx = get(store.data_mut());
-            let bytes = random_bytes(&mut ctx.insecure, len)?;
-            ctx.record(
-                "wasi:random/insecure.get-insecure-random-bytes",
-                &[len],
-                vec![],
-                Some(&bytes),
-            );
-            Ok((bytes,))
-        },
-    )?;
-    insecure.func_wrap("get-insecure-random-u64", move |mut store, (): ()| {
-        let ctx = get(store.data_mut());
-        let value = ctx.insecure.next_u64();
-        ctx.record(
-            "wasi:random/insecure.get-insecure-random-u64",
-            &[],
-            vec![value as i64],
-            None,
-        );
-        Ok((value,))
-    })?;
-    let mut seed = linker.instance(&format!("wasi:random/insecure-seed@{WASI_VERSION}"))?;
-    seed.func_wrap("insecure-seed", move |mut store, (): ()| {
-        let ctx = get(store.data_mut());
-        let (low, high) = (ctx.insecure_seed as u64, (ctx.insecure_seed >> 64) as u64);
-        ctx.record(
-            "wasi:random/insecure-seed.insecure-seed",
-            &[],
-            vec![low as i64, high as i64],
-            None,
-        );
-        Ok(((low, high),))
-    })?;
-    Ok(())
 }
 
 #[cfg(test)]

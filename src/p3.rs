@@ -27,8 +27,7 @@
 //!
 //! [`Driver::run_command`] shows a whole run.
 
-use crate::p2::{DeterministicP2Ctx, MAX_RANDOM_REQUEST};
-use crate::random::Pcg64Mcg;
+use crate::p2::DeterministicP2Ctx;
 use crate::{VirtualClock, sched};
 use deterministic_wasi_ctx_core::sched::concurrent::{self, Waits};
 use wasmtime::Store;
@@ -83,7 +82,16 @@ pub fn add_to_linker<T: WasiView + 'static>(
     wasmtime_wasi::p3::add_to_linker(linker)?;
     linker.allow_shadowing(true);
     let replaced = sched::p3::add_waits_to_linker(linker, move |t| get(t).timeline())
-        .and_then(|()| add_random_to_linker(linker, get))
+        .and_then(|()| {
+            let release = crate::random::components::Release {
+                version: WASI_VERSION,
+                seed_function: "get-insecure-seed",
+                // 0.3 returns at most the limit instead of trapping, as
+                // stock does.
+                clamp: true,
+            };
+            crate::random::components::add_to_linker(linker, get, release)
+        })
         .and_then(|()| add_preopens_to_linker(linker, get));
     linker.allow_shadowing(false);
     replaced
@@ -185,70 +193,6 @@ pub(crate) async fn run_command<T: WasiView + Send + 'static>(
     store
         .run_concurrent(async move |accessor| command.wasi_cli_run().call_run(accessor).await)
         .await?
-}
-
-/// `wasi:random/*@0.3.0` from the context's seeded streams, recorded as the
-/// preview2 functions are (the trace names carry no version).
-fn add_random_to_linker<T: 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut DeterministicP2Ctx,
-) -> wasmtime::Result<()> {
-    fn bytes(stream: &mut Pcg64Mcg, len: u64) -> Vec<u8> {
-        // 0.3 returns at most the limit instead of trapping, as stock does.
-        let mut bytes = vec![0; len.min(MAX_RANDOM_REQUEST) as usize];
-        stream.fill(&mut bytes);
-        bytes
-    }
-    let mut secure = linker.instance(&format!("wasi:random/random@{WASI_VERSION}"))?;
-    secure.func_wrap("get-random-bytes", move |mut store, (len,): (u64,)| {
-        let ctx = get(store.data_mut());
-        let out = bytes(&mut ctx.random, len);
-        ctx.record(
-            "wasi:random/random.get-random-bytes",
-            &[len],
-            vec![],
-            Some(&out),
-        );
-        Ok((out,))
-    })?;
-    secure.func_wrap("get-random-u64", move |mut store, (): ()| {
-        let ctx = get(store.data_mut());
-        let value = ctx.random.next_u64();
-        ctx.record(
-            "wasi:random/random.get-random-u64",
-            &[],
-            vec![value as i64],
-            None,
-        );
-        Ok((value,))
-    })?;
-    let mut insecure = linker.instance(&format!("wasi:random/insecure@{WASI_VERSION}"))?;
-    insecure.func_wrap(
-        "get-insecure-random-bytes",
-        move |mut store, (len,): (u64,)| {
-            let ctx = get(store.data_mut());
-            let out = bytes(&mut ctx.insecure, len);
-            let name = "wasi:random/insecure.get-insecure-random-bytes";
-            ctx.record(name, &[len], vec![], Some(&out));
-            Ok((out,))
-        },
-    )?;
-    insecure.func_wrap("get-insecure-random-u64", move |mut store, (): ()| {
-        let ctx = get(store.data_mut());
-        let value = ctx.insecure.next_u64();
-        let name = "wasi:random/insecure.get-insecure-random-u64";
-        ctx.record(name, &[], vec![value as i64], None);
-        Ok((value,))
-    })?;
-    let mut seed = linker.instance(&format!("wasi:random/insecure-seed@{WASI_VERSION}"))?;
-    seed.func_wrap("get-insecure-seed", move |mut store, (): ()| {
-        let ctx = get(store.data_mut());
-        let (low, high) = (ctx.insecure_seed as u64, (ctx.insecure_seed >> 64) as u64);
-        let name = "wasi:random/insecure-seed.get-insecure-seed";
-        ctx.record(name, &[], vec![low as i64, high as i64], None);
-        Ok(((low, high),))
-    })?;
-    Ok(())
 }
 
 /// What a 0.3 component asking for its preopens gets while the virtual

@@ -271,7 +271,17 @@ fn component_linker_for<T: 'static>(
     engine: &Engine,
     link: fn(&mut ComponentLinker<T>) -> wasmtime::Result<()>,
 ) -> wasmtime::Result<Arc<ComponentLinker<T>>> {
-    engine::per_engine(engine, "audit component linker", || {
+    component_linker_under(engine, "audit component linker", link)
+}
+
+/// [`component_linker_for`] cached under `key`: one per kind of linker
+/// whose host type another kind shares (preview2 and WASI 0.3).
+fn component_linker_under<T: 'static>(
+    engine: &Engine,
+    key: &str,
+    link: fn(&mut ComponentLinker<T>) -> wasmtime::Result<()>,
+) -> wasmtime::Result<Arc<ComponentLinker<T>>> {
+    engine::per_engine(engine, key, || {
         let mut linker = ComponentLinker::new(engine);
         link(&mut linker)?;
         Ok(Arc::new(linker))

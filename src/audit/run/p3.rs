@@ -5,8 +5,8 @@
 use super::{Host, RunSpec, StockDirs, StockP2, finish_component, stock_builder, store};
 use crate::audit::outcome::Outcome;
 use crate::p2::DeterministicP2Ctx;
+use crate::p3;
 use crate::trace::Recorder;
-use crate::{engine, p3};
 use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker, ResourceTable};
@@ -20,16 +20,12 @@ fn link_stock(linker: &mut Linker<Host<StockP2>>) -> wasmtime::Result<()> {
 }
 
 /// The 0.3 linker `link` builds for `engine`, built once per engine (under
-/// its own key: the preview2 linker has the same type).
+/// its own key: the preview2 linker has the same host type).
 fn linker_for<T: 'static>(
     engine: &Engine,
     link: fn(&mut Linker<T>) -> wasmtime::Result<()>,
 ) -> wasmtime::Result<Arc<Linker<T>>> {
-    engine::per_engine(engine, "audit 0.3 component linker", || {
-        let mut linker = Linker::new(engine);
-        link(&mut linker)?;
-        Ok(Arc::new(linker))
-    })
+    super::component_linker_under(engine, "audit 0.3 component linker", link)
 }
 
 /// Checks that the deterministic 0.3 linker defines every import.
