@@ -92,10 +92,13 @@ plain=(env -u RUSTC_WRAPPER -u RUSTC_WORKSPACE_WRAPPER -u RUSTFLAGS -u CARGO_ENC
   -u CARGO_BUILD_RUSTFLAGS -u DWC_GUESTS_TOOLCHAIN -u CARGO_INCREMENTAL)
 "${plain[@]}" cargo +nightly fuzz build -O --sanitizer none
 # The filter must have applied: with Cranelift and wasmtime instrumented,
-# p1_smith loads about twice as many coverage counters as this allows
+# p1_smith loads far more coverage counters than this allows
 # (fuzz/README.md, "Coverage filter": 294,671 filtered, 617,919 not; 245,480
-# filtered once the crate stopped linking stock functions).
-max_p1_smith_counters=400000
+# filtered once the crate stopped linking stock functions; 401,491 filtered
+# once the audit linked WASI 0.3, whose wasmtime-wasi bindings are
+# instantiated, and so instrumented, in this crate for its two host types;
+# unfiltered is more than the 617,919 of before, as code was only added).
+max_p1_smith_counters=480000
 fuzz_log=$(mktemp)
 # The plain command from a fresh clone (fuzz/README.md, "Running"): its
 # corpus folder, fuzz/corpus/p1_smith, starts empty, and the shim copies the
