@@ -513,46 +513,81 @@ fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outc
     if crate::p3::is_command(engine, component) {
         return p3::run(engine, component, spec);
     }
+    if spec.stock {
+        let linker = component_linker_for(engine, link_stock_p2);
+        return run_stock_component(engine, spec, linker, |linker, store| {
+            call_run(linker, store, component)
+        });
+    }
+    let linker = component_linker_for(engine, link_p2);
+    run_deterministic_component(engine, spec, linker, |linker, store| {
+        call_run(linker, store, component)
+    })
+}
+
+/// A component linker for host type `T`, or why there is none.
+type ComponentLinkerFor<T> = wasmtime::Result<Arc<ComponentLinker<T>>>;
+
+/// One run of a component under stock wasmtime-wasi, preview2 or 0.3
+/// alike: a fresh Store with the configuration's inputs and host copies of
+/// its trees; `call` instantiates and runs the component with `linker`.
+fn run_stock_component(
+    engine: &Engine,
+    spec: &RunSpec,
+    linker: ComponentLinkerFor<Host<StockP2>>,
+    call: impl FnOnce(
+        &ComponentLinker<Host<StockP2>>,
+        &mut Store<Host<StockP2>>,
+    ) -> wasmtime::Result<()>,
+) -> Outcome {
     let recorder = Recorder::new(spec.max_events);
     let config = spec.config.clone().capture_output(true);
-    if spec.stock {
-        let (mut builder, stdout, stderr) = stock_builder(&config);
-        let dirs = StockDirs::preopen(&config, &mut builder);
-        let ctx = builder.build();
-        let linker = component_linker_for(engine, link_stock_p2);
-        let mut store = store(
-            engine,
-            StockP2 {
-                ctx,
-                table: ResourceTable::new(),
-            },
-            spec.fuel,
-            0,
-        );
-        let (result, filesystems) = match dirs {
-            Ok(dirs) => {
-                let result = linker.and_then(|linker| call_run(&linker, &mut store, component));
-                (result, dirs.read_back(&config))
-            }
-            Err(error) => (
-                Err(wasmtime::Error::msg(format!("stock preopen: {error}"))),
-                Vec::new(),
-            ),
-        };
-        return finish_component(
-            result,
-            &mut store,
-            spec.fuel,
-            &recorder,
-            (stdout.contents().to_vec(), stderr.contents().to_vec()),
-            filesystems,
-        );
-    }
-    let ctx = config.build_p2_traced(&recorder);
+    let (mut builder, stdout, stderr) = stock_builder(&config);
+    let dirs = StockDirs::preopen(&config, &mut builder);
+    let ctx = builder.build();
+    let table = ResourceTable::new();
+    let mut store = store(engine, StockP2 { ctx, table }, spec.fuel, 0);
+    let (result, filesystems) = match dirs {
+        Ok(dirs) => {
+            let result = linker.and_then(|linker| call(&linker, &mut store));
+            (result, dirs.read_back(&config))
+        }
+        Err(error) => (
+            Err(wasmtime::Error::msg(format!("stock preopen: {error}"))),
+            Vec::new(),
+        ),
+    };
+    finish_component(
+        result,
+        &mut store,
+        spec.fuel,
+        &recorder,
+        (stdout.contents().to_vec(), stderr.contents().to_vec()),
+        filesystems,
+    )
+}
+
+/// One run of a component on the deterministic context, preview2 or 0.3
+/// alike: a fresh Store with a context built traced from the
+/// configuration; `call` instantiates and runs the component with `linker`.
+fn run_deterministic_component(
+    engine: &Engine,
+    spec: &RunSpec,
+    linker: ComponentLinkerFor<Host<DeterministicP2Ctx>>,
+    call: impl FnOnce(
+        &ComponentLinker<Host<DeterministicP2Ctx>>,
+        &mut Store<Host<DeterministicP2Ctx>>,
+    ) -> wasmtime::Result<()>,
+) -> Outcome {
+    let recorder = Recorder::new(spec.max_events);
+    let ctx = spec
+        .config
+        .clone()
+        .capture_output(true)
+        .build_p2_traced(&recorder);
     let output = ctx.output().clone();
-    let linker = component_linker_for(engine, link_p2);
     let mut store = store(engine, ctx, spec.fuel, 0);
-    let result = linker.and_then(|linker| call_run(&linker, &mut store, component));
+    let result = linker.and_then(|linker| call(&linker, &mut store));
     let filesystems = store.data().ctx.filesystems();
     finish_component(
         result,
@@ -570,9 +605,14 @@ fn call_run<T: WasiView + 'static>(
     component: &Component,
 ) -> wasmtime::Result<()> {
     let command = Command::instantiate(&mut *store, component, linker)?;
-    match command.wasi_cli_run().call_run(&mut *store)? {
+    exit_status(command.wasi_cli_run().call_run(&mut *store))
+}
+
+/// A command's `run` result as an exit: `err` is exit status 1, as
+/// wasmtime's CLI treats it.
+fn exit_status(result: wasmtime::Result<Result<(), ()>>) -> wasmtime::Result<()> {
+    match result? {
         Ok(()) => Ok(()),
-        // `run` returning `err` is exit status 1, as wasmtime's CLI treats it.
         Err(()) => Err(wasmtime_wasi::I32Exit(1).into()),
     }
 }

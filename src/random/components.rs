@@ -75,10 +75,10 @@ pub(crate) fn add_to_linker<T: 'static>(
         Ok((value,))
     })?;
     let mut seed = linker.instance(&format!("wasi:random/insecure-seed@{version}"))?;
+    let name = format!("wasi:random/insecure-seed.{}", release.seed_function);
     seed.func_wrap(release.seed_function, move |mut store, (): ()| {
         let ctx = get(store.data_mut());
         let (low, high) = (ctx.insecure_seed as u64, (ctx.insecure_seed >> 64) as u64);
-        let name = format!("wasi:random/insecure-seed.{}", release.seed_function);
         ctx.record(&name, &[], vec![low as i64, high as i64], None);
         Ok(((low, high),))
     })?;

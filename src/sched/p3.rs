@@ -49,22 +49,24 @@ pub fn add_waits_to_linker<T: 'static>(
     })?;
     instance.func_wrap("get-resolution", |_store, (): ()| Ok((RESOLUTION_NANOS,)))?;
     instance.func_wrap_concurrent("wait-for", move |accessor, (duration,): (u64,)| {
-        wait(accessor, timeline, "wait-for", duration, |now| {
+        let name = "wasi:clocks/monotonic-clock.wait-for";
+        wait(accessor, timeline, name, duration, |now| {
             now.saturating_add(duration)
         })
     })?;
     instance.func_wrap_concurrent("wait-until", move |accessor, (when,): (u64,)| {
-        wait(accessor, timeline, "wait-until", when, |_| when)
+        let name = "wasi:clocks/monotonic-clock.wait-until";
+        wait(accessor, timeline, name, when, |_| when)
     })?;
     Ok(())
 }
 
-/// One wait: its deadline from the current time, recorded as the call, then
+/// One wait: its deadline from the current time, recorded as call `name`, then
 /// the future that completes when virtual time reaches it.
 fn wait<T: 'static>(
     accessor: &Accessor<T>,
     timeline: impl Fn(&mut T) -> (&VirtualClock, &Waits),
-    function: &str,
+    name: &str,
     argument: u64,
     deadline_from: impl FnOnce(u64) -> u64,
 ) -> std::pin::Pin<Box<dyn Future<Output = wasmtime::Result<()>> + Send + 'static>> {
@@ -73,11 +75,7 @@ fn wait<T: 'static>(
         (clock.clone(), waits.clone())
     });
     let deadline = deadline_from(clock.peek());
-    clock.record(
-        &format!("wasi:clocks/monotonic-clock.{function}"),
-        &[argument],
-        deadline,
-    );
+    clock.record(name, &[argument], deadline);
     let wait = waits.wait(&clock, deadline);
     Box::pin(async move {
         wait.await;

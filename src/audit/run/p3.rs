@@ -2,14 +2,15 @@
 //! driven by its [`Driver`](crate::p3::Driver), or stock wasmtime-wasi's
 //! 0.3 interfaces on tokio (real timers) as the nondeterministic reference.
 
-use super::{Host, RunSpec, StockDirs, StockP2, finish_component, stock_builder, store};
+use super::{
+    Host, RunSpec, StockP2, exit_status, run_deterministic_component, run_stock_component,
+};
 use crate::audit::outcome::Outcome;
 use crate::p2::DeterministicP2Ctx;
 use crate::p3;
-use crate::trace::Recorder;
 use std::sync::Arc;
 use wasmtime::Engine;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker};
 
 fn link(linker: &mut Linker<Host<DeterministicP2Ctx>>) -> wasmtime::Result<()> {
     p3::add_to_linker(linker, |h| &mut h.ctx)
@@ -35,58 +36,19 @@ pub(super) fn check_links(engine: &Engine, component: &Component) -> wasmtime::R
         .map(drop)
 }
 
-/// `run` returning `err` is exit status 1, as wasmtime's CLI treats it.
-fn exit_status(result: wasmtime::Result<Result<(), ()>>) -> wasmtime::Result<()> {
-    match result? {
-        Ok(()) => Ok(()),
-        Err(()) => Err(wasmtime_wasi::I32Exit(1).into()),
-    }
-}
-
 /// Runs `component` once in a fresh Store.
 pub(super) fn run(engine: &Engine, component: &Component, spec: &RunSpec) -> Outcome {
-    let recorder = Recorder::new(spec.max_events);
-    let config = spec.config.clone().capture_output(true);
     if spec.stock {
-        let (mut builder, stdout, stderr) = stock_builder(&config);
-        let dirs = StockDirs::preopen(&config, &mut builder);
-        let ctx = builder.build();
-        let table = ResourceTable::new();
-        let mut store = store(engine, StockP2 { ctx, table }, spec.fuel, 0);
-        let (result, filesystems) = match dirs {
-            Ok(dirs) => {
-                let result = linker_for(engine, link_stock)
-                    .and_then(|linker| on_tokio(&mut store, component, &linker));
-                (result, dirs.read_back(&config))
-            }
-            Err(error) => (Err(error.context("stock preopen")), Vec::new()),
-        };
-        let output = (stdout.contents().to_vec(), stderr.contents().to_vec());
-        return finish_component(
-            result,
-            &mut store,
-            spec.fuel,
-            &recorder,
-            output,
-            filesystems,
-        );
+        let linker = linker_for(engine, link_stock);
+        return run_stock_component(engine, spec, linker, |linker, store| {
+            on_tokio(store, component, linker)
+        });
     }
-    let ctx = config.build_p2_traced(&recorder);
-    let output = ctx.output().clone();
-    let driver = ctx.driver();
-    let mut store = store(engine, ctx, spec.fuel, 0);
-    let result = linker_for(engine, link)
-        .and_then(|linker| exit_status(driver.run_command(&mut store, component, &linker)));
-    let filesystems = store.data().ctx.filesystems();
-    let output = (output.stdout(), output.stderr());
-    finish_component(
-        result,
-        &mut store,
-        spec.fuel,
-        &recorder,
-        output,
-        filesystems,
-    )
+    run_deterministic_component(engine, spec, linker_for(engine, link), |linker, store| {
+        // The driver shares the context's clock and waits (a handle).
+        let driver = store.data().ctx.driver();
+        exit_status(driver.run_command(store, component, linker))
+    })
 }
 
 /// Stock's 0.3 run: its timers are tokio sleeps, so a tokio runtime with
