@@ -334,7 +334,7 @@ pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
 /// failed, which is a bug in this crate, not a guest result. Reported as an
 /// error naming the run instead of a quiet POISONED verdict.
 fn native_overflow_is_a_bug(runs: &[(RunLabel, Fingerprint)]) -> wasmtime::Result<()> {
-    let overflow = Status::Poisoned("stack overflow".into()).to_string();
+    let overflow = Status::native_stack_overflow().to_string();
     for (label, fingerprint) in runs {
         if fingerprint.status() == overflow {
             wasmtime::bail!(

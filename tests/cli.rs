@@ -854,6 +854,40 @@ fn trace_runs_with_the_limit() {
     );
 }
 
+/// A component's core modules are rewritten too: the wasip2 build of a
+/// program runs under the default limit with the output, exit and host
+/// calls it has without it (only fuel, and so the digest, differ), and a
+/// limit too small for its frames makes it trap deterministically.
+#[test]
+fn a_component_runs_under_the_limit() {
+    let (_, _, p2) = guest("hashmap_order");
+    let audit = |limit: Option<&str>| {
+        let mut args = vec!["audit", "--json", "--strategy", "all"];
+        args.extend(limit.map(|l| ["--max-stack", l]).iter().flatten());
+        args.push(p2);
+        let out = cli(&args);
+        let line: serde_json::Value =
+            serde_json::from_str(text(&out.stdout).trim()).expect("one json line");
+        (out.status.code(), line)
+    };
+    let (code, without) = audit(None);
+    assert_eq!(code, Some(0), "{without}");
+    let (code, with) = audit(Some("default"));
+    assert_eq!(code, Some(0), "{with}");
+    assert_eq!(with["verdict"], "deterministic");
+    for field in ["stdout", "stderr", "exit_code", "host_calls"] {
+        assert_eq!(with[field], without[field], "{field}");
+    }
+    assert_ne!(
+        with["digest"], without["digest"],
+        "the rewritten program ran"
+    );
+    let (code, tiny) = audit(Some("40"));
+    assert_eq!(code, Some(0), "{tiny}");
+    assert_eq!(tiny["verdict"], "deterministic");
+    assert_eq!(tiny["trap"]["kind"], "UnreachableCodeReached", "{tiny}");
+}
+
 /// A limit too large for the native stack lets the recursion overflow it
 /// first: with the limit on, that is a bug in the guarantee, reported as an
 /// error (exit 2) rather than a quiet POISONED verdict.

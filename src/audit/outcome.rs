@@ -40,6 +40,22 @@ impl Status {
     /// ```
     pub const HOST_ERROR: &'static str = "host error";
 
+    /// The status of a run that overflowed the native stack
+    /// ([`wasmtime::Trap::StackOverflow`]): poisoned, since where it happens
+    /// depends on the host. With a logical stack limit on
+    /// ([`engine::stack`](crate::engine::stack)) it is a bug of this crate.
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx::audit::Status;
+    ///
+    /// let overflow = Status::of(Err(wasmtime::Trap::StackOverflow.into()), 0);
+    /// assert_eq!(overflow, Status::native_stack_overflow());
+    /// assert_eq!(overflow.to_string(), "poisoned (stack overflow)");
+    /// ```
+    pub fn native_stack_overflow() -> Status {
+        Status::Poisoned("stack overflow".into())
+    }
+
     /// Classifies a run's result; `calls` is the number of host calls made.
     /// A host error's own message is dropped: [`Status::classify`] keeps it.
     pub fn of(result: wasmtime::Result<()>, calls: u64) -> Status {
@@ -77,7 +93,7 @@ impl Status {
         }
         if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
             let status = match trap {
-                wasmtime::Trap::StackOverflow => Status::Poisoned("stack overflow".into()),
+                wasmtime::Trap::StackOverflow => Status::native_stack_overflow(),
                 other => Status::Trapped {
                     kind: format!("{other:?}"),
                     after_calls: calls,

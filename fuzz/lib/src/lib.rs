@@ -42,7 +42,7 @@ mod tests;
 
 use arbitrary::{Arbitrary, Unstructured};
 use deterministic_wasi_ctx::audit::{
-    AuditConfig, Backend, Fingerprint, Outcome, Report, RunSpec, Strategy, audit,
+    AuditConfig, Backend, Fingerprint, Outcome, Report, RunSpec, Status, Strategy, audit,
 };
 use deterministic_wasi_ctx::{ClockPolicy, DeterminismConfig, VirtualFs};
 use std::sync::OnceLock;
@@ -594,7 +594,8 @@ pub fn check_fast_on(
         .iter()
         .map(|&strategy| {
             let engine = shared_engine(strategy);
-            let compiled = Compiled::new(engine, wasm)
+            // With `spec`'s logical stack limit, if it has one.
+            let compiled = Compiled::prepared(engine, wasm, spec)
                 .unwrap_or_else(|e| fail(format!("does not compile (generator bug): {e:?}")));
             for &backend in backends {
                 if let Err(e) = compiled.check_links(engine, backend) {
@@ -655,6 +656,15 @@ pub fn check_fast_on(
         ..spec.clone()
     };
     let mut outcomes = all_runs(&quick);
+    if spec.config.get_max_stack().is_some()
+        && let Some((label, _)) = outcomes
+            .iter()
+            .find(|(_, o)| o.status == Status::native_stack_overflow())
+    {
+        fail(format!(
+            "{label} overflowed the native stack with the logical stack limit on"
+        ));
+    }
     if let Some(found) = first_divergence(&outcomes) {
         let detailed = first_divergence(&all_runs(spec));
         fail(detailed.unwrap_or_else(|| format!("{found}\n(not reproduced with full events)")));

@@ -246,10 +246,113 @@ fn multi_value_bodies_and_existing_globals_keep_working() {
     assert_eq!(f.call(&mut store, ()).expect("runs"), 42);
 }
 
+/// A component whose core module recurses `n` deep in `f(n)` (cost 6 a
+/// frame: 2 + 1 parameter + a height of 3), lifted as `run`; `extra` is
+/// spliced after the first core instance (more instances, or nothing).
+fn recursive_component(extra: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(component
+          (core module $m
+            (func $f (export "f") (param i32) (result i32)
+              (if (result i32) (i32.eqz (local.get 0))
+                (then (i32.const 0))
+                (else (i32.add (i32.const 1)
+                               (call $f (i32.sub (local.get 0) (i32.const 1))))))))
+          (core instance $i (instantiate $m))
+          {extra}
+          (func (export "run") (param "n" u32) (result u32)
+            (canon lift (core func $i "f"))))"#
+    ))
+    .expect("test component parses")
+}
+
+/// Instruments `component` with `limit` and calls its `run` with `n`.
+fn run_component(component: &[u8], limit: u32, n: u32) -> Result<u32, Trap> {
+    use wasmtime::component::{Component, Linker};
+    let wasm = super::prepare(component, Some(limit)).expect("instruments");
+    let engine = engine::deterministic_engine().expect("engine");
+    let component = Component::new(&engine, &*wasm).expect("instrumented component validates");
+    let mut store = Store::new(&engine, ());
+    store.set_fuel(100_000_000).expect("fuel");
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .expect("instantiates");
+    let run = instance
+        .get_typed_func::<(u32,), (u32,)>(&mut store, "run")
+        .expect("run export");
+    run.call(&mut store, (n,))
+        .map(|(depth,)| depth)
+        .map_err(|e| *e.downcast_ref::<Trap>().expect("a trap"))
+}
+
 #[test]
-fn components_are_refused_with_a_limit_and_passed_without() {
-    let component = wat::parse_str("(component)").expect("parses");
-    assert!(super::prepare(&component, None).is_ok());
-    let error = super::prepare(&component, Some(10)).expect_err("refused");
-    assert!(error.to_string().contains("components"), "{error}");
+fn a_components_core_modules_trap_at_the_depth_the_rule_gives() {
+    let component = recursive_component("");
+    // 60 slots hold 10 frames of 6: f(9) down to f(0).
+    assert_eq!(run_component(&component, 60, 9), Ok(9));
+    assert_eq!(
+        run_component(&component, 60, 10),
+        Err(Trap::UnreachableCodeReached)
+    );
+    // Without a limit the component is compiled as written.
+    assert_eq!(
+        &*super::prepare(&component, None).expect("as is"),
+        &component[..]
+    );
+}
+
+#[test]
+fn each_core_instance_of_a_component_gets_an_equal_share() {
+    let two = recursive_component("(core instance $j (instantiate $m))");
+    assert_eq!(super::component::instantiations(&two), Ok(2));
+    // 120 slots for two instances: 60 each, the same boundary as above.
+    assert_eq!(run_component(&two, 120, 9), Ok(9));
+    assert_eq!(
+        run_component(&two, 120, 10),
+        Err(Trap::UnreachableCodeReached)
+    );
+}
+
+#[test]
+fn nested_components_are_rewritten_and_counted() {
+    let nested = wat::parse_str(
+        r#"(component
+          (component $inner
+            (core module $m
+              (func $f (export "f") (param i32) (result i32)
+                (if (result i32) (i32.eqz (local.get 0))
+                  (then (i32.const 0))
+                  (else (i32.add (i32.const 1)
+                                 (call $f (i32.sub (local.get 0) (i32.const 1))))))))
+            (core instance $i (instantiate $m))
+            (func (export "run") (param "n" u32) (result u32)
+              (canon lift (core func $i "f"))))
+          (core module $empty)
+          (core instance (instantiate $empty))
+          (instance $x (instantiate $inner))
+          (export "run" (func $x "run")))"#,
+    )
+    .expect("test component parses");
+    assert_eq!(super::component::instantiations(&nested), Ok(2));
+    assert_eq!(run_component(&nested, 120, 9), Ok(9));
+    assert_eq!(
+        run_component(&nested, 120, 10),
+        Err(Trap::UnreachableCodeReached)
+    );
+}
+
+#[test]
+fn a_component_without_core_modules_is_copied_byte_for_byte() {
+    let component = wat::parse_str(
+        r#"(component
+          (import "host" (func $h (param "x" u32) (result u32)))
+          (type $t (record (field "a" u32) (field "b" string)))
+          (export "h" (func $h))
+          (@custom "note" "kept"))"#,
+    )
+    .expect("test component parses");
+    assert_eq!(
+        super::instrument(&component, 100).expect("rewrites"),
+        component
+    );
 }

@@ -1,0 +1,100 @@
+//! Components: every core module inside is rewritten as a core module is,
+//! each with an equal share of the limit, and every other section is copied
+//! byte for byte.
+//!
+//! Each core instance has its own counter, and frames of several instances
+//! can be live at once (a module calling an import another module
+//! satisfies). So that all of them together never pass the limit, each
+//! module gets `limit / n` slots, where `n` is the number of core
+//! instantiations the component's sections name, nested components'
+//! included ([`instantiations`]).
+
+use wasm_encoder::{Component, ComponentSectionId, RawSection};
+use wasmparser::{Chunk, Parser, Payload};
+
+/// How many core module instantiations `wasm`, a component, names: every
+/// `instantiate` of a core instance section, at every nesting depth, each
+/// nested component counted once however often it is instantiated (the
+/// documented limit of the bound: see the [module docs](super)).
+///
+/// # Errors
+///
+/// If the component does not parse.
+pub(super) fn instantiations(wasm: &[u8]) -> Result<u32, String> {
+    let mut count: u32 = 0;
+    for payload in Parser::new(0).parse_all(wasm) {
+        if let Payload::InstanceSection(section) = payload.map_err(|e| e.to_string())? {
+            for instance in section {
+                if let wasmparser::Instance::Instantiate { .. } =
+                    instance.map_err(|e| e.to_string())?
+                {
+                    count = count.saturating_add(1);
+                }
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// Rewrites every core module of `wasm` (a component, from its first byte)
+/// with `per_module` slots each, copying every other section as it is.
+pub(super) fn rewrite(wasm: &[u8], per_module: u32) -> Result<Vec<u8>, String> {
+    let mut out = Component::new();
+    let mut parser = Parser::new(0);
+    let mut rest = wasm;
+    loop {
+        let (consumed, payload) = match parser.parse(rest, true).map_err(|e| e.to_string())? {
+            Chunk::Parsed { consumed, payload } => (consumed, payload),
+            Chunk::NeedMoreData(_) => return Err("the component ends early".into()),
+        };
+        rest = &rest[consumed..];
+        match payload {
+            Payload::Version {
+                encoding: wasmparser::Encoding::Component,
+                ..
+            } => {}
+            Payload::Version { .. } => {
+                return Err("a core module inside a component's place".into());
+            }
+            Payload::ModuleSection {
+                unchecked_range, ..
+            } => {
+                let module = slice(wasm, &unchecked_range)?;
+                rest = &rest[unchecked_range.len()..];
+                let rewritten = super::instrument_module(module, per_module)?;
+                out.section(&RawSection {
+                    id: ComponentSectionId::CoreModule as u8,
+                    data: &rewritten,
+                });
+            }
+            Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                let nested = slice(wasm, &unchecked_range)?;
+                rest = &rest[unchecked_range.len()..];
+                let rewritten = rewrite(nested, per_module)?;
+                out.section(&RawSection {
+                    id: ComponentSectionId::Component as u8,
+                    data: &rewritten,
+                });
+            }
+            Payload::End(_) => return Ok(out.finish()),
+            other => match other.as_section() {
+                Some((id, range)) => {
+                    out.section(&RawSection {
+                        id,
+                        data: slice(wasm, &range)?,
+                    });
+                }
+                None => return Err("a component payload that is not a section".into()),
+            },
+        }
+    }
+}
+
+/// `wasm[range]`, where the range comes from a parser started at offset 0
+/// over `wasm`.
+fn slice<'a>(wasm: &'a [u8], range: &std::ops::Range<usize>) -> Result<&'a [u8], String> {
+    wasm.get(range.clone())
+        .ok_or_else(|| "a section outside the component".to_string())
+}
