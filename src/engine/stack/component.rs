@@ -60,7 +60,7 @@ pub(super) fn rewrite(wasm: &[u8], per_module: u32) -> Result<Vec<u8>, String> {
                 unchecked_range, ..
             } => {
                 let module = slice(wasm, &unchecked_range)?;
-                rest = &rest[unchecked_range.len()..];
+                rest = rest.get(module.len()..).ok_or("a module past the end")?;
                 let rewritten = super::instrument_module(module, per_module)?;
                 out.section(&RawSection {
                     id: ComponentSectionId::CoreModule as u8,
@@ -71,7 +71,7 @@ pub(super) fn rewrite(wasm: &[u8], per_module: u32) -> Result<Vec<u8>, String> {
                 unchecked_range, ..
             } => {
                 let nested = slice(wasm, &unchecked_range)?;
-                rest = &rest[unchecked_range.len()..];
+                rest = rest.get(nested.len()..).ok_or("a component past the end")?;
                 let rewritten = rewrite(nested, per_module)?;
                 out.section(&RawSection {
                     id: ComponentSectionId::Component as u8,
@@ -93,8 +93,14 @@ pub(super) fn rewrite(wasm: &[u8], per_module: u32) -> Result<Vec<u8>, String> {
 }
 
 /// `wasm[range]`, where the range comes from a parser started at offset 0
-/// over `wasm`.
-fn slice<'a>(wasm: &'a [u8], range: &std::ops::Range<usize>) -> Result<&'a [u8], String> {
-    wasm.get(range.clone())
-        .ok_or_else(|| "a section outside the component".to_string())
+/// over `wasm` (its offsets are `usize` or `u64`, as the wasmparser of each
+/// wasmtime major has them).
+fn slice<'a, T>(wasm: &'a [u8], range: &std::ops::Range<T>) -> Result<&'a [u8], String>
+where
+    T: TryInto<usize> + Copy,
+{
+    let outside = || "a section outside the component".to_string();
+    let start = range.start.try_into().map_err(|_| outside())?;
+    let end = range.end.try_into().map_err(|_| outside())?;
+    wasm.get(start..end).ok_or_else(outside)
 }
