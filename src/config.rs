@@ -250,7 +250,7 @@ impl DeterminismConfig {
     /// use deterministic_wasi_ctx::{DeterminismConfig, engine::stack};
     ///
     /// let config = DeterminismConfig::new().max_stack(stack::DEFAULT_MAX_STACK);
-    /// assert_eq!(config.get_max_stack(), Some(16_384));
+    /// assert_eq!(config.get_max_stack(), Some(8_192));
     /// assert_eq!(DeterminismConfig::new().get_max_stack(), None);
     /// ```
     pub fn max_stack(mut self, slots: impl Into<Option<u32>>) -> Self {

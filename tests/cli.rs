@@ -809,7 +809,7 @@ fn stack_overflow_is_deterministic_with_the_limit_on() {
     );
     // The same limit given as a number is the same program: same digest.
     let numbered = cli(&[
-        &["audit", "--max-stack", "16384"],
+        &["audit", "--max-stack", "8192"],
         &all[..],
         &[BUNDLED_STACK_OVERFLOW],
     ]

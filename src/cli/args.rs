@@ -132,7 +132,7 @@ pub struct Options {
     /// starts from the snapshot and the host directory is never written.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     pub dirs: Vec<String>,
-    /// A logical stack limit in slots (`default`: 16384): deep recursion
+    /// A logical stack limit in slots (`default`: 8192): deep recursion
     /// traps (`unreachable`) at the same depth everywhere instead of
     /// overflowing the native stack. Changes fuel and digests; off by
     /// default. See README, "Stack limit".
