@@ -64,17 +64,14 @@ fn smith_modules_run_under_the_default_limit_without_native_overflow() {
     assert!(modules >= 40, "only {modules} modules generated");
 }
 
-/// The fast check `strategy_diff` uses fails an execution whose run
-/// overflows the native stack with the limit on (here a limit far too large
-/// to fire first), instead of setting the run aside as poisoned.
-#[test]
-#[should_panic(expected = "overflowed the native stack with the logical stack limit on")]
-fn the_fast_check_fails_a_native_overflow_under_the_limit() {
+/// Runs unbounded recursion through the fast check `strategy_diff` uses
+/// (both strategies), with `limit`.
+fn fast_check_recursion(limit: Option<u32>) -> deterministic_wasi_ctx::audit::Outcome {
     let wasm = wat::parse_str(r#"(module (func $f (export "_start") (call $f)))"#)
         .expect("test module parses");
     let spec = RunSpec {
         fuel: 100_000_000,
-        ..spec(DeterminismConfig::new().max_stack(u32::MAX))
+        ..spec(DeterminismConfig::new().max_stack(limit))
     };
     crate::check_fast_on(
         "stack_tests",
@@ -84,27 +81,24 @@ fn the_fast_check_fails_a_native_overflow_under_the_limit() {
         1,
         &spec,
         &"recursion",
-    );
+    )
+}
+
+/// The fast check fails an execution whose run overflows the native stack
+/// with the limit on (here a limit far too large to fire first), instead of
+/// setting the run aside as poisoned.
+#[test]
+#[should_panic(expected = "overflowed the native stack with the logical stack limit on")]
+fn the_fast_check_fails_a_native_overflow_under_the_limit() {
+    fast_check_recursion(Some(u32::MAX));
 }
 
 /// Without the limit the same run is poisoned and set aside: the check
 /// above fails because of the limit, not because of the recursion.
 #[test]
 fn the_fast_check_sets_a_native_overflow_aside_without_the_limit() {
-    let wasm = wat::parse_str(r#"(module (func $f (export "_start") (call $f)))"#)
-        .expect("test module parses");
-    let spec = RunSpec {
-        fuel: 100_000_000,
-        ..spec(DeterminismConfig::new())
-    };
-    let outcome = crate::check_fast_on(
-        "stack_tests",
-        &wasm,
-        &[Backend::WasmtimeWasi],
-        &[Strategy::Cranelift, Strategy::Pulley],
-        1,
-        &spec,
-        &"recursion",
+    assert_eq!(
+        fast_check_recursion(None).status,
+        Status::native_stack_overflow()
     );
-    assert_eq!(outcome.status, Status::native_stack_overflow());
 }

@@ -246,24 +246,32 @@ fn multi_value_bodies_and_existing_globals_keep_working() {
     assert_eq!(f.call(&mut store, ()).expect("runs"), 42);
 }
 
-/// A component whose core module recurses `n` deep in `f(n)` (cost 6 a
-/// frame: 2 + 1 parameter + a height of 3), lifted as `run`; `extra` is
-/// spliced after the first core instance (more instances, or nothing).
-fn recursive_component(extra: &str) -> Vec<u8> {
-    wat::parse_str(format!(
+/// The core module of the component tests: `f(n)` recurses `n` deep (cost
+/// 6 a frame: 2 + 1 parameter + a height of 3).
+const RECURSIVE_CORE_MODULE: &str = r#"(core module $m
+    (func $f (export "f") (param i32) (result i32)
+      (if (result i32) (i32.eqz (local.get 0))
+        (then (i32.const 0))
+        (else (i32.add (i32.const 1)
+                       (call $f (i32.sub (local.get 0) (i32.const 1))))))))"#;
+
+/// [`RECURSIVE_CORE_MODULE`], instantiated once and its `f` lifted as
+/// `run`, inside a component; `extra` is spliced after that instance (more
+/// instances, or nothing).
+fn recursive_component(extra: &str) -> String {
+    format!(
         r#"(component
-          (core module $m
-            (func $f (export "f") (param i32) (result i32)
-              (if (result i32) (i32.eqz (local.get 0))
-                (then (i32.const 0))
-                (else (i32.add (i32.const 1)
-                               (call $f (i32.sub (local.get 0) (i32.const 1))))))))
+          {RECURSIVE_CORE_MODULE}
           (core instance $i (instantiate $m))
           {extra}
           (func (export "run") (param "n" u32) (result u32)
             (canon lift (core func $i "f"))))"#
-    ))
-    .expect("test component parses")
+    )
+}
+
+/// [`recursive_component`] in the binary format.
+fn recursive_component_wasm(extra: &str) -> Vec<u8> {
+    wat::parse_str(recursive_component(extra)).expect("test component parses")
 }
 
 /// Instruments `component` with `limit` and calls its `run` with `n`.
@@ -287,7 +295,7 @@ fn run_component(component: &[u8], limit: u32, n: u32) -> Result<u32, Trap> {
 
 #[test]
 fn a_components_core_modules_trap_at_the_depth_the_rule_gives() {
-    let component = recursive_component("");
+    let component = recursive_component_wasm("");
     // 60 slots hold 10 frames of 6: f(9) down to f(0).
     assert_eq!(run_component(&component, 60, 9), Ok(9));
     assert_eq!(
@@ -303,7 +311,7 @@ fn a_components_core_modules_trap_at_the_depth_the_rule_gives() {
 
 #[test]
 fn each_core_instance_of_a_component_gets_an_equal_share() {
-    let two = recursive_component("(core instance $j (instantiate $m))");
+    let two = recursive_component_wasm("(core instance $j (instantiate $m))");
     assert_eq!(super::component::instantiations(&two), Ok(2));
     // 120 slots for two instances: 60 each, the same boundary as above.
     assert_eq!(run_component(&two, 120, 9), Ok(9));
@@ -315,23 +323,17 @@ fn each_core_instance_of_a_component_gets_an_equal_share() {
 
 #[test]
 fn nested_components_are_rewritten_and_counted() {
-    let nested = wat::parse_str(
+    let inner = recursive_component("");
+    let nested = wat::parse_str(format!(
         r#"(component
-          (component $inner
-            (core module $m
-              (func $f (export "f") (param i32) (result i32)
-                (if (result i32) (i32.eqz (local.get 0))
-                  (then (i32.const 0))
-                  (else (i32.add (i32.const 1)
-                                 (call $f (i32.sub (local.get 0) (i32.const 1))))))))
-            (core instance $i (instantiate $m))
-            (func (export "run") (param "n" u32) (result u32)
-              (canon lift (core func $i "f"))))
+          (component $inner {inner_body})
           (core module $empty)
           (core instance (instantiate $empty))
           (instance $x (instantiate $inner))
           (export "run" (func $x "run")))"#,
-    )
+        // The inner component's fields, without its own `(component` and `)`.
+        inner_body = &inner["(component".len()..inner.len() - 1]
+    ))
     .expect("test component parses");
     assert_eq!(super::component::instantiations(&nested), Ok(2));
     assert_eq!(run_component(&nested, 120, 9), Ok(9));
