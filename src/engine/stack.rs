@@ -62,7 +62,8 @@
 //!   together they stay within the limit. A nested component instantiated
 //!   several times multiplies its instances past that count; a native
 //!   overflow it then causes is still reported by the audit as a bug, never
-//!   as a result.
+//!   as a result. Components nested more than 100 deep are refused with an
+//!   error (the rewriting recurses once per level).
 //!
 //! # Example
 //!

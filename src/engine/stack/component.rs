@@ -36,9 +36,25 @@ pub(super) fn instantiations(wasm: &[u8]) -> Result<u32, String> {
     Ok(count)
 }
 
+/// How deep components may nest inside one another to be rewritten: the
+/// rewriting recurses once per level, so a hostile component nested a
+/// million deep (a few megabytes) gets an error instead of exhausting the
+/// host's stack. Real components nest a few levels.
+pub(super) const MAX_NESTING: u32 = 100;
+
 /// Rewrites every core module of `wasm` (a component, from its first byte)
 /// with `per_module` slots each, copying every other section as it is.
 pub(super) fn rewrite(wasm: &[u8], per_module: u32) -> Result<Vec<u8>, String> {
+    rewrite_nested(wasm, per_module, 0)
+}
+
+/// [`rewrite`] of a component `depth` levels inside the outermost one.
+fn rewrite_nested(wasm: &[u8], per_module: u32, depth: u32) -> Result<Vec<u8>, String> {
+    if depth > MAX_NESTING {
+        return Err(format!(
+            "components nested more than {MAX_NESTING} deep are not rewritten"
+        ));
+    }
     let mut out = Component::new();
     let mut parser = Parser::new(0);
     let mut rest = wasm;
@@ -72,7 +88,7 @@ pub(super) fn rewrite(wasm: &[u8], per_module: u32) -> Result<Vec<u8>, String> {
             } => {
                 let nested = slice(wasm, &unchecked_range)?;
                 rest = rest.get(nested.len()..).ok_or("a component past the end")?;
-                let rewritten = rewrite(nested, per_module)?;
+                let rewritten = rewrite_nested(nested, per_module, depth + 1)?;
                 out.section(&RawSection {
                     id: ComponentSectionId::Component as u8,
                     data: &rewritten,
