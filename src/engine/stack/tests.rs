@@ -389,17 +389,10 @@ fn deeply_nested_components_get_an_error_not_a_host_overflow() {
 /// section holding the next level).
 fn nested_binary(depth: usize) -> Vec<u8> {
     const HEADER: &[u8] = b"\0asm\x0d\0\x01\0";
-    fn leb(mut n: usize, out: &mut Vec<u8>) {
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
-    }
+    // A size in LEB128, as wasm-encoder writes every `u32`.
+    let leb = |n: usize, out: &mut Vec<u8>| {
+        wasm_encoder::Encode::encode(&u32::try_from(n).expect("a test size"), out)
+    };
     // lengths[k]: the size of the component k levels above the innermost.
     let mut lengths = vec![HEADER.len()];
     for _ in 0..depth {
