@@ -589,13 +589,17 @@ pub fn check_fast_on(
             wat_of(wasm)
         )
     };
+    // What runs: `wasm` under `spec`'s logical stack limit, if it has one,
+    // rewritten once for every strategy.
+    let prepared =
+        deterministic_wasi_ctx::engine::stack::prepare(wasm, spec.config.get_max_stack())
+            .unwrap_or_else(|e| fail(format!("does not compile (generator bug): {e:?}")));
     // Per strategy: the shared Engine, the compiled module and its bytes.
     let compiled: Vec<_> = strategies
         .iter()
         .map(|&strategy| {
             let engine = shared_engine(strategy);
-            // With `spec`'s logical stack limit, if it has one.
-            let compiled = Compiled::prepared(engine, wasm, spec)
+            let compiled = Compiled::new(engine, &prepared)
                 .unwrap_or_else(|e| fail(format!("does not compile (generator bug): {e:?}")));
             for &backend in backends {
                 if let Err(e) = compiled.check_links(engine, backend) {
@@ -656,10 +660,9 @@ pub fn check_fast_on(
         ..spec.clone()
     };
     let mut outcomes = all_runs(&quick);
+    let overflow = Status::native_stack_overflow();
     if spec.config.get_max_stack().is_some()
-        && let Some((label, _)) = outcomes
-            .iter()
-            .find(|(_, o)| o.status == Status::native_stack_overflow())
+        && let Some((label, _)) = outcomes.iter().find(|(_, o)| o.status == overflow)
     {
         fail(format!(
             "{label} overflowed the native stack with the logical stack limit on"
