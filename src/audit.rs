@@ -53,7 +53,7 @@ pub use cleanup::{remove_stock_copies_in_background, wait_for_stock_copies};
 pub use outcome::{
     Difference, Fingerprint, Outcome, Status, first_difference, first_difference_ignoring, hex,
 };
-pub use run::{Backend, Compiled, RunSpec, Strategy};
+pub use run::{Backend, Compiled, RunSpec, Strategy, record};
 pub use verdict::Verdict;
 
 use crate::DeterminismConfig;
@@ -90,6 +90,7 @@ impl Default for AuditConfig {
                 stock: false,
                 keep_memory: false,
                 writes_from_signatures: false,
+                replay: None,
             },
             ignored_fields: Vec::new(),
         }
@@ -274,6 +275,7 @@ impl Report {
 /// errors.
 pub fn audit(wasm: &[u8], config: &AuditConfig) -> wasmtime::Result<Report> {
     config.check()?;
+    run::no_component_replay(wasm, &config.spec)?;
     let max_stack = config.spec.config.get_max_stack();
     let wasm = &*crate::engine::stack::prepare(wasm, max_stack)?;
     let runs = config.runs.max(2);

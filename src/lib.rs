@@ -58,6 +58,7 @@ pub mod p1;
 pub mod p2;
 pub mod p3;
 pub mod random;
+pub mod replay;
 pub mod sched;
 pub mod served;
 mod stdio;

@@ -62,6 +62,7 @@ fn sync_run(engine: &Engine, wasm: &[u8], config: &DeterminismConfig) -> Outcome
         stock: false,
         keep_memory: true,
         writes_from_signatures: false,
+        replay: None,
     };
     let outcome = compiled.run(engine, Backend::WasmtimeWasi, &spec);
     assert!(

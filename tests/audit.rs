@@ -287,6 +287,7 @@ fn host_errors_worded_differently_compare_equal() {
     let spec = |stock| RunSpec {
         stock,
         writes_from_signatures: true,
+        replay: None,
         ..AuditConfig::default().spec
     };
     let ours = compiled.run(&engine, Backend::WasmtimeWasi, &spec(false));

@@ -137,6 +137,7 @@ fn the_crate_gives_stock_wasmtime_wasis_answer() {
             stock,
             keep_memory: true,
             writes_from_signatures: true,
+            replay: None,
             ..AuditConfig::default().spec
         };
         let stock = compiled.run(&engine, Backend::WasmtimeWasi, &spec(true));
@@ -226,6 +227,7 @@ fn a_stock_setup_differs_on_every_case() {
             &RunSpec {
                 keep_memory: true,
                 writes_from_signatures: false,
+                replay: None,
                 ..AuditConfig::default().spec
             },
         );

@@ -46,6 +46,7 @@ fn run(wasm: &[u8], config: &DeterminismConfig) -> Outcome {
         stock: false,
         keep_memory: true,
         writes_from_signatures: false,
+        replay: None,
     };
     let runs: Vec<Outcome> = BACKENDS
         .into_iter()

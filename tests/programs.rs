@@ -390,6 +390,7 @@ fn fs_ops() {
         stock,
         keep_memory: false,
         writes_from_signatures: false,
+        replay: None,
     };
     let runs: Vec<_> = AUDIT_BACKENDS
         .into_iter()
@@ -510,6 +511,7 @@ fn fs_ops_wasip1_and_wasip2_agree() {
         stock,
         keep_memory: false,
         writes_from_signatures: false,
+        replay: None,
     };
     let start = Duration::from_secs(1_000_000_000);
     let run = |path: &str, backend, config, stock| {
@@ -590,6 +592,7 @@ fn fs_script() {
         stock: false,
         keep_memory: false,
         writes_from_signatures: false,
+        replay: None,
     };
     let (p1, p2) = program("fs_script");
     let run = |path: &str, backend| {

@@ -28,6 +28,7 @@ pub mod clocks;
 pub mod fd;
 pub mod fs;
 pub mod random;
+pub mod replay;
 pub mod sched;
 pub mod script;
 pub mod stdio;

@@ -219,18 +219,7 @@ impl Returned<'_> {
 /// bytes) ` ... (68 bytes elided, blake3 ` (16 hex digits) `)`.
 impl fmt::Display for HostCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = param_names(&self.name);
-        write!(f, "{}(", self.name)?;
-        for (i, arg) in self.args.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            match names.get(i) {
-                Some(name) => write!(f, "{name}={}", render_arg(name, *arg))?,
-                None => write!(f, "{arg}")?,
-            }
-        }
-        f.write_str(") -> ")?;
+        write!(f, "{} -> ", CallHead(&self.name, &self.args))?;
         match &self.result {
             CallResult::Returned(values) if values.len() == 1 => write!(f, "{}", values[0])?,
             CallResult::Returned(values) => write!(f, "{values:?}")?,
@@ -262,6 +251,36 @@ impl fmt::Display for HostCall {
             }
         }
         Ok(())
+    }
+}
+
+/// A call's name and arguments as the trace shows them.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx_core::trace::CallHead;
+/// assert_eq!(CallHead("fd_close", &[3]).to_string(), "fd_close(fd=3)");
+/// assert_eq!(CallHead("path_open", &[3, 1]).to_string(), "path_open(3, 1)");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct CallHead<'a>(pub &'a str, pub &'a [i64]);
+
+impl fmt::Display for CallHead<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let CallHead(name, args) = *self;
+        let names = param_names(name);
+        write!(f, "{name}(")?;
+        for (i, arg) in args.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            match names.get(i) {
+                Some(name) => write!(f, "{name}={}", render_arg(name, *arg))?,
+                None => write!(f, "{arg}")?,
+            }
+        }
+        f.write_str(")")
     }
 }
 
@@ -451,12 +470,64 @@ impl Trace {
 /// );
 /// ```
 #[derive(Clone, Debug)]
-pub struct Recorder(Arc<Mutex<Trace>>);
+pub struct Recorder(Arc<Mutex<Trace>>, Option<Arc<Mutex<dyn CallSink>>>);
+
+/// Somewhere a [`Recorder`] also sends every preview1 call, with the guest
+/// memory as the call left it: a record-and-replay log
+/// ([`LogWriter`](crate::replay::LogWriter) is one), which takes the bytes
+/// each call wrote and the data it read from that memory.
+pub trait CallSink: Send + fmt::Debug {
+    /// Called before each call with the memory as the guest passed it (the
+    /// adapter calls it only when a sink is attached). Does nothing by
+    /// default.
+    fn before(&mut self, name: &str, preview0: bool, args: &[i64], memory: &[u8]) {
+        let _ = (name, preview0, args, memory);
+    }
+
+    /// One call: `name` (from `wasi_unstable` if `preview0`), its
+    /// arguments and result, and the memory after it (empty when the guest
+    /// exports none).
+    fn call(
+        &mut self,
+        name: &str,
+        preview0: bool,
+        args: &[i64],
+        result: Returned<'_>,
+        memory: &[u8],
+    );
+}
 
 impl Recorder {
     /// A recorder keeping at most `max_events` calls in full (0: digest only).
     pub fn new(max_events: usize) -> Self {
-        Recorder(Arc::new(Mutex::new(Trace::new(max_events))))
+        Recorder(Arc::new(Mutex::new(Trace::new(max_events))), None)
+    }
+
+    /// This recorder, also sending every preview1 call the adapter traces
+    /// to `sink` (see [`CallSink`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx_core::replay::LogWriter;
+    /// use deterministic_wasi_ctx_core::trace::Recorder;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let log = Arc::new(Mutex::new(LogWriter::new(Vec::new(), b"")?));
+    /// let recorder = Recorder::new(0).with_sink(log.clone());
+    /// assert!(recorder.sink().is_some());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn with_sink<S: CallSink + 'static>(mut self, sink: Arc<Mutex<S>>) -> Self {
+        self.1 = Some(sink);
+        self
+    }
+
+    /// The sink calls are also sent to, if any (locked while the guard lives).
+    pub fn sink(&self) -> Option<MutexGuard<'_, dyn CallSink + 'static>> {
+        self.1
+            .as_ref()
+            .map(|sink| sink.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Records one call: its name, arguments, result and every byte it

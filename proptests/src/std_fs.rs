@@ -168,6 +168,7 @@ pub fn run(p2: bool, backend: Backend, config: &DeterminismConfig, stock: bool) 
         stock,
         keep_memory: false,
         writes_from_signatures: false,
+        replay: None,
     };
     let program = if p2 { component } else { module };
     program.run(engine(), backend, &spec)

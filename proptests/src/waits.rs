@@ -307,6 +307,7 @@ pub fn check(
         stock: false,
         keep_memory: false,
         writes_from_signatures: false,
+        replay: None,
     };
     let outcome = compiled.run(engine, Backend::WasmtimeWasi, &spec);
     if outcome.status != Status::Exited(0) {

@@ -40,6 +40,16 @@ impl Status {
     /// ```
     pub const HOST_ERROR: &'static str = "host error";
 
+    /// The trap kind of a replay ([`RunSpec::replay`](super::RunSpec::replay))
+    /// whose guest asked something other than the recording, or ended
+    /// otherwise; the message is the report
+    /// ([`Mismatch`](crate::replay::Mismatch)).
+    pub const REPLAY_MISMATCH: &'static str = "replay mismatch";
+
+    /// The trap kind of a replay whose log cannot answer (not a log, not
+    /// whole, or not this call's); the message says why.
+    pub const REPLAY_BAD_LOG: &'static str = "replay bad log";
+
     /// The status of a run that overflowed the native stack
     /// ([`wasmtime::Trap::StackOverflow`]): poisoned, since where it happens
     /// depends on the host. With a logical stack limit on

@@ -116,6 +116,13 @@ pub struct RunSpec {
     /// ([`trace::instantiate_traced_served`]): for comparing the crate's
     /// trace with a stock run's. Off by default.
     pub writes_from_signatures: bool,
+    /// Answer every preview1 call of a core module from the log at this
+    /// path ([`replay`](crate::replay)) instead of a context: each run
+    /// opens it afresh. A run whose guest asks something other than the
+    /// recording, or that ends otherwise, ends as a
+    /// [`Status::REPLAY_MISMATCH`] or [`Status::REPLAY_BAD_LOG`] trap with
+    /// the report as its message. `None` by default.
+    pub replay: Option<std::path::PathBuf>,
 }
 
 /// A program compiled for one engine.
@@ -149,6 +156,7 @@ impl Compiled {
     ///
     /// As [`Compiled::new`] and [`engine::stack::prepare`].
     pub fn prepared(engine: &Engine, wasm: &[u8], spec: &RunSpec) -> wasmtime::Result<Self> {
+        no_component_replay(wasm, spec)?;
         let wasm = engine::stack::prepare(wasm, spec.config.get_max_stack())?;
         Compiled::new(engine, &wasm)
     }
@@ -186,6 +194,17 @@ impl Compiled {
             Compiled::Component(component) => run_component(engine, component, spec),
         }
     }
+}
+
+/// A replay ([`RunSpec::replay`]) of a component is refused: record and
+/// replay take preview1 core modules.
+pub(crate) fn no_component_replay(wasm: &[u8], spec: &RunSpec) -> wasmtime::Result<()> {
+    if spec.replay.is_some() && wasmparser::Parser::is_component(wasm) {
+        wasmtime::bail!(
+            "a component: record and replay take preview1 core modules (components are not supported yet)"
+        );
+    }
+    Ok(())
 }
 
 struct Host<C> {
@@ -307,34 +326,14 @@ fn store<C: 'static>(engine: &Engine, ctx: C, fuel: u64, proxies: usize) -> Stor
 }
 
 fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec) -> Outcome {
-    let recorder = Recorder::new(spec.max_events);
-    let config = spec.config.clone().capture_output(true);
-    if spec.stock {
-        let (mut builder, stdout, stderr) = stock_builder(&config);
-        let dirs = match StockDirs::preopen(&config, &mut builder) {
-            Ok(dirs) => dirs,
-            Err(error) => {
-                let out = Err(wasmtime::Error::msg(format!("stock preopen: {error}")));
-                let mut store = store(engine, (), spec.fuel, 0);
-                let pipes = (Vec::new(), Vec::new());
-                return finish(out, &mut store, spec, &recorder, pipes, Vec::new());
-            }
-        };
-        let ctx = builder.build_p1();
-        let linker = linker_for(engine, link_stock_p1);
-        let proxies = trace::max_proxy_instances(module);
-        let mut store = store(engine, ctx, spec.fuel, proxies);
-        let out = linker.and_then(|linker| start(&linker, &mut store, module, &recorder, false));
-        let filesystems = dirs.read_back(&config);
-        return finish(
-            out,
-            &mut store,
-            spec,
-            &recorder,
-            (stdout.contents().to_vec(), stderr.contents().to_vec()),
-            filesystems,
-        );
+    if let Some(log) = &spec.replay {
+        return replay::run(engine, module, spec, log);
     }
+    let recorder = Recorder::new(spec.max_events);
+    if spec.stock {
+        return run_stock_module(engine, module, spec, &recorder);
+    }
+    let config = spec.config.clone().capture_output(true);
     match backend {
         Backend::WasmtimeWasi => {
             let ctx = config.build_p1();
@@ -356,6 +355,41 @@ fn run_module(engine: &Engine, module: &Module, backend: Backend, spec: &RunSpec
             run_linked(engine, module, ctx, parts, spec, &recorder, &output)
         }
     }
+}
+
+/// One run of `module` under stock wasmtime-wasi's preview1, traced by
+/// `recorder` (which a recording gives a log sink).
+fn run_stock_module(
+    engine: &Engine,
+    module: &Module,
+    spec: &RunSpec,
+    recorder: &Recorder,
+) -> Outcome {
+    let config = spec.config.clone().capture_output(true);
+    let (mut builder, stdout, stderr) = stock_builder(&config);
+    let dirs = match StockDirs::preopen(&config, &mut builder) {
+        Ok(dirs) => dirs,
+        Err(error) => {
+            let out = Err(wasmtime::Error::msg(format!("stock preopen: {error}")));
+            let mut store = store(engine, (), spec.fuel, 0);
+            let pipes = (Vec::new(), Vec::new());
+            return finish(out, &mut store, spec, recorder, pipes, Vec::new());
+        }
+    };
+    let ctx = builder.build_p1();
+    let linker = linker_for(engine, link_stock_p1);
+    let proxies = trace::max_proxy_instances(module);
+    let mut store = store(engine, ctx, spec.fuel, proxies);
+    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, false));
+    let filesystems = dirs.read_back(&config);
+    finish(
+        out,
+        &mut store,
+        spec,
+        recorder,
+        (stdout.contents().to_vec(), stderr.contents().to_vec()),
+        filesystems,
+    )
 }
 
 /// Adds a backend's functions to a linker.
@@ -719,6 +753,8 @@ impl Drop for StockDirs {
 }
 
 mod p3;
+mod replay;
+pub use replay::record;
 
 #[cfg(test)]
 mod linker_tests;

@@ -69,6 +69,39 @@ pub enum Command {
         #[command(flatten)]
         options: Options,
     },
+    /// Run a program once under stock wasmtime-wasi on the real host (real
+    /// clocks and entropy; `--dir` trees as temporary copies) and write
+    /// everything it was answered to LOG. Passes the guest's stdout and
+    /// stderr through. Preview1 modules.
+    Record {
+        /// The log to write (replaced if it exists).
+        #[arg(long, value_name = "LOG")]
+        out: PathBuf,
+        /// The program (a file, or `corpus:<name>` for a bundled one).
+        path: PathBuf,
+        #[command(flatten)]
+        options: Options,
+        /// One JSON object (stdout, stderr, exit_code, trap, digest,
+        /// host_calls) instead of the guest's output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a program once answering every host call from LOG, stopping at
+    /// the first call that differs from the recording (exit 1; a bad log,
+    /// exit 2). Touches no host resource. Passes the guest's stdout and
+    /// stderr through.
+    Replay {
+        /// The log `record` wrote.
+        log: PathBuf,
+        /// The program (a file, or `corpus:<name>` for a bundled one).
+        path: PathBuf,
+        #[command(flatten)]
+        options: Options,
+        /// One JSON object (stdout, stderr, exit_code, trap, digest,
+        /// host_calls) instead of the guest's output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Internal: one run for `audit --processes`; prints a fingerprint as JSON.
     #[command(name = "__child", hide = true)]
     Child {
@@ -138,6 +171,13 @@ pub struct Options {
     /// default. See README, "Stack limit".
     #[arg(long, value_name = "SLOTS|default", value_parser = parse_max_stack)]
     pub max_stack: Option<u32>,
+    /// Answer every preview1 call from the record-and-replay log LOG
+    /// (written by `record`) instead of a context: each run replays it, and
+    /// one whose guest asks something else, or ends otherwise, is an error
+    /// (exit 1; a bad log, exit 2). Core modules only. See README, "Record
+    /// and replay".
+    #[arg(long, value_name = "LOG")]
+    pub replay: Option<PathBuf>,
     /// TEST FIXTURE: run under stock, non-deterministic wasmtime-wasi, to see
     /// what the auditor reports for a context that leaks the host.
     #[arg(long)]
@@ -271,6 +311,11 @@ impl Options {
         if let Some(slots) = self.max_stack {
             command.arg(format!("--max-stack={slots}"));
         }
+        if let Some(log) = &self.replay {
+            // The child may not share this process's directory.
+            let log = std::path::absolute(log).unwrap_or_else(|_| log.clone());
+            command.arg("--replay").arg(log);
+        }
     }
 
     /// The audit configuration these options describe, with the host's
@@ -307,6 +352,9 @@ impl Options {
         {
             return Err("arguments and environment variables cannot contain NUL bytes".into());
         }
+        if self.replay.is_some() && self.no_determinism {
+            return Err("--replay and --no-determinism exclude each other: a replay's answers come from its log".into());
+        }
         let mut config = DeterminismConfig::new()
             .seed(self.seed)
             .clock_policy(parse_clock(&self.clock).map_err(|why| format!("--clock: {why}"))?)
@@ -340,6 +388,7 @@ impl Options {
                 stock: self.no_determinism,
                 keep_memory: false,
                 writes_from_signatures: false,
+                replay: self.replay.clone(),
             },
             ignored_fields: Vec::new(),
         })

@@ -19,6 +19,7 @@ mod child;
 mod exit;
 mod expect;
 mod files;
+mod replay;
 mod report;
 mod versions;
 mod wall;
@@ -80,6 +81,18 @@ pub fn main() -> i32 {
             ignore_fields,
         ),
         Command::Trace { path, options } => trace_command(&path, &options),
+        Command::Record {
+            out,
+            path,
+            options,
+            json,
+        } => replay::record_command(&out, &path, &options, json),
+        Command::Replay {
+            log,
+            path,
+            options,
+            json,
+        } => replay::replay_command(&log, &path, &options, json),
         Command::Child {
             path,
             options,
@@ -183,6 +196,12 @@ fn audit_command(
             return ExitStatus::UsageOrLoadError;
         }
     };
+    if let Some(log) = &options.replay
+        && let Err(why) = replay::verify_log(log)
+    {
+        eprintln!("error: --replay {}: {why}", log.display());
+        return ExitStatus::UsageOrLoadError;
+    }
     let mut exported = Vec::new();
     for (index, path) in files.into_iter().enumerate() {
         let started = Instant::now();
@@ -205,6 +224,10 @@ fn audit_command(
                 status = status.max(report.verdict().into());
                 let pinned = expected.pinned(&path);
                 report::print(&path, &report, started.elapsed(), json, pinned);
+                if let Some(failed) = replay::failure(&report.outcome) {
+                    eprintln!("error: {}: {}", path.display(), failed.1);
+                    status = status.max(failed.0);
+                }
                 if let Err(mismatch) = expected.check(&path, &audit::hex(&report.digest())) {
                     eprintln!(
                         "error: {}: digest mismatch: expected {}, actual {}",

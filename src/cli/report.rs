@@ -1,6 +1,8 @@
 //! Printing audit results, and the child-process fingerprint format.
 
-use deterministic_wasi_ctx::audit::{Difference, Fingerprint, Report, Status, Verdict, hex};
+use deterministic_wasi_ctx::audit::{
+    Difference, Fingerprint, Outcome, Report, Status, Verdict, hex,
+};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::mpsc;
@@ -51,6 +53,22 @@ impl Drop for Progress {
     }
 }
 
+/// The `exit_code` and `trap` fields of a JSON report: one of them null.
+pub fn status_json(outcome: &Outcome) -> (Value, Value) {
+    match &outcome.status {
+        Status::Exited(code) => (json!(code), Value::Null),
+        Status::Trapped { kind, after_calls } => (
+            Value::Null,
+            json!({
+                "kind": kind,
+                "after_calls": after_calls,
+                "message": outcome.trap_message,
+            }),
+        ),
+        Status::Poisoned(why) => (Value::Null, json!({ "kind": "poisoned", "reason": why })),
+    }
+}
+
 /// One line (or one JSON object) for a file.
 /// `expected_digest` is the digest pinned for this file (`--expect-digest`,
 /// `--expect-digests`), shown in the JSON object.
@@ -63,18 +81,7 @@ pub fn print(
 ) {
     let outcome = &report.outcome;
     if json {
-        let (exit_code, trap) = match &outcome.status {
-            Status::Exited(code) => (json!(code), Value::Null),
-            Status::Trapped { kind, after_calls } => (
-                Value::Null,
-                json!({
-                    "kind": kind,
-                    "after_calls": after_calls,
-                    "message": outcome.trap_message,
-                }),
-            ),
-            Status::Poisoned(why) => (Value::Null, json!({ "kind": "poisoned", "reason": why })),
-        };
+        let (exit_code, trap) = status_json(outcome);
         let divergence = match &report.divergence {
             None => Value::Null,
             Some(d) => {

@@ -265,6 +265,10 @@ fn wrap<T: 'static>(
             args[i] = raw_int(unsafe { space[i].assume_init_ref() }, t);
         }
         let args = &args[..params.len()];
+        if let Some(mut sink) = recorder.sink() {
+            let data = memory.map(|m| m.data(&caller)).unwrap_or_default();
+            sink.before(&name, preview0, args, data);
+        }
         let space_raw = space as *mut [MaybeUninit<ValRaw>] as *mut [ValRaw];
         // Only a direct callee's writes are collected: through a proxy every
         // function is recorded from the table, the rule stock functions
@@ -326,6 +330,11 @@ fn wrap<T: 'static>(
                 });
             }
             _ => trace.record_parts(&name, args, result, |_| {}),
+        }
+        drop(trace);
+        if let Some(mut sink) = recorder.sink() {
+            let data = memory.map(|m| m.data(&caller)).unwrap_or_default();
+            sink.call(&name, preview0, args, result, data);
         }
         outcome
     };

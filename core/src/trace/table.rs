@@ -55,27 +55,105 @@ pub fn writes_of(
     memory: &[u8],
     emit: &mut dyn FnMut(WriteRef<'_>),
 ) {
-    if errno != Some(0) {
-        return;
-    }
-    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
-    let u32_at = |at: u32| -> u32 {
-        let at = at as usize;
-        memory
-            .get(at..at.saturating_add(4))
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .unwrap_or(0)
-    };
-    let mut region = |offset: u32, len: u32| {
-        if len == 0 {
-            return;
-        }
-        let start = offset as usize;
-        let end = start.saturating_add(len as usize).min(memory.len());
+    let known = regions_of(name, preview0, args, errno, memory, &mut |offset, len| {
+        let (start, end) = clamp(offset, len, memory.len());
         emit(WriteRef::Bytes {
             offset,
             bytes: memory.get(start..end).unwrap_or_default(),
         })
+    });
+    if !known {
+        emit(WriteRef::MemoryDigest(*blake3::hash(memory).as_bytes()));
+    }
+}
+
+/// The byte range `[start, end)` of a region of `len` bytes at `offset` in
+/// a memory of `memory_len` bytes: cut at the end of memory (a region
+/// starting past it is empty). What [`writes_of`] records for the region.
+pub fn clamp(offset: u32, len: u32, memory_len: usize) -> (usize, usize) {
+    let start = offset as usize;
+    let end = start.saturating_add(len as usize).min(memory_len);
+    (start, end.max(start.min(memory_len)))
+}
+
+/// Guest memory as the region rules read it: its length, the `u32` at an
+/// offset (0 where it does not fit), and where a NUL ends a string. A byte
+/// slice is one; a replayer checking a log's writes before making them
+/// reads memory as it would be after them.
+pub trait View {
+    /// The memory's length in bytes.
+    fn len(&self) -> usize;
+    /// The byte at `at`, `None` past the end.
+    fn byte(&self, at: usize) -> Option<u8>;
+    /// The little-endian `u32` at `at`, 0 if it does not fit in memory.
+    fn u32_at(&self, at: u32) -> u32 {
+        let at = at as usize;
+        let mut bytes = [0u8; 4];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            match self.byte(at.saturating_add(i)) {
+                Some(v) => *b = v,
+                None => return 0,
+            }
+        }
+        u32::from_le_bytes(bytes)
+    }
+    /// The length of the NUL-terminated string at `at` if its NUL is among
+    /// the `max` bytes there (and in memory).
+    fn nul_within(&self, at: usize, max: usize) -> Option<usize> {
+        (0..max).find_map(|i| match self.byte(at.checked_add(i)?) {
+            Some(0) => Some(Some(i)),
+            Some(_) => None,
+            None => Some(None),
+        })?
+    }
+    /// Whether the memory is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl View for [u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.get(at).copied()
+    }
+    fn u32_at(&self, at: u32) -> u32 {
+        let at = at as usize;
+        self.get(at..at.saturating_add(4))
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .unwrap_or(0)
+    }
+    fn nul_within(&self, at: usize, max: usize) -> Option<usize> {
+        self.get(at..)
+            .map(|rest| &rest[..rest.len().min(max)])
+            .and_then(|rest| rest.iter().position(|&b| b == 0))
+    }
+}
+
+/// Reports to `region`, as `(offset, len)` before any cut at the end of
+/// memory (see [`clamp`]), the regions `name` (of `wasi_unstable` if
+/// `preview0`) wrote, in the order [`writes_of`] records them, reading the
+/// memory after the call through `memory`. Returns `false` for a function
+/// this table does not know.
+pub fn regions_of<V: View + ?Sized>(
+    name: &str,
+    preview0: bool,
+    args: &[i64],
+    errno: Option<i64>,
+    memory: &V,
+    region: &mut dyn FnMut(u32, u32),
+) -> bool {
+    if errno != Some(0) {
+        return true;
+    }
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
+    let u32_at = |at: u32| memory.u32_at(at);
+    let mut region = |offset: u32, len: u32| {
+        if len > 0 {
+            region(offset, len)
+        }
     };
     let mut record = |base: u32, fields: &[(u32, u32)]| {
         for &(offset, len) in fields {
@@ -111,10 +189,7 @@ pub fn writes_of(
             let mut count = 0u32;
             while count < MAX_STRINGS
                 && u32_at(table.wrapping_add(4 * count)) == next
-                && let Some(len) = memory
-                    .get(next as usize..)
-                    .map(|rest| &rest[..rest.len().min(MAX_STRING)])
-                    .and_then(|rest| rest.iter().position(|&b| b == 0))
+                && let Some(len) = memory.nul_within(next as usize, MAX_STRING)
             {
                 next = next.wrapping_add(len as u32 + 1);
                 count += 1;
@@ -175,7 +250,69 @@ pub fn writes_of(
         | "fd_filestat_set_times"
         | "fd_renumber"
         | "sock_shutdown" => {}
-        _ => emit(WriteRef::MemoryDigest(*blake3::hash(memory).as_bytes())),
+        _ => return false,
+    }
+    true
+}
+
+/// The most bytes of one path argument [`inputs_before`] reads (preview1
+/// paths are the guest's `(pointer, length)`, of any length).
+const MAX_PATH_INPUT: u32 = 64 * 1024;
+
+/// The most subscriptions of `poll_oneoff` [`inputs_before`] reads.
+const MAX_SUBSCRIPTIONS: u32 = 64 * 1024;
+
+/// Reports to `input` the regions of guest memory whose contents `name`
+/// (of `wasi_unstable` if `preview0`) takes as input and that its integer
+/// arguments alone locate, as `(offset, len)` before any cut at the end of
+/// memory: the path strings of the `path_*` functions (each cut at 64 KiB)
+/// and `poll_oneoff`'s subscriptions (at most 65,536; 48 bytes each, 56 in
+/// preview0). A record-and-replay log keeps a digest of them as they were
+/// before the call (see [`inputs_after`] for the rest), so a replay whose
+/// guest passes other data than the recording's is told apart.
+pub fn inputs_before(name: &str, preview0: bool, args: &[i64], input: &mut dyn FnMut(u32, u32)) {
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
+    let mut path = |ptr: usize, len: usize| input(arg(ptr), arg(len).min(MAX_PATH_INPUT));
+    match name {
+        "path_create_directory" | "path_remove_directory" | "path_unlink_file" => path(1, 2),
+        "path_filestat_get" | "path_filestat_set_times" | "path_open" => path(2, 3),
+        "path_readlink" => path(1, 2),
+        "path_rename" => {
+            path(1, 2);
+            path(4, 5);
+        }
+        "path_link" => {
+            path(2, 3);
+            path(5, 6);
+        }
+        "path_symlink" => {
+            path(0, 1);
+            path(3, 4);
+        }
+        "poll_oneoff" => {
+            let size = if preview0 { 56 } else { 48 };
+            input(arg(0), arg(2).min(MAX_SUBSCRIPTIONS).saturating_mul(size))
+        }
+        _ => {}
+    }
+}
+
+/// Reports to `input` the regions, read after the call from `memory`, of
+/// the bytes `fd_write`, `fd_pwrite` and `sock_send` wrote out: as many as
+/// they report (errno 0), from their iovecs. The work is bounded by the
+/// bytes reported plus the iovecs walked, whatever the arguments name.
+pub fn inputs_after<V: View + ?Sized>(
+    name: &str,
+    args: &[i64],
+    errno: Option<i64>,
+    memory: &V,
+    input: &mut dyn FnMut(u32, u32),
+) {
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32;
+    let u32_at = |at: u32| memory.u32_at(at);
+    if let ("fd_write" | "fd_pwrite" | "sock_send", Some(0)) = (name, errno) {
+        let out = arg(if name == "fd_write" { 3 } else { 4 });
+        fill_iovecs(&u32_at, (arg(1), arg(2)), u32_at(out), input);
     }
 }
 

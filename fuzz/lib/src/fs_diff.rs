@@ -313,6 +313,7 @@ pub fn check_against(input: &Input, stock_config: &DeterminismConfig) -> usize {
         stock,
         keep_memory: true,
         writes_from_signatures: false,
+        replay: None,
         ..super::spec(config.clone())
     };
     let ours_config = config(&input.contents);

@@ -30,6 +30,7 @@ pub mod p2_script;
 pub mod p3_waits;
 #[cfg(test)]
 mod reach_tests;
+pub mod replay_log;
 pub mod runs;
 pub mod seeds;
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub fn spec(config: DeterminismConfig) -> RunSpec {
         stock: false,
         keep_memory: false,
         writes_from_signatures: false,
+        replay: None,
     }
 }
 

@@ -316,6 +316,7 @@ pub fn check(input: &Input) {
     let spec = |stock| RunSpec {
         stock,
         writes_from_signatures: true,
+        replay: None,
         ..super::spec(input.config())
     };
     let ours = compiled.run(engine, Backend::WasmtimeWasi, &spec(false));

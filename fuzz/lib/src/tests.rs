@@ -55,6 +55,7 @@ target_tests!(stock_diff, stock_diff_smoke, stock_diff_corpus, 300, 256);
 target_tests!(fs_diff, fs_diff_smoke, fs_diff_corpus, 200, 512);
 target_tests!(p2_fs, p2_fs_smoke, p2_fs_corpus, 60, 512);
 target_tests!(p3_waits, p3_waits_smoke, p3_waits_corpus, 40, 256);
+target_tests!(replay_log, replay_log_smoke, replay_log_corpus, 100, 256);
 
 /// With the WASI-call prelude ([`calls::add_calls`]) nearly every
 /// `p1_smith` execution reaches a WASI function (without it: 10 of these

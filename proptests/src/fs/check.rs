@@ -78,6 +78,7 @@ pub fn check_fs_case(case: &FsCase, config: &DeterminismConfig) -> Result<(), Te
         stock: false,
         keep_memory: true,
         writes_from_signatures: false,
+        replay: None,
     };
     let backends = [
         Backend::WasmtimeWasi,

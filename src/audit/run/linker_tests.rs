@@ -31,6 +31,7 @@ fn spec() -> RunSpec {
         stock: false,
         keep_memory: false,
         writes_from_signatures: false,
+        replay: None,
     }
 }
 

@@ -1,0 +1,760 @@
+//! The log's bytes: [`LogWriter`] streams a recording out, [`LogReader`]
+//! reads it back one call at a time, [`verify`] checks a whole log.
+
+use crate::trace::{CallResult, Returned, WriteRef};
+use flate2::Compression;
+use flate2::bufread::DeflateDecoder;
+use flate2::write::DeflateEncoder;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::sync::Arc;
+
+/// The format version this crate writes and reads.
+pub const VERSION: u32 = 1;
+
+/// The first bytes of every log.
+const MAGIC: &[u8; 8] = b"dwc-log\n";
+
+/// Writes of at least this many bytes are stored once and named again by
+/// index when the same bytes are written later.
+pub const STORED_ONCE_MIN: usize = 64;
+/// The most writes the stored-once table holds.
+pub const TABLE_ENTRIES: usize = 4096;
+/// The most bytes the stored-once table holds.
+pub const TABLE_BYTES: usize = 16 << 20;
+
+/// The longest single write a log may hold (1 GiB): a reader never holds
+/// more for one write, whatever a corrupted length says.
+const MAX_WRITE: u64 = 1 << 30;
+/// The most writes one call may have.
+const MAX_WRITES: u64 = 1 << 20;
+/// The most arguments or returned values one call may have.
+const MAX_INTS: u64 = 64;
+/// The longest function name.
+const MAX_NAME: u64 = 255;
+
+/// One recorded host call, as read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogCall {
+    /// The function's name.
+    pub name: String,
+    /// Imported from `wasi_unstable` rather than `wasi_snapshot_preview1`.
+    pub preview0: bool,
+    /// Its arguments, widened to `i64`.
+    pub args: Vec<i64>,
+    /// What it returned.
+    pub result: CallResult,
+    /// Every write into guest memory, in order: offset and bytes.
+    pub writes: Vec<(u32, Arc<[u8]>)>,
+    /// A digest of the data the call took from guest memory, if it takes
+    /// any ([`inputs_digest`](super::inputs_digest)).
+    pub inputs: Option<[u8; 16]>,
+}
+
+/// How a recorded run ended, with its output: the log's last record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEnd {
+    /// Host calls recorded.
+    pub calls: u64,
+    /// How the program ended.
+    pub status: CallResult,
+    /// Length and BLAKE3 of everything the guest wrote to stdout.
+    pub stdout: (u64, [u8; 32]),
+    /// Length and BLAKE3 of everything the guest wrote to stderr.
+    pub stderr: (u64, [u8; 32]),
+}
+
+impl LogEnd {
+    /// The end of a run that made `calls` calls, ended with `status`
+    /// (`Returned` with no values: it returned) and wrote `stdout` and
+    /// `stderr`.
+    pub fn new(calls: u64, status: CallResult, stdout: &[u8], stderr: &[u8]) -> LogEnd {
+        let blob = |b: &[u8]| (b.len() as u64, *blake3::hash(b).as_bytes());
+        LogEnd {
+            calls,
+            status,
+            stdout: blob(stdout),
+            stderr: blob(stderr),
+        }
+    }
+}
+
+/// What [`LogReader::next_entry`] read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// The next recorded call.
+    Call(LogCall),
+    /// The end of the recording (its digest checked).
+    End(LogEnd),
+}
+
+/// Why a log cannot be read: one line, naming what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogError {
+    /// Reading the log failed.
+    Io(String),
+    /// It does not start as a log does.
+    NotALog,
+    /// It is a log of another format version.
+    Version(u32),
+    /// It ends before its last record.
+    Truncated,
+    /// A record is malformed.
+    Corrupt(String),
+    /// Its closing digest does not match its contents.
+    Digest,
+    /// Bytes follow its end.
+    Trailing,
+}
+
+impl fmt::Display for LogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogError::Io(e) => write!(f, "cannot read the log: {e}"),
+            LogError::NotALog => f.write_str("not a deterministic-wasi-ctx log (bad magic)"),
+            LogError::Version(v) => write!(
+                f,
+                "log format version {v}, but this build reads version {VERSION}"
+            ),
+            LogError::Truncated => {
+                f.write_str("the log is truncated (it ends before its end record)")
+            }
+            LogError::Corrupt(why) => write!(f, "the log is corrupt: {why}"),
+            LogError::Digest => {
+                f.write_str("the log is corrupt: its digest does not match its contents")
+            }
+            LogError::Trailing => f.write_str("the log is corrupt: bytes follow its end record"),
+        }
+    }
+}
+
+impl std::error::Error for LogError {}
+
+fn io_error(e: io::Error) -> LogError {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => LogError::Truncated,
+        // A deflate stream that does not decode.
+        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => {
+            LogError::Corrupt(format!("{e}"))
+        }
+        _ => LogError::Io(e.to_string()),
+    }
+}
+
+/// The stored-once table's admission rule, the same for writer and reader.
+fn fits(entries: usize, bytes: usize, len: usize) -> bool {
+    len >= STORED_ONCE_MIN && entries < TABLE_ENTRIES && bytes + len <= TABLE_BYTES
+}
+
+/// Streams a recording into `W`: [`call`](Self::call) per host call, then
+/// [`finish`](Self::finish). Memory: the stored-once table and one call.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx_core::replay::{Entry, LogEnd, LogReader, LogWriter};
+/// use deterministic_wasi_ctx_core::trace::{CallResult, Returned, WriteRef};
+///
+/// let mut writer = LogWriter::new(Vec::new(), b"\0asm...")?;
+/// let bytes = [0x9b, 0x6f];
+/// writer.call("random_get", false, &[16, 2], Returned::Values(&[0]),
+///     &[WriteRef::Bytes { offset: 16, bytes: &bytes }], None)?;
+/// let log = writer.finish(&LogEnd::new(1, CallResult::Exit(0), b"", b""))?;
+///
+/// let mut reader = LogReader::new(&log[..])?;
+/// let Entry::Call(call) = reader.next_entry()? else { panic!() };
+/// assert_eq!((call.name.as_str(), &call.writes[0].1[..]), ("random_get", &bytes[..]));
+/// assert!(matches!(reader.next_entry()?, Entry::End(end) if end.calls == 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct LogWriter<W: Write> {
+    out: DeflateEncoder<W>,
+    hasher: blake3::Hasher,
+    buf: Vec<u8>,
+    table: HashMap<[u8; 32], u32>,
+    table_bytes: usize,
+    calls: u64,
+    /// The first error writing as a [`CallSink`](crate::trace::CallSink),
+    /// reported by [`end`](Self::end).
+    failed: Option<io::Error>,
+    ended: bool,
+    /// As a sink: the inputs of the call under way, read before it.
+    pending: Option<super::Inputs>,
+}
+
+impl<W: Write> fmt::Debug for LogWriter<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogWriter")
+            .field("calls", &self.calls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Write> LogWriter<W> {
+    /// Starts a log of a run of `program` (its bytes, of which the log keeps
+    /// a digest) in `out`.
+    ///
+    /// # Errors
+    ///
+    /// If writing to `out` fails.
+    pub fn new(mut out: W, program: &[u8]) -> io::Result<Self> {
+        out.write_all(MAGIC)?;
+        out.write_all(&VERSION.to_le_bytes())?;
+        let mut writer = LogWriter {
+            out: DeflateEncoder::new(out, Compression::fast()),
+            hasher: blake3::Hasher::new(),
+            buf: Vec::with_capacity(256),
+            table: HashMap::new(),
+            table_bytes: 0,
+            calls: 0,
+            failed: None,
+            ended: false,
+            pending: None,
+        };
+        writer.buf.push(1);
+        writer
+            .buf
+            .extend_from_slice(blake3::hash(program).as_bytes());
+        writer.flush_buf()?;
+        Ok(writer)
+    }
+
+    fn flush_buf(&mut self) -> io::Result<()> {
+        self.hasher.update(&self.buf);
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Appends one call: `name` (from `wasi_unstable` if `preview0`), its
+    /// arguments and result, every write it made into guest memory, in
+    /// order, and the digest of the data it took from guest memory.
+    ///
+    /// # Errors
+    ///
+    /// If writing fails, or a write is a whole-memory digest (a function
+    /// whose writes are not known cannot be replayed).
+    pub fn call(
+        &mut self,
+        name: &str,
+        preview0: bool,
+        args: &[i64],
+        result: Returned<'_>,
+        writes: &[WriteRef<'_>],
+        inputs: Option<[u8; 16]>,
+    ) -> io::Result<()> {
+        if self.ended {
+            return Err(io::Error::other("the log is already ended"));
+        }
+        self.buf.extend_from_slice(&[1, u8::from(preview0)]);
+        let name = &name.as_bytes()[..name.len().min(MAX_NAME as usize)];
+        put_varint(&mut self.buf, name.len() as u64);
+        self.buf.extend_from_slice(name);
+        put_ints(&mut self.buf, args);
+        put_result(&mut self.buf, result);
+        put_varint(&mut self.buf, writes.len() as u64);
+        for write in writes {
+            let WriteRef::Bytes { offset, bytes } = *write else {
+                self.buf.clear();
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "`{}`: its writes are not known, so it cannot be recorded",
+                        String::from_utf8_lossy(name)
+                    ),
+                ));
+            };
+            put_varint(&mut self.buf, u64::from(offset));
+            if bytes.len() >= STORED_ONCE_MIN {
+                let hash = *blake3::hash(bytes).as_bytes();
+                if let Some(&index) = self.table.get(&hash) {
+                    self.buf.push(1);
+                    put_varint(&mut self.buf, u64::from(index));
+                    continue;
+                }
+                if fits(self.table.len(), self.table_bytes, bytes.len()) {
+                    let index = self.table.len() as u32;
+                    self.table.insert(hash, index);
+                    self.table_bytes += bytes.len();
+                }
+            }
+            self.buf.push(0);
+            put_varint(&mut self.buf, bytes.len() as u64);
+            if bytes.len() >= 4096 {
+                self.flush_buf()?;
+                self.hasher.update(bytes);
+                self.out.write_all(bytes)?;
+            } else {
+                self.buf.extend_from_slice(bytes);
+            }
+        }
+        match inputs {
+            Some(digest) => {
+                self.buf.push(1);
+                self.buf.extend_from_slice(&digest);
+            }
+            None => self.buf.push(0),
+        }
+        self.calls += 1;
+        self.flush_buf()
+    }
+
+    /// Calls written so far.
+    pub fn calls(&self) -> u64 {
+        self.calls
+    }
+
+    /// Writes the end record (`end.calls` is replaced by the calls written)
+    /// and the digest, and flushes. Calls after it are refused.
+    ///
+    /// # Errors
+    ///
+    /// If writing fails, now or in an earlier call made as a
+    /// [`CallSink`](crate::trace::CallSink), or the log was ended already.
+    pub fn end(&mut self, end: &LogEnd) -> io::Result<()> {
+        if let Some(error) = self.failed.take() {
+            return Err(error);
+        }
+        if self.ended {
+            return Err(io::Error::other("the log is already ended"));
+        }
+        self.ended = true;
+        self.buf.push(2);
+        put_varint(&mut self.buf, self.calls);
+        match end.status {
+            CallResult::Exit(code) => {
+                self.buf.push(1);
+                put_varint(&mut self.buf, zigzag(i64::from(code)));
+            }
+            CallResult::Trapped => self.buf.push(2),
+            CallResult::Returned(_) => self.buf.push(0),
+        }
+        for (len, hash) in [end.stdout, end.stderr] {
+            put_varint(&mut self.buf, len);
+            self.buf.extend_from_slice(&hash);
+        }
+        self.flush_buf()?;
+        let digest = *self.hasher.finalize().as_bytes();
+        self.out.write_all(&digest)?;
+        self.out.try_finish()?;
+        self.out.get_mut().flush()
+    }
+
+    /// [`end`](Self::end), then the underlying writer.
+    ///
+    /// # Errors
+    ///
+    /// As [`end`](Self::end).
+    pub fn finish(mut self, end: &LogEnd) -> io::Result<W> {
+        self.end(end)?;
+        self.out.finish()
+    }
+
+    /// The underlying writer (what is written so far, compressed).
+    pub fn get_ref(&self) -> &W {
+        self.out.get_ref()
+    }
+}
+
+impl<W: Write + Send> crate::trace::CallSink for LogWriter<W> {
+    fn before(&mut self, name: &str, preview0: bool, args: &[i64], memory: &[u8]) {
+        self.pending = Some(super::Inputs::before(name, preview0, args, memory));
+    }
+
+    fn call(
+        &mut self,
+        name: &str,
+        preview0: bool,
+        args: &[i64],
+        result: Returned<'_>,
+        memory: &[u8],
+    ) {
+        let inputs = self
+            .pending
+            .take()
+            .unwrap_or_else(|| super::Inputs::before(name, preview0, args, memory));
+        if self.failed.is_some() || self.ended {
+            return;
+        }
+        let errno = match result {
+            Returned::Values(values) => values.first().copied(),
+            _ => None,
+        };
+        let mut writes = Vec::new();
+        let mut known = true;
+        if let Returned::Values(_) = result {
+            use crate::trace::table;
+            known = table::regions_of(name, preview0, args, errno, memory, &mut |offset, len| {
+                let (start, end) = table::clamp(offset, len, memory.len());
+                let bytes = memory.get(start..end).unwrap_or_default();
+                writes.push(WriteRef::Bytes { offset, bytes });
+            });
+        }
+        if !known {
+            writes.push(WriteRef::MemoryDigest([0; 32]));
+        }
+        let (digest, changed) = inputs.after(name, args, errno, memory);
+        writes.extend(
+            changed
+                .into_iter()
+                .map(|(offset, bytes)| WriteRef::Bytes { offset, bytes }),
+        );
+        if let Err(error) = LogWriter::call(self, name, preview0, args, result, &writes, digest) {
+            self.failed = Some(error);
+        }
+    }
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn put_ints(out: &mut Vec<u8>, values: &[i64]) {
+    put_varint(out, values.len() as u64);
+    for &v in values {
+        put_varint(out, zigzag(v));
+    }
+}
+
+fn put_result(out: &mut Vec<u8>, result: Returned<'_>) {
+    match result {
+        Returned::Values(values) => {
+            out.push(0);
+            put_ints(out, values);
+        }
+        Returned::Exit(status) => {
+            out.push(1);
+            put_varint(out, zigzag(i64::from(status)));
+        }
+        Returned::Trapped => out.push(2),
+    }
+}
+
+/// A reader hashing every byte it hands out.
+struct Hashing<R> {
+    inner: R,
+    hasher: blake3::Hasher,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Reads a log one record at a time, checking each as it goes and the
+/// digest at the end. Memory: the stored-once table and one call.
+///
+/// A reader trusts nothing: every length is bounded (a write at 1 GiB, a
+/// call at 2^20 writes, 64 integers) and read as it arrives, never
+/// allocated ahead, so a corrupted length costs at most the bytes that are
+/// really there. See [`LogWriter`] for an example.
+pub struct LogReader<R: Read> {
+    input: Hashing<DeflateDecoder<BufReader<R>>>,
+    table: Vec<Arc<[u8]>>,
+    table_bytes: usize,
+    calls: u64,
+    program: [u8; 32],
+    ended: bool,
+}
+
+impl<R: Read> fmt::Debug for LogReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogReader")
+            .field("calls", &self.calls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read> LogReader<R> {
+    /// Opens a log: checks its magic, version and header.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::NotALog`], [`LogError::Version`], or a read error.
+    pub fn new(input: R) -> Result<Self, LogError> {
+        let mut input = BufReader::new(input);
+        let mut head = [0u8; 12];
+        let mut got = 0;
+        while got < head.len() {
+            match input.read(&mut head[got..]).map_err(io_error)? {
+                0 => break,
+                n => got += n,
+            }
+        }
+        if got < MAGIC.len() || &head[..8] != MAGIC {
+            return Err(LogError::NotALog);
+        }
+        if got < head.len() {
+            return Err(LogError::Truncated);
+        }
+        let version = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+        if version != VERSION {
+            return Err(LogError::Version(version));
+        }
+        let mut reader = LogReader {
+            input: Hashing {
+                inner: DeflateDecoder::new(input),
+                hasher: blake3::Hasher::new(),
+            },
+            table: Vec::new(),
+            table_bytes: 0,
+            calls: 0,
+            program: [0; 32],
+            ended: false,
+        };
+        if reader.byte()? != 1 {
+            return Err(LogError::Corrupt("unknown program kind".into()));
+        }
+        reader.program = reader.array()?;
+        Ok(reader)
+    }
+
+    /// The BLAKE3 of the program the log recorded.
+    pub fn program(&self) -> [u8; 32] {
+        self.program
+    }
+
+    /// Calls read so far.
+    pub fn calls(&self) -> u64 {
+        self.calls
+    }
+
+    /// The next record.
+    ///
+    /// # Errors
+    ///
+    /// A [`LogError`] naming what is wrong; reading past the end is
+    /// [`LogError::Corrupt`].
+    pub fn next_entry(&mut self) -> Result<Entry, LogError> {
+        if self.ended {
+            return Err(LogError::Corrupt("read past the end record".into()));
+        }
+        match self.byte()? {
+            1 => self.call().map(Entry::Call),
+            2 => self.end().map(Entry::End),
+            tag => Err(LogError::Corrupt(format!(
+                "record {} has unknown tag {tag:#04x}",
+                self.calls
+            ))),
+        }
+    }
+
+    fn call(&mut self) -> Result<LogCall, LogError> {
+        let flags = self.byte()?;
+        if flags > 1 {
+            return Err(self.corrupt("unknown flags"));
+        }
+        let len = self.bounded(MAX_NAME, "name")?;
+        let name =
+            String::from_utf8(self.bytes(len)?).map_err(|_| self.corrupt("name is not UTF-8"))?;
+        let args = self.ints()?;
+        let result = self.result()?;
+        let count = self.bounded(MAX_WRITES, "write count")?;
+        let mut writes = Vec::new();
+        for _ in 0..count {
+            let offset = u32::try_from(self.varint()?).map_err(|_| self.corrupt("write offset"))?;
+            let bytes: Arc<[u8]> = match self.byte()? {
+                0 => {
+                    let len = self.bounded(MAX_WRITE, "write length")?;
+                    let bytes: Arc<[u8]> = self.bytes(len)?.into();
+                    if fits(self.table.len(), self.table_bytes, bytes.len()) {
+                        self.table_bytes += bytes.len();
+                        self.table.push(bytes.clone());
+                    }
+                    bytes
+                }
+                1 => {
+                    let index = self.varint()?;
+                    usize::try_from(index)
+                        .ok()
+                        .and_then(|i| self.table.get(i))
+                        .cloned()
+                        .ok_or_else(|| self.corrupt("names a stored write that does not exist"))?
+                }
+                _ => return Err(self.corrupt("unknown write kind")),
+            };
+            writes.push((offset, bytes));
+        }
+        let inputs = match self.byte()? {
+            0 => None,
+            1 => Some(self.array()?),
+            _ => return Err(self.corrupt("unknown inputs tag")),
+        };
+        self.calls += 1;
+        Ok(LogCall {
+            name,
+            preview0: flags == 1,
+            args,
+            result,
+            writes,
+            inputs,
+        })
+    }
+
+    fn end(&mut self) -> Result<LogEnd, LogError> {
+        let calls = self.varint()?;
+        if calls != self.calls {
+            return Err(LogError::Corrupt(format!(
+                "the end record counts {calls} calls, the log holds {}",
+                self.calls
+            )));
+        }
+        let status = match self.byte()? {
+            0 => CallResult::Returned(Vec::new()),
+            1 => CallResult::Exit(self.status()?),
+            2 => CallResult::Trapped,
+            _ => return Err(self.corrupt("unknown end status")),
+        };
+        let stdout = (self.varint()?, self.array()?);
+        let stderr = (self.varint()?, self.array()?);
+        let expected = *self.input.hasher.finalize().as_bytes();
+        let digest: [u8; 32] = self.array()?;
+        if digest != expected {
+            return Err(LogError::Digest);
+        }
+        let mut rest = [0u8; 1];
+        if self.input.inner.read(&mut rest).map_err(io_error)? != 0 {
+            return Err(LogError::Trailing);
+        }
+        if !self
+            .input
+            .inner
+            .get_mut()
+            .fill_buf()
+            .map_err(io_error)?
+            .is_empty()
+        {
+            return Err(LogError::Trailing);
+        }
+        self.ended = true;
+        Ok(LogEnd {
+            calls,
+            status,
+            stdout,
+            stderr,
+        })
+    }
+
+    fn corrupt(&self, what: &str) -> LogError {
+        LogError::Corrupt(format!("call {}: {what}", self.calls))
+    }
+
+    fn byte(&mut self) -> Result<u8, LogError> {
+        let mut b = [0u8; 1];
+        self.input.read_exact(&mut b).map_err(io_error)?;
+        Ok(b[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], LogError> {
+        let mut b = [0u8; N];
+        self.input.read_exact(&mut b).map_err(io_error)?;
+        Ok(b)
+    }
+
+    /// `len` bytes, read as they arrive (a length past the data costs only
+    /// the data).
+    fn bytes(&mut self, len: u64) -> Result<Vec<u8>, LogError> {
+        let mut out = Vec::with_capacity(len.min(64 << 10) as usize);
+        (&mut self.input)
+            .take(len)
+            .read_to_end(&mut out)
+            .map_err(io_error)?;
+        if out.len() as u64 != len {
+            return Err(LogError::Truncated);
+        }
+        Ok(out)
+    }
+
+    fn varint(&mut self) -> Result<u64, LogError> {
+        let mut value = 0u64;
+        for shift in (0..70).step_by(7) {
+            let byte = self.byte()?;
+            let bits = u64::from(byte & 0x7f);
+            if shift == 63 && bits > 1 {
+                return Err(self.corrupt("integer overflows 64 bits"));
+            }
+            value |= bits << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(self.corrupt("integer longer than 10 bytes"))
+    }
+
+    fn bounded(&mut self, max: u64, what: &str) -> Result<u64, LogError> {
+        let v = self.varint()?;
+        if v > max {
+            return Err(self.corrupt(&format!("{what} {v} is over {max}")));
+        }
+        Ok(v)
+    }
+
+    fn ints(&mut self) -> Result<Vec<i64>, LogError> {
+        let n = self.bounded(MAX_INTS, "integer count")?;
+        (0..n).map(|_| self.varint().map(unzigzag)).collect()
+    }
+
+    fn status(&mut self) -> Result<i32, LogError> {
+        i32::try_from(unzigzag(self.varint()?)).map_err(|_| self.corrupt("exit status"))
+    }
+
+    fn result(&mut self) -> Result<CallResult, LogError> {
+        match self.byte()? {
+            0 => Ok(CallResult::Returned(self.ints()?)),
+            1 => Ok(CallResult::Exit(self.status()?)),
+            2 => Ok(CallResult::Trapped),
+            _ => Err(self.corrupt("unknown result tag")),
+        }
+    }
+}
+
+/// Reads a whole log, checking every record, its digest and that nothing
+/// follows, and returns its end record. A replay runs this first, so no
+/// guest sees an answer from a log that is not whole. Memory: as a
+/// [`LogReader`].
+///
+/// # Errors
+///
+/// The first [`LogError`].
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx_core::replay::{LogEnd, LogError, LogWriter, verify};
+/// use deterministic_wasi_ctx_core::trace::CallResult;
+///
+/// let end = LogEnd::new(0, CallResult::Exit(3), b"hi", b"");
+/// let log = LogWriter::new(Vec::new(), b"")?.finish(&end)?;
+/// assert_eq!(verify(&log[..])?.status, CallResult::Exit(3));
+/// assert_eq!(verify(&log[..log.len() - 1]), Err(LogError::Truncated));
+/// assert_eq!(verify(&b"hello"[..]), Err(LogError::NotALog));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn verify<R: Read>(input: R) -> Result<LogEnd, LogError> {
+    let mut reader = LogReader::new(input)?;
+    loop {
+        if let Entry::End(end) = reader.next_entry()? {
+            return Ok(end);
+        }
+    }
+}
