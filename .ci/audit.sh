@@ -52,8 +52,10 @@ if [ -z "${DWC_WASMTIME_50:-}" ]; then
 fi
 if [ -n "${DWC_AUDIT_BIN:-}" ]; then
   audit() { "$DWC_AUDIT_BIN" audit --backend all --strategy all "$@"; }
+  record() { "$DWC_AUDIT_BIN" record "$@"; }
 else
   audit() { cargo run --locked --release --features cli -- audit --backend all --strategy all "$@"; }
+  record() { cargo run --locked --release --features cli -- record "$@"; }
 fi
 # The worse of two exit statuses, as within one audit: 2, then 1, then 3.
 worst() {
@@ -79,6 +81,23 @@ for program in "${fs_modules[@]}" "${fs_components[@]}"; do
     fs_status=1
   fi
 done
+# Record and replay (README, "Record and replay"): every preview1 test
+# program recorded under stock wasmtime-wasi on this host (real clocks,
+# entropy and sleeps), then its replay audited on both strategies and both
+# wasmtime majors: DETERMINISTIC, and the same run as the recording (a
+# replay that differs from its log exits 1).
+logs=$(mktemp -d)
+for program in "${other_modules[@]}" "${fs_modules[@]}"; do
+  log="$logs/$(basename "$program").log"
+  if record --out "$log" "${fixtures[@]}" "$program" >/dev/null 2>&1; then
+    audit --wasmtime all --replay "$log" "$program" | tee -a "$output" ||
+      { rc=$?; status=$(worst "$status" "$rc"); }
+  else
+    echo "error: $program: record failed" >&2
+    status=$(worst "$status" 2)
+  fi
+done
+rm -rf "$logs"
 # Across wasmtime majors, the components: wasmtime 50 charges fuel for the
 # constant expressions it evaluates when it instantiates a component's core
 # modules, 46 does not (README, "Wasmtime versions": 8 to 30 fuel here), so

@@ -259,7 +259,9 @@ fn end_text(status: &CallResult) -> String {
 
 /// Defines every function `module` imports from `wasi_snapshot_preview1`
 /// or `wasi_unstable` in `linker`, answering from the [`Replayer`] `get`
-/// finds in the Store's data (see the [module docs](self) for an example).
+/// finds in the Store's data (see the [module docs](self) for an example;
+/// functions imported with other than integer parameters and results are
+/// left undefined).
 /// Each call checks the guest asks what the recording did, makes the
 /// recorded writes in the guest's exported `memory`, and returns the
 /// recorded result: an exit status as [`wasmtime_wasi::I32Exit`], a
@@ -280,7 +282,16 @@ pub fn add_to_linker<T: 'static>(
         let Some(ty) = import.ty().func().cloned() else {
             continue;
         };
-        if !WASI_MODULES.contains(&from) || !defined.insert((from.to_string(), name.to_string())) {
+        // As the tracer: only integer signatures are preview1's (another is
+        // left undefined, so the module fails to link as it did recorded).
+        let integers = ty
+            .params()
+            .chain(ty.results())
+            .all(|t| matches!(t, ValType::I32 | ValType::I64));
+        if !WASI_MODULES.contains(&from)
+            || !integers
+            || !defined.insert((from.to_string(), name.to_string()))
+        {
             continue;
         }
         let preview0 = from == "wasi_unstable";

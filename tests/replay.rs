@@ -364,3 +364,39 @@ fn a_replay_has_the_recordings_digest_on_both_strategies() {
     assert_eq!(outcome.trap_message, Some(LogError::NotALog.to_string()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The replay linker serves async Stores as well (`instantiate_async`,
+/// `call_async`): the same answers as a sync replay.
+#[test]
+fn a_replay_serves_async_stores_too() {
+    use deterministic_wasi_ctx::replay::Replayer;
+    use deterministic_wasi_ctx::trace::CallResult;
+    let dir = scratch("async");
+    let wasm = wat::parse_file(program(&dir, "p.wat", CALLS)).unwrap();
+    let engine = Strategy::Cranelift.engine().unwrap();
+    let module = wasmtime::Module::new(&engine, &wasm).unwrap();
+    let spec = AuditConfig::default().spec;
+    let (recorded, log) = audit::record(&engine, &module, &wasm, &spec, Vec::new()).unwrap();
+    let mut linker = wasmtime::Linker::new(&engine);
+    replay::add_to_linker(&mut linker, &module, |r: &mut Replayer| r).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (memory, replayer) = runtime.block_on(async {
+        let replayer = Replayer::new(std::io::Cursor::new(log)).unwrap();
+        let mut store = wasmtime::Store::new(&engine, replayer);
+        store.set_fuel(1_000_000).unwrap();
+        let instance = linker.instantiate_async(&mut store, &module).await.unwrap();
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .unwrap();
+        start.call_async(&mut store, ()).await.unwrap();
+        let memory = instance.get_memory(&mut store, "memory").unwrap();
+        let data = memory.data(&store).to_vec();
+        let end = store.data_mut().finish(&CallResult::Exit(0)).unwrap();
+        (data, (end.calls, store.data().stdout().to_vec()))
+    });
+    assert_eq!(replayer, (3, recorded.stdout.clone()));
+    assert_eq!(recorded.memories[0].2, *blake3::hash(&memory).as_bytes());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
