@@ -68,7 +68,7 @@ use deterministic_wasi_ctx_core::trace::{CallHead, CallResult};
 use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
-use wasmtime::{Caller, Extern, Linker, Module, Val, ValType};
+use wasmtime::{Caller, Extern, Linker, Memory, Module, Val, ValType};
 
 /// The module names whose functions are replayed.
 const WASI_MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
@@ -95,12 +95,14 @@ impl std::error::Error for Failure {}
 
 /// The state of one replay: the log being read, the guest's output, and the
 /// first failure. Keep it in the Store's data and link it with
-/// [`add_to_linker`].
+/// [`add_to_linker`]; one Replayer serves one Store.
 pub struct Replayer {
     reader: LogReader<Box<dyn Read + Send>>,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
     failure: Option<Failure>,
+    /// The guest's exported `memory`, once looked up.
+    memory: Option<Option<Memory>>,
 }
 
 impl fmt::Debug for Replayer {
@@ -126,6 +128,7 @@ impl Replayer {
             stdout: Vec::new(),
             stderr: Vec::new(),
             failure: None,
+            memory: None,
         })
     }
 
@@ -320,9 +323,17 @@ fn replay_call<T>(
             _ => 0,
         })
         .collect();
-    let memory = match caller.get_export("memory") {
-        Some(Extern::Memory(memory)) => Some(memory),
-        _ => None,
+    // Looked up by name once per Store (a Replayer serves one Store).
+    let memory = match get(caller.data_mut()).memory {
+        Some(known) => known,
+        None => {
+            let found = match caller.get_export("memory") {
+                Some(Extern::Memory(memory)) => Some(memory),
+                _ => None,
+            };
+            get(caller.data_mut()).memory = Some(found);
+            found
+        }
     };
     let mut none = [0u8; 0];
     let (data, host) = match memory {

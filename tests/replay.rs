@@ -400,3 +400,31 @@ fn a_replay_serves_async_stores_too() {
     assert_eq!(recorded.memories[0].2, *blake3::hash(&memory).as_bytes());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A component is refused with one line, by `record`, `replay` and `audit
+/// --replay` alike (record and replay take preview1 modules).
+#[test]
+fn components_are_refused_with_one_line() {
+    let dir = scratch("component");
+    let (_, p1, p2) = test_programs::PROGRAMS
+        .iter()
+        .find(|(n, _, _)| *n == "random_bytes")
+        .unwrap();
+    let log = dir.join("run.log").to_str().unwrap().to_string();
+    assert_eq!(cli(&["record", "--out", &log, p1]).status.code(), Some(0));
+    for args in [
+        vec!["record", "--out", &log, p2],
+        vec!["replay", &log, p2],
+        vec!["audit", "--replay", &log, p2],
+    ] {
+        let out = cli(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("components are not supported yet"),
+            "{args:?}: {stderr}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -24,6 +24,10 @@ pub const TABLE_ENTRIES: usize = 4096;
 /// The most bytes the stored-once table holds.
 pub const TABLE_BYTES: usize = 16 << 20;
 
+/// Encoded calls are handed to the compressor and the hasher in batches of
+/// about this many bytes.
+const WRITE_BATCH: usize = 32 << 10;
+
 /// The longest single write a log may hold (1 GiB): a reader never holds
 /// more for one write, whatever a corrupted length says.
 const MAX_WRITE: u64 = 1 << 30;
@@ -297,7 +301,11 @@ impl<W: Write> LogWriter<W> {
             None => self.buf.push(0),
         }
         self.calls += 1;
-        self.flush_buf()
+        // Compressed and hashed in batches: a call is a few dozen bytes.
+        if self.buf.len() >= WRITE_BATCH {
+            self.flush_buf()?;
+        }
+        Ok(())
     }
 
     /// Calls written so far.
@@ -447,17 +455,92 @@ fn put_result(out: &mut Vec<u8>, result: Returned<'_>) {
     }
 }
 
-/// A reader hashing every byte it hands out.
-struct Hashing<R> {
-    inner: R,
+/// The decompressed body, read in chunks and handed out from a buffer;
+/// every byte handed out is hashed (in batches: at each refill, and when
+/// the digest so far is asked for).
+struct Body<R: Read> {
+    inner: DeflateDecoder<BufReader<R>>,
+    buf: Box<[u8]>,
+    /// Bytes in `buf`.
+    len: usize,
+    /// The next byte to hand out.
+    pos: usize,
+    /// Bytes of `buf` before this are hashed.
+    hashed: usize,
     hasher: blake3::Hasher,
 }
 
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
+impl<R: Read> Body<R> {
+    fn new(inner: DeflateDecoder<BufReader<R>>) -> Self {
+        Body {
+            inner,
+            buf: vec![0; 64 << 10].into_boxed_slice(),
+            len: 0,
+            pos: 0,
+            hashed: 0,
+            hasher: blake3::Hasher::new(),
+        }
+    }
+
+    /// Hashes what was handed out since the last call.
+    fn hash_consumed(&mut self) {
+        self.hasher.update(&self.buf[self.hashed..self.pos]);
+        self.hashed = self.pos;
+    }
+
+    /// Refills an empty buffer; `false` at the end of the body.
+    fn refill(&mut self) -> Result<bool, LogError> {
+        self.hash_consumed();
+        let n = loop {
+            match self.inner.read(&mut self.buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_error(e)),
+            }
+        };
+        (self.len, self.pos, self.hashed) = (n, 0, 0);
+        Ok(n > 0)
+    }
+
+    fn byte(&mut self) -> Result<u8, LogError> {
+        if self.pos == self.len && !self.refill()? {
+            return Err(LogError::Truncated);
+        }
+        self.pos += 1;
+        Ok(self.buf[self.pos - 1])
+    }
+
+    /// Appends `len` bytes to `out`, as they arrive.
+    fn take(&mut self, mut len: usize, out: &mut Vec<u8>) -> Result<(), LogError> {
+        while len > 0 {
+            if self.pos == self.len && !self.refill()? {
+                return Err(LogError::Truncated);
+            }
+            let n = len.min(self.len - self.pos);
+            out.extend_from_slice(&self.buf[self.pos..self.pos + n]);
+            self.pos += n;
+            len -= n;
+        }
+        Ok(())
+    }
+
+    /// The digest of every byte handed out so far.
+    fn digest(&mut self) -> [u8; 32] {
+        self.hash_consumed();
+        *self.hasher.finalize().as_bytes()
+    }
+
+    /// Whether nothing follows what was handed out, in the body or after it.
+    fn at_end(&mut self) -> Result<bool, LogError> {
+        if self.pos < self.len || self.refill()? {
+            return Ok(false);
+        }
+        Ok(self
+            .inner
+            .get_mut()
+            .fill_buf()
+            .map_err(io_error)?
+            .is_empty())
     }
 }
 
@@ -469,7 +552,7 @@ impl<R: Read> Read for Hashing<R> {
 /// allocated ahead, so a corrupted length costs at most the bytes that are
 /// really there. See [`LogWriter`] for an example.
 pub struct LogReader<R: Read> {
-    input: Hashing<DeflateDecoder<BufReader<R>>>,
+    input: Body<R>,
     table: Vec<Arc<[u8]>>,
     table_bytes: usize,
     calls: u64,
@@ -512,10 +595,7 @@ impl<R: Read> LogReader<R> {
             return Err(LogError::Version(version));
         }
         let mut reader = LogReader {
-            input: Hashing {
-                inner: DeflateDecoder::new(input),
-                hasher: blake3::Hasher::new(),
-            },
+            input: Body::new(DeflateDecoder::new(input)),
             table: Vec::new(),
             table_bytes: 0,
             calls: 0,
@@ -627,23 +707,12 @@ impl<R: Read> LogReader<R> {
         };
         let stdout = (self.varint()?, self.array()?);
         let stderr = (self.varint()?, self.array()?);
-        let expected = *self.input.hasher.finalize().as_bytes();
+        let expected = self.input.digest();
         let digest: [u8; 32] = self.array()?;
         if digest != expected {
             return Err(LogError::Digest);
         }
-        let mut rest = [0u8; 1];
-        if self.input.inner.read(&mut rest).map_err(io_error)? != 0 {
-            return Err(LogError::Trailing);
-        }
-        if !self
-            .input
-            .inner
-            .get_mut()
-            .fill_buf()
-            .map_err(io_error)?
-            .is_empty()
-        {
+        if !self.input.at_end()? {
             return Err(LogError::Trailing);
         }
         self.ended = true;
@@ -660,14 +729,14 @@ impl<R: Read> LogReader<R> {
     }
 
     fn byte(&mut self) -> Result<u8, LogError> {
-        let mut b = [0u8; 1];
-        self.input.read_exact(&mut b).map_err(io_error)?;
-        Ok(b[0])
+        self.input.byte()
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], LogError> {
         let mut b = [0u8; N];
-        self.input.read_exact(&mut b).map_err(io_error)?;
+        for byte in &mut b {
+            *byte = self.input.byte()?;
+        }
         Ok(b)
     }
 
@@ -675,13 +744,7 @@ impl<R: Read> LogReader<R> {
     /// the data).
     fn bytes(&mut self, len: u64) -> Result<Vec<u8>, LogError> {
         let mut out = Vec::with_capacity(len.min(64 << 10) as usize);
-        (&mut self.input)
-            .take(len)
-            .read_to_end(&mut out)
-            .map_err(io_error)?;
-        if out.len() as u64 != len {
-            return Err(LogError::Truncated);
-        }
+        self.input.take(len as usize, &mut out)?;
         Ok(out)
     }
 
