@@ -2,22 +2,12 @@
 #![cfg(feature = "cli")]
 
 use deterministic_wasi_ctx::engine::WASMTIME_MAJOR;
+#[path = "common/command.rs"]
+mod command;
+
+use command::{BIN, REPO, cli, command, text};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-/// The command under test: `deterministic-wasi-ctx`, or the wasmtime-50
-/// adapter's `deterministic-wasi-ctx-50`.
-#[cfg(not(wasmtime_50))]
-const BIN: &str = env!("CARGO_BIN_EXE_deterministic-wasi-ctx");
-#[cfg(wasmtime_50)]
-const BIN: &str = env!("CARGO_BIN_EXE_deterministic-wasi-ctx-50");
-
-/// The repository's root, where the CLI runs: this package's directory, or
-/// two up from the wasmtime-50 adapter's (adapters/wasmtime-50).
-#[cfg(not(wasmtime_50))]
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-#[cfg(wasmtime_50)]
-const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
 /// How many preview1 backends `--backend all` runs: wasmtime-wasi, and
 /// wasi-common with its feature (the wasmtime-50 adapter has none).
@@ -25,21 +15,6 @@ const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 const BACKENDS: u64 = 2;
 #[cfg(not(feature = "wasi-common"))]
 const BACKENDS: u64 = 1;
-
-/// The command with `args`, run from the repository's root.
-fn command(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command.args(args).current_dir(REPO);
-    command
-}
-
-fn cli(args: &[&str]) -> Output {
-    command(args).output().expect("run the CLI")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// The guest program `name` of `test-programs`: its name and the paths of
 /// its wasip1 module and wasip2 component.

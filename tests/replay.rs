@@ -7,28 +7,12 @@ use deterministic_wasi_ctx::audit::{self, AuditConfig, Compiled, Status, Strateg
 use deterministic_wasi_ctx::replay::{self, LogError};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-#[cfg(not(wasmtime_50))]
-const BIN: &str = env!("CARGO_BIN_EXE_deterministic-wasi-ctx");
-#[cfg(wasmtime_50)]
-const BIN: &str = env!("CARGO_BIN_EXE_deterministic-wasi-ctx-50");
-#[cfg(not(wasmtime_50))]
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-#[cfg(wasmtime_50)]
-const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+#[path = "common/command.rs"]
+mod command;
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(REPO)
-        .output()
-        .expect("run the CLI")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use command::{REPO, cli, text};
 
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout)
