@@ -62,6 +62,7 @@
 //! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 //! ```
 
+use crate::trace::p1::{WASI_MODULES, preview1_signature};
 pub use deterministic_wasi_ctx_core::replay::*;
 use deterministic_wasi_ctx_core::trace::table;
 use deterministic_wasi_ctx_core::trace::{CallHead, CallResult};
@@ -69,9 +70,6 @@ use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
 use wasmtime::{Caller, Extern, Linker, Memory, Module, Val, ValType};
-
-/// The module names whose functions are replayed.
-const WASI_MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
 
 /// Why a replay stopped before its guest did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,8 +242,7 @@ impl Replayer {
                 &mut self.stderr
             };
             table::inputs_after(name, args, Some(0), &*memory, &mut |offset, len| {
-                let (start, end) = table::clamp(offset, len, memory.len());
-                out.extend_from_slice(&memory[start..end]);
+                out.extend_from_slice(table::bytes_at(memory, offset, len));
             });
         }
         result
@@ -263,8 +260,7 @@ fn end_text(status: &CallResult) -> String {
 /// Defines every function `module` imports from `wasi_snapshot_preview1`
 /// or `wasi_unstable` in `linker`, answering from the [`Replayer`] `get`
 /// finds in the Store's data (see the [module docs](self) for an example;
-/// functions imported with other than integer parameters and results are
-/// left undefined).
+/// functions whose signature cannot be preview1's are left undefined).
 /// Each call checks the guest asks what the recording did, makes the
 /// recorded writes in the guest's exported `memory`, and returns the
 /// recorded result: an exit status as [`wasmtime_wasi::I32Exit`], a
@@ -285,14 +281,10 @@ pub fn add_to_linker<T: 'static>(
         let Some(ty) = import.ty().func().cloned() else {
             continue;
         };
-        // As the tracer: only integer signatures are preview1's (another is
-        // left undefined, so the module fails to link as it did recorded).
-        let integers = ty
-            .params()
-            .chain(ty.results())
-            .all(|t| matches!(t, ValType::I32 | ValType::I64));
+        // As the tracer: another signature is left undefined, so the module
+        // fails to link as it did recorded.
         if !WASI_MODULES.contains(&from)
-            || !integers
+            || !preview1_signature(&ty)
             || !defined.insert((from.to_string(), name.to_string()))
         {
             continue;

@@ -21,7 +21,7 @@ pub use deterministic_wasi_ctx_core::trace::*;
 mod direct_tests;
 #[cfg(all(test, feature = "wasi-common"))]
 mod fuel_tests;
-mod p1;
+pub(crate) mod p1;
 #[cfg(test)]
 mod test_runs;
 #[cfg(test)]

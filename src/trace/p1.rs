@@ -5,8 +5,17 @@ use std::mem::MaybeUninit;
 use std::sync::{Mutex, OnceLock};
 use wasmtime::{Caller, Extern, Func, FuncType, Instance, Linker, Module, Store, ValRaw, ValType};
 
-/// The module names whose functions are traced.
-const WASI_MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
+/// The module names whose functions are traced (and replayed:
+/// [`crate::replay`]).
+pub(crate) const WASI_MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
+
+/// Whether `ty` can be a preview1 function's: at most [`MAX_PARAMS`]
+/// parameters, every parameter and result an integer. Others are passed
+/// through untraced (and left undefined by a replay).
+pub(crate) fn preview1_signature(ty: &FuncType) -> bool {
+    let integer = |t: ValType| matches!(t, ValType::I32 | ValType::I64);
+    ty.params().len() <= MAX_PARAMS && ty.params().chain(ty.results()).all(integer)
+}
 
 /// Instantiates `module` with `linker`'s definitions, recording every call
 /// to a preview1 / preview0 function in `recorder` (see the
@@ -222,13 +231,7 @@ fn wrap<T: 'static>(
         direct,
     } = callee;
     let ty = inner.ty(&*store);
-    let integers = |mut types: Box<dyn Iterator<Item = ValType>>| {
-        types.all(|t| matches!(t, ValType::I32 | ValType::I64))
-    };
-    let plain = ty.params().len() <= MAX_PARAMS
-        && integers(Box::new(ty.params()))
-        && integers(Box::new(ty.results()));
-    if !plain {
+    if !preview1_signature(&ty) {
         // Not a preview1 signature: pass it through untraced.
         return inner;
     }

@@ -60,8 +60,7 @@ impl Inputs {
     pub fn before(name: &str, preview0: bool, args: &[i64], memory: &[u8]) -> Inputs {
         let mut before = Vec::new();
         table::inputs_before(name, preview0, args, &mut |offset, len| {
-            let (start, end) = table::clamp(offset, len, memory.len());
-            before.push((offset, memory.get(start..end).unwrap_or_default().to_vec()));
+            before.push((offset, table::bytes_at(memory, offset, len).to_vec()));
         });
         Inputs { before }
     }
@@ -78,33 +77,29 @@ impl Inputs {
         errno: Option<i64>,
         memory: &'m [u8],
     ) -> (Option<[u8; 16]>, Changed<'m>) {
-        let writes_out = matches!(name, "fd_write" | "fd_pwrite" | "sock_send");
-        if self.before.is_empty() && !writes_out {
+        let mut after = Vec::new();
+        table::inputs_after(name, args, errno, memory, &mut |offset, len| {
+            after.push(table::bytes_at(memory, offset, len))
+        });
+        if self.before.is_empty() && after.is_empty() {
             return (None, Vec::new());
         }
         let mut hasher = blake3::Hasher::new();
-        let mut any = false;
         let mut changed = Vec::new();
         for (offset, bytes) in &self.before {
-            any = true;
-            hasher.update(&(bytes.len() as u64).to_le_bytes());
-            hasher.update(bytes);
-            let start = *offset as usize;
-            let now = memory.get(start..start + bytes.len()).unwrap_or_default();
+            let now = table::bytes_at(memory, *offset, bytes.len() as u32);
             if now != &bytes[..] {
                 changed.push((*offset, now));
             }
         }
-        table::inputs_after(name, args, errno, memory, &mut |offset, len| {
-            any = true;
-            let (start, end) = table::clamp(offset, len, memory.len());
-            let bytes = memory.get(start..end).unwrap_or_default();
+        let regions = self.before.iter().map(|(_, bytes)| &bytes[..]);
+        for bytes in regions.chain(after) {
             hasher.update(&(bytes.len() as u64).to_le_bytes());
             hasher.update(bytes);
-        });
+        }
         let digest = hasher.finalize();
-        let digest = any.then(|| digest.as_bytes()[..16].try_into().expect("16 of 32 bytes"));
-        (digest, changed)
+        let digest = digest.as_bytes()[..16].try_into().expect("16 of 32 bytes");
+        (Some(digest), changed)
     }
 }
 
@@ -227,8 +222,7 @@ pub fn answer(
         };
         let mut expected = Vec::new();
         let known = table::regions_of(name, preview0, args, errno, &overlay, &mut |offset, len| {
-            let (start, end) = table::clamp(offset, len, memory.len());
-            expected.push((offset, end - start));
+            expected.push((offset, table::bytes_at(memory, offset, len).len()));
         });
         let found: Vec<(u32, usize)> = logged.writes.iter().map(|(o, b)| (*o, b.len())).collect();
         // Then, in order, any of the call's own input regions it changed.

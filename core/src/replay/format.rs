@@ -389,19 +389,13 @@ impl<W: Write + Send> crate::trace::CallSink for LogWriter<W> {
             Returned::Values(values) => values.first().copied(),
             _ => None,
         };
+        // What the trace records (nothing unless errno is 0); a function
+        // the table does not know gives a memory digest, which `call`
+        // refuses.
         let mut writes = Vec::new();
-        let mut known = true;
-        if let Returned::Values(_) = result {
-            use crate::trace::table;
-            known = table::regions_of(name, preview0, args, errno, memory, &mut |offset, len| {
-                let (start, end) = table::clamp(offset, len, memory.len());
-                let bytes = memory.get(start..end).unwrap_or_default();
-                writes.push(WriteRef::Bytes { offset, bytes });
-            });
-        }
-        if !known {
-            writes.push(WriteRef::MemoryDigest([0; 32]));
-        }
+        crate::trace::table::writes_of(name, preview0, args, errno, memory, &mut |w| {
+            writes.push(w)
+        });
         let (digest, changed) = inputs.after(name, args, errno, memory);
         writes.extend(
             changed

@@ -270,3 +270,26 @@ fn a_read_is_checked_against_the_counts_the_log_writes() {
     assert!(answer(0, &bad, "fd_read", false, &[0, 0, 1, 8], &mut m).is_err());
     assert_eq!(m, memory);
 }
+
+/// A log may claim success (errno 0) for a call whose output pointer is past
+/// the end of memory, where the real call fails. The region the rule gives
+/// is then empty: the length was once computed as `end - start` with `end`
+/// cut at the end of memory, which underflowed (a host panic in a debug
+/// build) for such a region. Now it is an empty region: an empty write
+/// matches it, any other write is a bad log, and memory is untouched.
+#[test]
+fn a_claimed_success_past_the_end_of_memory_writes_nothing_and_does_not_panic() {
+    let args = [1, 1, 1 << 20];
+    let mut memory = vec![0u8; 64];
+    let empty = logged("clock_time_get", &args, &[(1 << 20, b"")]);
+    assert_eq!(
+        answer(0, &empty, "clock_time_get", false, &args, &mut memory),
+        Ok(Answer::Returned(vec![0]))
+    );
+    let full = logged("clock_time_get", &args, &[(1 << 20, &[1u8; 8][..])]);
+    assert!(matches!(
+        answer(0, &full, "clock_time_get", false, &args, &mut memory),
+        Err(Err(LogError::Corrupt(_)))
+    ));
+    assert_eq!(memory, vec![0u8; 64]);
+}

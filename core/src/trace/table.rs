@@ -47,19 +47,18 @@ const EVENT: &[(u32, u32)] = &[(0, 11), (16, 10)];
 /// wrote, given its arguments, its errno and the memory after the call.
 /// Outputs are written only on success (errno 0); a function this table
 /// does not know gets a whole-memory digest.
-pub fn writes_of(
+pub fn writes_of<'m>(
     name: &str,
     preview0: bool,
     args: &[i64],
     errno: Option<i64>,
-    memory: &[u8],
-    emit: &mut dyn FnMut(WriteRef<'_>),
+    memory: &'m [u8],
+    emit: &mut dyn FnMut(WriteRef<'m>),
 ) {
     let known = regions_of(name, preview0, args, errno, memory, &mut |offset, len| {
-        let (start, end) = clamp(offset, len, memory.len());
         emit(WriteRef::Bytes {
             offset,
-            bytes: memory.get(start..end).unwrap_or_default(),
+            bytes: bytes_at(memory, offset, len),
         })
     });
     if !known {
@@ -67,13 +66,15 @@ pub fn writes_of(
     }
 }
 
-/// The byte range `[start, end)` of a region of `len` bytes at `offset` in
-/// a memory of `memory_len` bytes: cut at the end of memory (a region
-/// starting past it is empty). What [`writes_of`] records for the region.
-pub fn clamp(offset: u32, len: u32, memory_len: usize) -> (usize, usize) {
-    let start = offset as usize;
-    let end = start.saturating_add(len as usize).min(memory_len);
-    (start, end.max(start.min(memory_len)))
+/// The bytes of a region of `len` bytes at `offset` in `memory`, cut at the
+/// end of memory (empty for a region starting past it): what [`writes_of`]
+/// records for the region.
+pub fn bytes_at(memory: &[u8], offset: u32, len: u32) -> &[u8] {
+    let start = (offset as usize).min(memory.len());
+    let end = (offset as usize)
+        .saturating_add(len as usize)
+        .min(memory.len());
+    &memory[start..end.max(start)]
 }
 
 /// Guest memory as the region rules read it: its length, the `u32` at an
@@ -133,7 +134,7 @@ impl View for [u8] {
 }
 
 /// Reports to `region`, as `(offset, len)` before any cut at the end of
-/// memory (see [`clamp`]), the regions `name` (of `wasi_unstable` if
+/// memory (see [`bytes_at`]), the regions `name` (of `wasi_unstable` if
 /// `preview0`) wrote, in the order [`writes_of`] records them, reading the
 /// memory after the call through `memory`. Returns `false` for a function
 /// this table does not know.

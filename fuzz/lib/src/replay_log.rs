@@ -20,7 +20,7 @@ use crate::{shared_engine, spec};
 use arbitrary::{Arbitrary, Unstructured};
 use deterministic_wasi_ctx::DeterminismConfig;
 use deterministic_wasi_ctx::audit::{self, Backend, Compiled, Outcome, Status, Strategy};
-use deterministic_wasi_ctx::replay::{Entry, LogCall, LogEnd, LogReader, LogWriter, verify};
+use deterministic_wasi_ctx::replay::{Entry, LogCall, LogReader, LogWriter, verify};
 use deterministic_wasi_ctx::script::{Op, Script, Subscription};
 use deterministic_wasi_ctx::trace::{CallResult, Returned, WriteRef};
 use std::sync::Arc;
@@ -281,10 +281,7 @@ fn rewrite(
             )
             .expect("in memory");
     }
-    let end = LogEnd {
-        calls: calls.len() as u64,
-        ..end
-    };
+    // `finish` writes the count of calls written.
     writer.finish(&end).expect("in memory")
 }
 
