@@ -80,7 +80,8 @@ pub const PATH_TABLE: u32 = 2 * AREA;
 /// ([`crate::tree`]: file `a`, `b/c.txt`, directory `b/d`, symlinks `link`
 /// to `a`, `dlink` to `b`, `loop` to itself, `up` to `../a`, `abs` to
 /// `/a`), names that do not exist yet, through a symlink, with a trailing
-/// slash, escaping the preopen, absolute and empty.
+/// slash, escaping the preopen, absolute, empty, with `..` after a name,
+/// ending in `/.` and with `//`.
 pub const PATHS: &[&str] = &[
     "a",
     "b/c.txt",
@@ -100,7 +101,22 @@ pub const PATHS: &[&str] = &[
     "a/",
     "/a",
     "",
+    "b/../a",
+    "b/.",
+    "b//c.txt",
 ];
+
+/// Where the prelude fills [`LONG_NAME_LENGTHS`]`[3]` bytes of `x` (one
+/// `memory.fill`): names of 255, 256, 300 and 4096 bytes are prefixes of
+/// it, the last entries of [`path_entries`]. Past the subscriptions, in the
+/// first page.
+pub const LONG_NAMES: u32 = roles::SUBSCRIPTIONS + 256;
+
+/// The long names' lengths: the longest a name may be on Linux (255), one
+/// more, and two that no tree can hold.
+pub const LONG_NAME_LENGTHS: [u32; 4] = [255, 256, 300, 4096];
+
+const _: () = assert!(LONG_NAMES + LONG_NAME_LENGTHS[3] <= 65_536);
 
 /// The `path_*` parameters that are a path (witx `string`): the position of
 /// its pointer, its length being the next parameter. Checked against the
@@ -139,13 +155,15 @@ const DIR_PARAMS: &[(&str, usize)] = &[
     ("path_unlink_file", 0),
 ];
 
-/// Each [`PATHS`] entry's address in memory and length.
-fn path_entries() -> impl Iterator<Item = (u32, u32)> {
-    PATHS.iter().scan(PATH_TABLE, |address, path| {
+/// The address and length of every path a `path_*` call may be given: each
+/// [`PATHS`] entry in the table, then the long names.
+pub fn path_entries() -> impl Iterator<Item = (u32, u32)> {
+    let table = PATHS.iter().scan(PATH_TABLE, |address, path| {
         let entry = (*address, path.len() as u32);
         *address += entry.1;
         Some(entry)
-    })
+    });
+    table.chain(LONG_NAME_LENGTHS.iter().map(|&len| (LONG_NAMES, len)))
 }
 
 /// A function import of the module, by function index.
@@ -285,10 +303,16 @@ fn listed(table: &[(&str, usize)], name: &str, param: usize) -> bool {
     table.contains(&(name, param))
 }
 
-/// The stores that write [`PATHS`] at [`PATH_TABLE`], 8 bytes at a time.
+/// The stores that write [`PATHS`] at [`PATH_TABLE`], 8 bytes at a time,
+/// and the fill that writes the long names at [`LONG_NAMES`].
 fn path_table(memarg: MemArg) -> Vec<Instruction<'static>> {
     let bytes = PATHS.concat().into_bytes();
-    let mut code = Vec::new();
+    let mut code = vec![
+        Instruction::I32Const(LONG_NAMES as i32),
+        Instruction::I32Const(i32::from(b'x')),
+        Instruction::I32Const(LONG_NAME_LENGTHS[3] as i32),
+        Instruction::MemoryFill(memarg.memory_index),
+    ];
     for (i, chunk) in bytes.chunks(8).enumerate() {
         let mut word = [0; 8];
         word[..chunk.len()].copy_from_slice(chunk);

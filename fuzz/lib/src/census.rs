@@ -15,6 +15,7 @@
 //! follows the calls before it as if every `path_open` of something the
 //! tree has (or may create) succeeded ([`Fds`]).
 
+pub mod components;
 mod fds;
 mod memory;
 mod module;
@@ -169,10 +170,23 @@ impl Census {
     /// lists (by function, or `*`, and a `label:class` prefix; a label's
     /// `#2` is ignored), then those it lists that some input had after all.
     /// A class `rare` lists is neither required nor forbidden per function,
-    /// but must appear for one of them at least.
+    /// but must appear for one of them at least. The classes that apply to
+    /// a function are preview1's ([`preview1_classes`]).
     pub fn check(
         &self,
         functions: &[&'static str],
+        not_produced: &[NotProduced],
+        rare: &[NotProduced],
+    ) -> Vec<String> {
+        self.check_classes(functions, &preview1_classes, not_produced, rare)
+    }
+
+    /// [`Census::check`] over the classes `classes` gives each function
+    /// (`label:class`): another interface's, such as the components'.
+    pub fn check_classes(
+        &self,
+        functions: &[&'static str],
+        classes: &dyn Fn(&str) -> Vec<String>,
         not_produced: &[NotProduced],
         rare: &[NotProduced],
     ) -> Vec<String> {
@@ -183,26 +197,20 @@ impl Census {
         let mut problems = Vec::new();
         let mut rare_seen = vec![false; rare.len()];
         for &function in functions {
-            for (label, role) in parameters(function) {
-                for class in universe(role) {
-                    if !applies(function, role, class) {
-                        continue;
-                    }
-                    let class = format!("{label}:{class}");
-                    let n = self.count(function, &class);
-                    for (i, entry) in rare.iter().enumerate() {
-                        rare_seen[i] |= n > 0 && entry_matches(entry, function, &class);
-                    }
-                    if matches(rare, function, &class) {
-                        continue;
-                    }
-                    match (n, matches(not_produced, function, &class)) {
-                        (0, false) => problems.push(format!("never produced: {function} {class}")),
-                        (n, true) if n > 0 => problems.push(format!(
-                            "listed as not produced but produced {n} times: {function} {class}"
-                        )),
-                        _ => {}
-                    }
+            for class in classes(function) {
+                let n = self.count(function, &class);
+                for (i, entry) in rare.iter().enumerate() {
+                    rare_seen[i] |= n > 0 && entry_matches(entry, function, &class);
+                }
+                if matches(rare, function, &class) {
+                    continue;
+                }
+                match (n, matches(not_produced, function, &class)) {
+                    (0, false) => problems.push(format!("never produced: {function} {class}")),
+                    (n, true) if n > 0 => problems.push(format!(
+                        "listed as not produced but produced {n} times: {function} {class}"
+                    )),
+                    _ => {}
                 }
             }
             if self.count(function, "calls") == 0 {
@@ -218,26 +226,26 @@ impl Census {
     }
 
     /// One line per function of `functions`: how many of the classes that
-    /// apply to it appeared, and how many are listed as not produced
-    /// (`fd_seek 31/38 (7 not produced)`).
-    pub fn summary(&self, functions: &[&'static str], not_produced: &[NotProduced]) -> String {
+    /// apply to it (`classes`, as for [`Census::check_classes`]) appeared,
+    /// and how many are listed as not produced (`fd_seek 31/38 (7 not
+    /// produced)`).
+    pub fn summary(
+        &self,
+        functions: &[&'static str],
+        classes: &dyn Fn(&str) -> Vec<String>,
+        not_produced: &[NotProduced],
+    ) -> String {
         let mut out = String::new();
         for &function in functions {
             let (mut seen, mut all, mut listed) = (0, 0, 0);
-            for (label, role) in parameters(function) {
-                for class in universe(role) {
-                    if !applies(function, role, class) {
-                        continue;
-                    }
-                    let class = format!("{label}:{class}");
-                    all += 1;
-                    seen += usize::from(self.count(function, &class) > 0);
-                    listed += usize::from(
-                        not_produced
-                            .iter()
-                            .any(|entry| entry_matches(entry, function, &class)),
-                    );
-                }
+            for class in classes(function) {
+                all += 1;
+                seen += usize::from(self.count(function, &class) > 0);
+                listed += usize::from(
+                    not_produced
+                        .iter()
+                        .any(|entry| entry_matches(entry, function, &class)),
+                );
             }
             out.push_str(&format!(
                 "{function} {seen}/{all} ({listed} not produced)\n"
@@ -279,6 +287,20 @@ impl Census {
         }
         out
     }
+}
+
+/// The `label:class` classes of a preview1 `function`'s parameters that
+/// can occur in a call of it ([`applies`]).
+pub fn preview1_classes(function: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (label, role) in parameters(function) {
+        for class in universe(role) {
+            if applies(function, role, class) {
+                out.push(format!("{label}:{class}"));
+            }
+        }
+    }
+    out
 }
 
 /// Whether a listed `(function, prefix, why)` covers `class` of

@@ -20,6 +20,8 @@ pub mod calls;
 #[cfg(test)]
 mod census;
 #[cfg(test)]
+mod census_components_tests;
+#[cfg(test)]
 mod census_tests;
 pub mod fs_diff;
 pub mod input;

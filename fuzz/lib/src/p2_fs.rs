@@ -10,46 +10,75 @@ use proptests::fs::model::Entry;
 use proptests::std_fs::{StdFsCase, StdFsOp, check_p1_p2, check_p2_against_stock};
 use std::collections::BTreeMap;
 
-/// The paths a script uses: names that collide, `..`, an escape, the root.
-const PATHS: [&str; 14] = [
+/// The paths a script uses: names that collide, `..`, an escape, the root,
+/// a trailing `/` and `/.`, a `//`; then [`LONG_NAMES`].
+const PATHS: [&str; 16] = [
     "/a", "/b", "/c", "/a/b", "/b/c", "/c/a", "/a/b/c", "/", "/../x", "/a/../b", "/a/", "/d",
-    "/b/a", "/c/c",
+    "/b/a", "/c/c", "/a/.", "/b//c",
 ];
+
+/// The lengths of the long names a path may be (`/` and that many `x`):
+/// the longest a name may be on Linux, one more, and one no tree holds.
+const LONG_NAMES: [usize; 3] = [255, 256, 4096];
 
 /// Symlink targets: inside the tree, escaping, absolute, a loop.
 const TARGETS: [&str; 8] = ["a", "b", "c", "a/b", "../x", "/abs", "b/c", "d"];
 
-/// A path, as an index into [`PATHS`].
+/// A path, as an index into [`PATHS`] and then [`LONG_NAMES`].
 #[derive(Clone, Copy, Debug, Arbitrary)]
 pub struct PathInput(u8);
 
 impl PathInput {
     fn path(self) -> String {
-        PATHS[usize::from(self.0) % PATHS.len()].to_string()
+        let i = usize::from(self.0) % (PATHS.len() + LONG_NAMES.len());
+        match PATHS.get(i) {
+            Some(path) => path.to_string(),
+            None => format!("/{}", "x".repeat(LONG_NAMES[i - PATHS.len()])),
+        }
     }
 }
 
-/// Text to write: bytes mapped onto `[a-z0-9]`, at most 16.
+/// Text to write: bytes mapped onto `[a-z0-9]`, at most 16; or, when the
+/// first byte is 0xf8 or more, those repeated to [`LONG_TEXT`] bytes (one
+/// line writing more than a stream's 4 KiB write budget).
 #[derive(Clone, Debug, Arbitrary)]
 pub struct TextInput(Vec<u8>);
+
+/// The length of a long text.
+pub const LONG_TEXT: usize = 5000;
 
 impl TextInput {
     fn text(&self) -> String {
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        self.0
-            .iter()
-            .take(16)
-            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-            .collect()
+        let short = self.0.iter().take(16);
+        let text = short.map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char);
+        match self.0.first() {
+            Some(0xf8..) => text.cycle().take(LONG_TEXT).collect(),
+            _ => text.collect(),
+        }
     }
 }
 
-/// An offset: below 64 when small, else in the last bytes below `i64::MAX`.
+/// An offset: below 64 for most values; for the top sixteenth, 2^63-1
+/// itself (a quarter of them) or one of the 255 values below it.
 fn offset(value: u16) -> u64 {
-    if value < 0xff00 {
+    if value < 0xf000 {
         u64::from(value % 64)
     } else {
-        i64::MAX as u64 - u64::from(value & 0xff)
+        let below = u64::from(value & 0xff);
+        i64::MAX as u64 - if below < 64 { 0 } else { below }
+    }
+}
+
+/// A drawn count below `modulus`, with 0 and 1 an eighth of the time each
+/// and a value below 64 Ki another quarter (a count drawn whole is almost
+/// never one of those).
+fn count(value: u32, modulus: u32) -> u32 {
+    match value % 8 {
+        0 => 0,
+        1 => 1,
+        2 | 3 => (value >> 3) % modulus.min(1 << 16),
+        _ => value % modulus,
     }
 }
 
@@ -84,8 +113,10 @@ impl OpInput {
             I::Append(p, t) => StdFsOp::Append(p.path(), t.text()),
             I::Pwrite(p, o, t) => StdFsOp::Pwrite(p.path(), offset(*o), t.text()),
             I::Read(p) => StdFsOp::Read(p.path()),
-            I::Pread(p, o, n) => StdFsOp::Pread(p.path(), offset(*o), u16::from(*n)),
-            I::Truncate(p, n) => StdFsOp::Truncate(p.path(), u64::from(*n)),
+            I::Pread(p, o, n) => {
+                StdFsOp::Pread(p.path(), offset(*o), count(u32::from(*n), 256) as u16)
+            }
+            I::Truncate(p, n) => StdFsOp::Truncate(p.path(), u64::from(count(u32::from(*n), 256))),
             I::Mkdir(p) => StdFsOp::Mkdir(p.path()),
             I::Rmdir(p) => StdFsOp::Rmdir(p.path()),
             I::Rm(p) => StdFsOp::Rm(p.path()),
@@ -98,9 +129,9 @@ impl OpInput {
             I::Stat(p) => StdFsOp::Stat(p.path()),
             I::Lstat(p) => StdFsOp::Lstat(p.path()),
             I::Ls(p) => StdFsOp::Ls(p.path()),
-            I::Touch(p, s) => StdFsOp::Touch(p.path(), s % 2_000_000_000),
+            I::Touch(p, s) => StdFsOp::Touch(p.path(), count(*s, 2_000_000_000)),
             // Stock sleeps in real time: at most 2 ms.
-            I::Sleep(ns) => StdFsOp::Sleep(ns % 2_000_000),
+            I::Sleep(ns) => StdFsOp::Sleep(count(*ns, 2_000_000)),
         }
     }
 }

@@ -37,15 +37,15 @@ pub enum OpInput {
     Res,
     /// `sleep <ns>`.
     Sleep(u64),
-    /// `poll <timers>` (1 to 8 timers).
+    /// `poll <timers>` (1 to [`MAX_POLL`] timers).
     Poll(TimerInput, Vec<TimerInput>),
     /// `ready <timer>`.
     Ready(TimerInput),
-    /// `random <n % 1025>`.
+    /// `random <n>` (n at most 1024).
     Random(u16),
     /// `u64`.
     U64,
-    /// `insecure <n % 1025>`.
+    /// `insecure <n>` (n at most 1024).
     Insecure(u16),
     /// `insecure-u64`.
     InsecureU64,
@@ -62,12 +62,35 @@ pub struct P2Input {
     pub ops: Vec<OpInput>,
 }
 
+/// A drawn nanosecond count as the script passes it: kept when small, at
+/// or near a boundary, else mapped onto one of those shapes
+/// ([`offset`](deterministic_wasi_ctx::script::fs::offset): below 64 Ki,
+/// 2^31, 2^32, 2^40, 2^63 and `u64::MAX`, exactly or within 64 KiB), so
+/// that timers fire and edges are met (random `u64`s are almost all huge).
+fn ns(value: u64) -> u64 {
+    deterministic_wasi_ctx::script::fs::offset(value)
+}
+
 fn timer(t: TimerInput) -> Timer {
     match t {
-        TimerInput::Duration(d) => Timer::Duration(d),
-        TimerInput::Instant(i) => Timer::Instant(i),
+        TimerInput::Duration(d) => Timer::Duration(ns(d)),
+        TimerInput::Instant(i) => Timer::Instant(ns(i)),
     }
 }
+
+/// A random request's length, at most 1024: 0, 1 or 1024 an eighth of the
+/// time each, else the drawn value modulo 1025.
+fn len(value: u16) -> u32 {
+    match value % 8 {
+        0 => 0,
+        1 => 1,
+        2 => 1024,
+        _ => u32::from(value >> 3) % 1025,
+    }
+}
+
+/// The most timers in one `poll` line.
+pub const MAX_POLL: usize = 64;
 
 impl P2Input {
     /// The script's operations.
@@ -78,17 +101,17 @@ impl P2Input {
                 OpInput::Now => TimerOp::Now,
                 OpInput::Wall => TimerOp::Wall,
                 OpInput::Res => TimerOp::Res,
-                OpInput::Sleep(d) => TimerOp::Sleep(*d),
+                OpInput::Sleep(d) => TimerOp::Sleep(ns(*d)),
                 OpInput::Poll(first, rest) => TimerOp::Poll(
                     std::iter::once(first)
-                        .chain(rest.iter().take(7))
+                        .chain(rest.iter().take(MAX_POLL - 1))
                         .map(|&t| timer(t))
                         .collect(),
                 ),
                 OpInput::Ready(t) => TimerOp::Ready(timer(*t)),
-                OpInput::Random(n) => TimerOp::Random(u32::from(*n) % 1025),
+                OpInput::Random(n) => TimerOp::Random(len(*n)),
                 OpInput::U64 => TimerOp::U64,
-                OpInput::Insecure(n) => TimerOp::Insecure(u32::from(*n) % 1025),
+                OpInput::Insecure(n) => TimerOp::Insecure(len(*n)),
                 OpInput::InsecureU64 => TimerOp::InsecureU64,
                 OpInput::InsecureSeed => TimerOp::InsecureSeed,
             })

@@ -103,16 +103,20 @@ const I64_EDGES: &[i64] = &[
     1 << 31,
 ];
 
-/// The memory every module starts with: iovecs at 0 (`{16, 5}`, `{0, 0}`,
-/// `{21, 3}`), "hello" and "abc" at 16, a path "a/b" at 32, invalid UTF-8
-/// at 40, then two `poll_oneoff` subscriptions at 64: a relative 1 µs
-/// monotonic timer and an `fd_read` on fd 0.
+/// The memory every module starts with: two iovecs at 0 (`{16, 5}`,
+/// `{0, 0}`), "hello" at 16 and "abc" at 21, a path "a/b" at 38, invalid
+/// UTF-8 at 46, then three `poll_oneoff` subscriptions at 64 (an
+/// [`I32_EDGES`] pointer): a relative 1 µs monotonic timer, an `fd_read` on
+/// fd 0 and an `fd_write` on fd 1. (They sat at 70, and the third was not
+/// there, until the census showed that no call ever read an fd one.)
 const DATA: &str = concat!(
     r#"\10\00\00\00\05\00\00\00\00\00\00\00\00\00\00\00hello\61\62\63\00\00\00\00\00\00\00\00\00\00\00\00\00\00a/b\00\00\00\00\00\ff\fe"#,
-    r#"\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"#,
+    r#"\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"#,
     r#"\07\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\01\00\00\00\00\00\00\00\e8\03\00\00\00\00\00\00"#,
     r#"\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"#,
     r#"\08\00\00\00\00\00\00\00\01\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"#,
+    r#"\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"#,
+    r#"\09\00\00\00\00\00\00\00\02\00\00\00\00\00\00\00\01\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"#,
     r#"\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"#,
 );
 

@@ -142,8 +142,9 @@ fn baseline_instantiates_every_module_p1_smith_runs() {
     );
 }
 
-/// The prelude stores [`calls::PATHS`] at [`calls::PATH_TABLE`], the same
-/// bytes whatever the input, even in a module that imports nothing.
+/// The prelude stores [`calls::PATHS`] at [`calls::PATH_TABLE`] and the
+/// long names at [`calls::LONG_NAMES`], the same bytes whatever the input,
+/// even in a module that imports nothing.
 #[test]
 fn the_prelude_lays_out_the_path_table() {
     let wat = r#"(module (memory (export "memory") 1) (func (export "_start")))"#;
@@ -170,6 +171,12 @@ fn the_prelude_lays_out_the_path_table() {
             String::from_utf8_lossy(&table),
             "input byte {byte:#x}"
         );
+        let long = calls::LONG_NAMES as usize;
+        let longest = calls::LONG_NAME_LENGTHS[3] as usize;
+        assert!(
+            memory[long..long + longest].iter().all(|&b| b == b'x'),
+            "long names, input byte {byte:#x}"
+        );
     }
 }
 
@@ -189,13 +196,8 @@ fn path_arguments_reach_the_preopened_tree() {
         (func (export "_start")))"#,
     )
     .unwrap();
-    let entries: Vec<(i64, i64)> = calls::PATHS
-        .iter()
-        .scan(i64::from(calls::PATH_TABLE), |at, path| {
-            let entry = (*at, path.len() as i64);
-            *at += entry.1;
-            Some(entry)
-        })
+    let entries: Vec<(i64, i64)> = calls::path_entries()
+        .map(|(at, len)| (i64::from(at), i64::from(len)))
         .collect();
     // The (pointer, length) positions and directory positions of each call.
     let layout = |name: &str| -> (&[usize], &[usize]) {

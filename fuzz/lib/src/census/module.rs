@@ -162,6 +162,17 @@ impl Census {
                         }
                     }
                 }
+                Operator::MemoryFill { .. } => {
+                    let (len, value, at) = (pop(&mut stack), pop(&mut stack), pop(&mut stack));
+                    if let (Value::Known(len), Value::Known(value), Value::Known(at)) =
+                        (len, value, at)
+                    {
+                        let (at, len) = (at as u32 as usize, len as u32 as usize);
+                        if let Some(slot) = cx.image.bytes.get_mut(at..at.saturating_add(len)) {
+                            slot.fill(value as u8);
+                        }
+                    }
+                }
                 Operator::I32Mul { .. } | Operator::I32LeU { .. } | Operator::I32And { .. } => {
                     pop(&mut stack);
                     pop(&mut stack);

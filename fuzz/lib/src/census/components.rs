@@ -1,0 +1,366 @@
+//! Classes of the component targets' operations: `p2_script`'s timer and
+//! random lines ([`TimerOp`]) and `p2_fs`'s filesystem lines
+//! ([`StdFsOp`]). A component target drives a guest by a script, so the
+//! census counts per script operation (each reaches the interface functions
+//! its guest's table gives: `p2_timers`' for the first, `fs_script`'s
+//! `std::fs` calls for the second) the classes of the values the line
+//! passes.
+//!
+//! Each `*_classes` function gives the classes of one operation as
+//! `label:class`, and each `*_universe` every class that can apply to an
+//! operation of that name, for [`Census::check_classes`](super::Census).
+
+use super::values::{INT_CLASSES, int_class};
+use proptests::fs::model::Entry;
+use proptests::std_fs::StdFsOp;
+use proptests::timers::{Timer, TimerOp};
+use std::collections::BTreeMap;
+
+/// `p2_script`'s operations, by keyword.
+pub const TIMER_OPS: [&str; 11] = [
+    "now",
+    "wall",
+    "res",
+    "sleep",
+    "poll",
+    "ready",
+    "random",
+    "u64",
+    "insecure",
+    "insecure-u64",
+    "insecure-seed",
+];
+
+/// Classes of a byte count asked of `wasi:random`.
+const LEN_CLASSES: [&str; 5] = ["0", "1", "small", "1024", "over the limit"];
+
+/// Classes of a `poll` line's timers, besides each timer's value.
+const POLL_CLASSES: [&str; 8] = [
+    "count:empty",
+    "count:1",
+    "count:2-8",
+    "count:9-64",
+    "kinds:durations",
+    "kinds:instants",
+    "kinds:mixed",
+    "values:repeated",
+];
+
+/// Every class that can apply to the `p2_script` operation `op`.
+pub fn timer_universe(op: &str) -> Vec<String> {
+    let ints = |label: &str| -> Vec<String> {
+        INT_CLASSES
+            .iter()
+            .map(|class| format!("{label}:{class}"))
+            .collect()
+    };
+    match op {
+        "sleep" => ints("ns"),
+        "poll" => POLL_CLASSES
+            .iter()
+            .map(|c| c.to_string())
+            .chain(ints("duration"))
+            .chain(ints("instant"))
+            .collect(),
+        "ready" => [ints("duration"), ints("instant")].concat(),
+        "random" | "insecure" => LEN_CLASSES.iter().map(|c| format!("len:{c}")).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The class of a timer's value, under its kind's label.
+fn timer_class(timer: &Timer) -> String {
+    match *timer {
+        Timer::Duration(ns) => format!("duration:{}", int_class(ns as i64)),
+        Timer::Instant(ns) => format!("instant:{}", int_class(ns as i64)),
+    }
+}
+
+/// The class of a random request of `len` bytes (the limit: stock's 64 MiB).
+fn len_class(len: u32) -> &'static str {
+    match len {
+        0 => "0",
+        1 => "1",
+        1024 => "1024",
+        _ if u64::from(len) > 64 << 20 => "over the limit",
+        _ => "small",
+    }
+}
+
+/// The keyword and classes of one `p2_script` operation.
+pub fn timer_classes(op: &TimerOp) -> (&'static str, Vec<String>) {
+    let classes = match op {
+        TimerOp::Sleep(ns) => vec![format!("ns:{}", int_class(*ns as i64))],
+        TimerOp::Poll(timers) => {
+            let count = match timers.len() {
+                0 => "count:empty",
+                1 => "count:1",
+                2..=8 => "count:2-8",
+                _ => "count:9-64",
+            };
+            let durations = timers
+                .iter()
+                .filter(|t| matches!(t, Timer::Duration(_)))
+                .count();
+            let kinds = match durations {
+                _ if durations == timers.len() => "kinds:durations",
+                0 => "kinds:instants",
+                _ => "kinds:mixed",
+            };
+            let mut values: Vec<(bool, u64)> = timers
+                .iter()
+                .map(|t| match *t {
+                    Timer::Duration(ns) => (false, ns),
+                    Timer::Instant(ns) => (true, ns),
+                })
+                .collect();
+            values.sort_unstable();
+            values.dedup();
+            let mut out = vec![count.to_string(), kinds.to_string()];
+            if values.len() < timers.len() {
+                out.push("values:repeated".to_string());
+            }
+            out.extend(timers.iter().map(timer_class));
+            out
+        }
+        TimerOp::Ready(timer) => vec![timer_class(timer)],
+        TimerOp::Random(n) | TimerOp::Insecure(n) => vec![format!("len:{}", len_class(*n))],
+        _ => Vec::new(),
+    };
+    (op.name(), classes)
+}
+
+/// `p2_fs`'s operations, by keyword.
+pub const FS_OPS: [&str; 18] = [
+    "write", "append", "pwrite", "read", "pread", "truncate", "mkdir", "rmdir", "rm", "mv", "ln",
+    "symlink", "readlink", "stat", "lstat", "ls", "touch", "sleep",
+];
+
+/// Shapes of a script path (the guest's absolute path), and what it names
+/// in the initial tree.
+const PATH_CLASSES: [&str; 18] = [
+    "empty",
+    "root",
+    "a/..",
+    "escaping ..",
+    "trailing /",
+    "trailing /.",
+    "//",
+    "255-byte name",
+    "256-byte name",
+    "4096-byte name",
+    "NUL",
+    "non-UTF-8",
+    "names a file",
+    "names a dir",
+    "names a symlink",
+    "through a symlink",
+    "under a file",
+    "names nothing",
+];
+
+/// Classes of a symlink's target.
+const TARGET_CLASSES: [&str; 4] = ["relative", "nested", "escaping ..", "absolute"];
+
+/// Classes of written text.
+const TEXT_CLASSES: [&str; 3] = ["empty", "short", "over 4 KiB"];
+
+/// Classes of a small count (a length, a size, seconds, nanoseconds).
+const SMALL_CLASSES: [&str; 4] = ["0", "1", "small", "other"];
+
+/// Every class that can apply to the `p2_fs` operation `op`.
+pub fn fs_universe(op: &str) -> Vec<String> {
+    let with = |label: &str, classes: &[&str]| -> Vec<String> {
+        classes.iter().map(|c| format!("{label}:{c}")).collect()
+    };
+    let path = with("path", &PATH_CLASSES);
+    match op {
+        "write" | "append" => [path, with("text", &TEXT_CLASSES)].concat(),
+        "pwrite" => [
+            path,
+            with("offset", &INT_CLASSES),
+            with("offset", &["small"]),
+            with("text", &TEXT_CLASSES),
+        ]
+        .concat(),
+        "pread" => [
+            path,
+            with("offset", &INT_CLASSES),
+            with("offset", &["small"]),
+            with("len", &SMALL_CLASSES[..3]),
+        ]
+        .concat(),
+        "truncate" => [path, with("size", &SMALL_CLASSES[..3])].concat(),
+        "mv" | "ln" => [path, with("path#2", &PATH_CLASSES)].concat(),
+        "symlink" => [with("target", &TARGET_CLASSES), path].concat(),
+        "touch" => [path, with("seconds", &SMALL_CLASSES)].concat(),
+        "sleep" => with("ns", &SMALL_CLASSES),
+        _ => path,
+    }
+}
+
+/// What `path` names in `tree` (symlinks followed once, at the top).
+fn path_kind(path: &str, tree: &BTreeMap<String, Entry>) -> &'static str {
+    let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    let Some((first, rest)) = parts.split_first() else {
+        return "names a dir";
+    };
+    match (tree.get(*first), rest) {
+        (Some(Entry::File(_)), []) => "names a file",
+        (Some(Entry::Dir(_)), []) => "names a dir",
+        (Some(Entry::Symlink(_)), []) => "names a symlink",
+        (Some(Entry::Symlink(_)), _) => "through a symlink",
+        (Some(Entry::File(_)), _) => "under a file",
+        (Some(Entry::Dir(entries)), [name]) => match entries.get(*name) {
+            Some(Entry::File(_)) => "names a file",
+            Some(Entry::Dir(_)) => "names a dir",
+            Some(Entry::Symlink(_)) => "names a symlink",
+            None => "names nothing",
+        },
+        _ => "names nothing",
+    }
+}
+
+/// The shapes of `path` and what it names in `tree` ([`PATH_CLASSES`]).
+fn path_classes(path: &str, tree: &BTreeMap<String, Entry>) -> Vec<&'static str> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let mut depth = 0i32;
+    let mut escapes = false;
+    for part in &parts {
+        match *part {
+            "" | "." => {}
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+        escapes |= depth < 0;
+    }
+    let checks = [
+        ("empty", path.is_empty()),
+        ("root", path == "/"),
+        (
+            "a/..",
+            parts
+                .windows(2)
+                .any(|w| !matches!(w[0], "" | "." | "..") && w[1] == ".."),
+        ),
+        ("escaping ..", escapes),
+        ("trailing /", path.len() > 1 && path.ends_with('/')),
+        ("trailing /.", path.len() > 2 && path.ends_with("/.")),
+        ("//", path.contains("//")),
+        ("255-byte name", parts.iter().any(|c| c.len() == 255)),
+        ("256-byte name", parts.iter().any(|c| c.len() == 256)),
+        ("4096-byte name", parts.iter().any(|c| c.len() >= 4096)),
+        ("NUL", path.contains('\0')),
+    ];
+    let mut out: Vec<&'static str> = checks
+        .iter()
+        .filter(|(_, yes)| *yes)
+        .map(|(c, _)| *c)
+        .collect();
+    if !path.is_empty() {
+        out.push(path_kind(path, tree));
+    }
+    out
+}
+
+/// The class of a symlink target.
+fn target_class(target: &str) -> &'static str {
+    match target {
+        _ if target.starts_with('/') => "absolute",
+        _ if target.split('/').any(|c| c == "..") => "escaping ..",
+        _ if target.contains('/') => "nested",
+        _ => "relative",
+    }
+}
+
+/// The class of written text.
+fn text_class(text: &str) -> &'static str {
+    match text.len() {
+        0 => "empty",
+        4097.. => "over 4 KiB",
+        _ => "short",
+    }
+}
+
+/// The class of a small count.
+fn small_class(n: u64) -> &'static str {
+    match n {
+        0 => "0",
+        1 => "1",
+        2..=0xffff => "small",
+        _ => "other",
+    }
+}
+
+/// The keyword and classes of one `p2_fs` operation over the initial `tree`.
+pub fn fs_classes(op: &StdFsOp, tree: &BTreeMap<String, Entry>) -> (&'static str, Vec<String>) {
+    use StdFsOp::*;
+    let path = |label: &str, p: &str| -> Vec<String> {
+        path_classes(p, tree)
+            .into_iter()
+            .map(|c| format!("{label}:{c}"))
+            .collect()
+    };
+    let offset = |o: u64| -> String {
+        match int_class(o as i64) {
+            "other" | "≈2^40" | "negative" => "offset:other".to_string(),
+            class => format!("offset:{class}"),
+        }
+    };
+    let (name, mut classes) = match op {
+        Write(p, _) | Append(p, _) => {
+            let name = if matches!(op, Write(..)) {
+                "write"
+            } else {
+                "append"
+            };
+            (name, path("path", p))
+        }
+        Pwrite(p, o, _) | Pread(p, o, _) => {
+            let name = if matches!(op, Pwrite(..)) {
+                "pwrite"
+            } else {
+                "pread"
+            };
+            let mut out = path("path", p);
+            out.push(offset(*o));
+            (name, out)
+        }
+        Read(p) => ("read", path("path", p)),
+        Truncate(p, size) => {
+            let mut out = path("path", p);
+            out.push(format!("size:{}", small_class(*size)));
+            ("truncate", out)
+        }
+        Mkdir(p) => ("mkdir", path("path", p)),
+        Rmdir(p) => ("rmdir", path("path", p)),
+        Rm(p) => ("rm", path("path", p)),
+        Mv(a, b) | Ln(a, b) => {
+            let name = if matches!(op, Mv(..)) { "mv" } else { "ln" };
+            (name, [path("path", a), path("path#2", b)].concat())
+        }
+        Symlink(target, p) => {
+            let mut out = path("path", p);
+            out.push(format!("target:{}", target_class(target)));
+            ("symlink", out)
+        }
+        Readlink(p) => ("readlink", path("path", p)),
+        Stat(p) => ("stat", path("path", p)),
+        Lstat(p) => ("lstat", path("path", p)),
+        Ls(p) => ("ls", path("path", p)),
+        Touch(p, seconds) => {
+            let mut out = path("path", p);
+            out.push(format!("seconds:{}", small_class(u64::from(*seconds))));
+            ("touch", out)
+        }
+        Sleep(ns) => ("sleep", vec![format!("ns:{}", small_class(u64::from(*ns)))]),
+    };
+    match op {
+        Write(_, t) | Append(_, t) | Pwrite(_, _, t) => {
+            classes.push(format!("text:{}", text_class(t)));
+        }
+        Pread(_, _, len) => classes.push(format!("len:{}", small_class(u64::from(*len)))),
+        _ => {}
+    }
+    (name, classes)
+}
