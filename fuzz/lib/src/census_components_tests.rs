@@ -11,6 +11,7 @@ use crate::census::components::{
 use crate::census::{Census, NotProduced};
 use crate::seeded_inputs;
 use arbitrary::Unstructured;
+use proptests::timers::TimerOp;
 
 /// Prints `census` and fails on what [`Census::check_classes`] finds.
 fn report(
@@ -48,18 +49,24 @@ const P2_SCRIPT_NOT_PRODUCED: &[NotProduced] = &[
     ),
 ];
 
-fn p2_script_census() -> Census {
+/// Counts one operation's call and classes.
+fn add(census: &mut Census, (name, classes): (&'static str, Vec<String>)) {
+    census.add(name, "calls".to_string());
+    for class in classes {
+        census.add(name, class);
+    }
+}
+
+/// The census of `p2_script`'s seeded inputs, of the operations `keep`
+/// accepts.
+fn p2_script_census(keep: impl Fn(&TimerOp) -> bool) -> Census {
     let mut census = Census::default();
     for data in seeded_inputs(0x2c, 10_000, 256) {
         let Ok(input) = Unstructured::new(&data).arbitrary::<crate::p2_script::P2Input>() else {
             continue;
         };
-        for op in input.ops() {
-            let (name, classes) = timer_classes(&op);
-            census.add(name, "calls".to_string());
-            for class in classes {
-                census.add(name, class);
-            }
+        for op in input.ops().iter().filter(|op| keep(op)) {
+            add(&mut census, timer_classes(op));
         }
     }
     census
@@ -69,7 +76,7 @@ fn p2_script_census() -> Census {
 fn p2_script_census_finds_every_class() {
     report(
         "p2_script",
-        &p2_script_census(),
+        &p2_script_census(|_| true),
         &TIMER_OPS,
         &timer_universe,
         P2_SCRIPT_NOT_PRODUCED,
@@ -113,11 +120,7 @@ fn p2_fs_census() -> Census {
         };
         let case = input.case();
         for op in &case.ops {
-            let (name, classes) = fs_classes(op, &case.tree);
-            census.add(name, "calls".to_string());
-            for class in classes {
-                census.add(name, class);
-            }
+            add(&mut census, fs_classes(op, &case.tree));
         }
     }
     census
@@ -139,22 +142,7 @@ fn p2_fs_census_finds_every_class() {
 /// `count:9-64` unseen.
 #[test]
 fn the_component_census_fails_when_a_class_is_removed() {
-    let mut census = Census::default();
-    for data in seeded_inputs(0x2c, 10_000, 256) {
-        let Ok(input) = Unstructured::new(&data).arbitrary::<crate::p2_script::P2Input>() else {
-            continue;
-        };
-        for op in input.ops() {
-            if matches!(&op, proptests::timers::TimerOp::Poll(t) if t.len() > 8) {
-                continue;
-            }
-            let (name, classes) = timer_classes(&op);
-            census.add(name, "calls".to_string());
-            for class in classes {
-                census.add(name, class);
-            }
-        }
-    }
+    let census = p2_script_census(|op| !matches!(op, TimerOp::Poll(t) if t.len() > 8));
     let problems = census.check_classes(&TIMER_OPS, &timer_universe, P2_SCRIPT_NOT_PRODUCED, &[]);
     assert_eq!(problems, ["never produced: poll count:9-64"]);
 }
