@@ -224,6 +224,12 @@ fn a_changed_program_stops_at_the_call_that_differs() {
             stderr.starts_with(&format!("error: {changed}: {report}")),
             "case {i}: {stderr}"
         );
+        // The log's header names the program it recorded: the report says
+        // this is another one.
+        assert!(
+            stderr.contains(" (the log was recorded from another program: BLAKE3 "),
+            "case {i}: {stderr}"
+        );
         // Audited, the mismatch is the same every run, and an error.
         let audited = cli(&["audit", "--replay", &log, "--strategy", "all", &changed]);
         assert_eq!(audited.status.code(), Some(1), "case {i}");

@@ -16,6 +16,25 @@ pub fn verify_log(log: &Path) -> Result<LogEnd, String> {
     replay::verify(std::io::BufReader::new(file)).map_err(|e| e.to_string())
 }
 
+/// A note for a replay's mismatch report when the log at `log` was recorded
+/// from another program than `wasm` (the BLAKE3 in its header): the likely
+/// cause, the wrong file given. Empty when they are the same program (or
+/// the header cannot be read: the replay has said why).
+fn another_program(log: &Path, wasm: &[u8]) -> String {
+    let recorded = std::fs::File::open(log)
+        .ok()
+        .and_then(|file| replay::LogReader::new(std::io::BufReader::new(file)).ok())
+        .map(|reader| reader.program());
+    match recorded {
+        Some(recorded) if recorded != *blake3::hash(wasm).as_bytes() => format!(
+            " (the log was recorded from another program: BLAKE3 {}, this one {})",
+            hex(&recorded),
+            blake3::hash(wasm).to_hex()
+        ),
+        _ => String::new(),
+    }
+}
+
 /// The exit status and report of a replay that failed, if `outcome` is one.
 pub fn failure(outcome: &Outcome) -> Option<(ExitStatus, &str)> {
     let Status::Trapped { kind, .. } = &outcome.status else {
@@ -89,16 +108,21 @@ pub fn replay_command(log: &Path, path: &Path, options: &Options, json: bool) ->
         eprintln!("error: {}: {why}", log.display());
         return ExitStatus::UsageOrLoadError;
     }
-    let result = load(path, options).map(|(engine, module, _, mut spec)| {
+    let result = load(path, options).map(|(engine, module, wasm, mut spec)| {
         spec.replay = Some(log.to_path_buf());
-        Compiled::Module(module).run(&engine, audit::Backend::WasmtimeWasi, &spec)
+        let outcome = Compiled::Module(module).run(&engine, audit::Backend::WasmtimeWasi, &spec);
+        (outcome, wasm)
     });
     match result {
-        Ok(outcome) => {
+        Ok((outcome, wasm)) => {
             print_run(path, &outcome, json);
             match failure(&outcome) {
                 Some((status, why)) => {
-                    eprintln!("error: {}: {why}", path.display());
+                    let note = match status {
+                        ExitStatus::Diverged => another_program(log, &wasm),
+                        _ => String::new(),
+                    };
+                    eprintln!("error: {}: {why}{note}", path.display());
                     status
                 }
                 None => ExitStatus::Deterministic,
