@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | `f` | a descriptor | mostly the descriptor the last `path_open` returned (the prelude opens file `a` first when the module imports `path_open`; else mostly stdio), or a preopen (3, 4), stdio, or one just past them |
 //! | `d` | a directory descriptor | 3, 4 or the last opened descriptor |
-//! | `p` `_` | a path and its length | an entry of [`super::PATHS`]: four in five of the first 13, which exist or can be created |
+//! | `p` `_` | a path and its length | one of [`super::path_entries`]: four in five of the first 13 [`super::PATHS`], which exist or can be created; else any table entry or long name |
 //! | `b` `_` | a buffer and its length | a pointer into [`BUFFERS`], up to 256 bytes |
 //! | `v` `_` | (i)ovecs and their count | [`IOVECS`], 0 to 4 of them |
 //! | `o` | where a result goes | the call's own 128 bytes of [`OUTPUTS`] (a second result 96 bytes in) |
