@@ -170,20 +170,11 @@ impl Census {
     /// lists (by function, or `*`, and a `label:class` prefix; a label's
     /// `#2` is ignored), then those it lists that some input had after all.
     /// A class `rare` lists is neither required nor forbidden per function,
-    /// but must appear for one of them at least. The classes that apply to
-    /// a function are preview1's ([`preview1_classes`]).
+    /// but must appear for one of them at least. `classes` gives the
+    /// `label:class` classes that apply to a function: preview1's
+    /// ([`preview1_classes`]) or another interface's, such as the
+    /// components'.
     pub fn check(
-        &self,
-        functions: &[&'static str],
-        not_produced: &[NotProduced],
-        rare: &[NotProduced],
-    ) -> Vec<String> {
-        self.check_classes(functions, &preview1_classes, not_produced, rare)
-    }
-
-    /// [`Census::check`] over the classes `classes` gives each function
-    /// (`label:class`): another interface's, such as the components'.
-    pub fn check_classes(
         &self,
         functions: &[&'static str],
         classes: &dyn Fn(&str) -> Vec<String>,
@@ -226,7 +217,7 @@ impl Census {
     }
 
     /// One line per function of `functions`: how many of the classes that
-    /// apply to it (`classes`, as for [`Census::check_classes`]) appeared,
+    /// apply to it (`classes`, as for [`Census::check`]) appeared,
     /// and how many are listed as not produced (`fd_seek 31/38 (7 not
     /// produced)`).
     pub fn summary(

@@ -9,31 +9,10 @@ use crate::census::components::{
     FS_OPS, TIMER_OPS, fs_classes, fs_universe, timer_classes, timer_universe,
 };
 use crate::census::{Census, NotProduced};
+use crate::census_tests::report_classes;
 use crate::seeded_inputs;
 use arbitrary::Unstructured;
 use proptests::timers::TimerOp;
-
-/// Prints `census` and fails on what [`Census::check_classes`] finds.
-fn report(
-    target: &str,
-    census: &Census,
-    functions: &[&'static str],
-    classes: &dyn Fn(&str) -> Vec<String>,
-    not_produced: &[NotProduced],
-) {
-    println!("{}", census.table(target, not_produced, &[]));
-    println!(
-        "summary of {target} (classes seen / that apply)\n{}",
-        census.summary(functions, classes, not_produced)
-    );
-    let problems = census.check_classes(functions, classes, not_produced, &[]);
-    assert!(
-        problems.is_empty(),
-        "{target} census: {} problems:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
-}
 
 /// What `p2_script`'s generator does not produce, and why.
 const P2_SCRIPT_NOT_PRODUCED: &[NotProduced] = &[
@@ -74,12 +53,13 @@ fn p2_script_census(keep: impl Fn(&TimerOp) -> bool) -> Census {
 
 #[test]
 fn p2_script_census_finds_every_class() {
-    report(
+    report_classes(
         "p2_script",
         &p2_script_census(|_| true),
         &TIMER_OPS,
         &timer_universe,
         P2_SCRIPT_NOT_PRODUCED,
+        &[],
     );
 }
 
@@ -128,12 +108,13 @@ fn p2_fs_census() -> Census {
 
 #[test]
 fn p2_fs_census_finds_every_class() {
-    report(
+    report_classes(
         "p2_fs",
         &p2_fs_census(),
         &FS_OPS,
         &fs_universe,
         P2_FS_NOT_PRODUCED,
+        &[],
     );
 }
 
@@ -143,6 +124,6 @@ fn p2_fs_census_finds_every_class() {
 #[test]
 fn the_component_census_fails_when_a_class_is_removed() {
     let census = p2_script_census(|op| !matches!(op, TimerOp::Poll(t) if t.len() > 8));
-    let problems = census.check_classes(&TIMER_OPS, &timer_universe, P2_SCRIPT_NOT_PRODUCED, &[]);
+    let problems = census.check(&TIMER_OPS, &timer_universe, P2_SCRIPT_NOT_PRODUCED, &[]);
     assert_eq!(problems, ["never produced: poll count:9-64"]);
 }

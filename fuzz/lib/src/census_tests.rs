@@ -21,12 +21,32 @@ fn report(
     not_produced: &[NotProduced],
     rare: &[NotProduced],
 ) {
+    report_classes(
+        target,
+        census,
+        functions,
+        &preview1_classes,
+        not_produced,
+        rare,
+    );
+}
+
+/// [`report`] over the classes `classes` gives each function (as for
+/// [`Census::check`]): the component targets' census too.
+pub(crate) fn report_classes(
+    target: &str,
+    census: &Census,
+    functions: &[&'static str],
+    classes: &dyn Fn(&str) -> Vec<String>,
+    not_produced: &[NotProduced],
+    rare: &[NotProduced],
+) {
     println!("{}", census.table(target, not_produced, rare));
     println!(
         "summary of {target} (classes seen / that apply)\n{}",
-        census.summary(functions, &preview1_classes, not_produced)
+        census.summary(functions, classes, not_produced)
     );
-    let problems = census.check(functions, not_produced, rare);
+    let problems = census.check(functions, classes, not_produced, rare);
     assert!(
         problems.is_empty(),
         "{target} census: {} problems:\n{}",

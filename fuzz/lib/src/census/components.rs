@@ -8,7 +8,7 @@
 //!
 //! Each `*_classes` function gives the classes of one operation as
 //! `label:class`, and each `*_universe` every class that can apply to an
-//! operation of that name, for [`Census::check_classes`](super::Census).
+//! operation of that name, for [`Census::check`](super::Census::check).
 
 use super::values::{INT_CLASSES, int_class};
 use proptests::fs::model::Entry;
@@ -295,72 +295,53 @@ fn small_class(n: u64) -> &'static str {
 /// The keyword and classes of one `p2_fs` operation over the initial `tree`.
 pub fn fs_classes(op: &StdFsOp, tree: &BTreeMap<String, Entry>) -> (&'static str, Vec<String>) {
     use StdFsOp::*;
-    let path = |label: &str, p: &str| -> Vec<String> {
-        path_classes(p, tree)
-            .into_iter()
-            .map(|c| format!("{label}:{c}"))
-            .collect()
-    };
     let offset = |o: u64| -> String {
         match int_class(o as i64) {
             "other" | "≈2^40" | "negative" => "offset:other".to_string(),
             class => format!("offset:{class}"),
         }
     };
-    let (name, mut classes) = match op {
-        Write(p, _) | Append(p, _) => {
-            let name = if matches!(op, Write(..)) {
-                "write"
-            } else {
-                "append"
-            };
-            (name, path("path", p))
-        }
-        Pwrite(p, o, _) | Pread(p, o, _) => {
-            let name = if matches!(op, Pwrite(..)) {
-                "pwrite"
-            } else {
-                "pread"
-            };
-            let mut out = path("path", p);
-            out.push(offset(*o));
-            (name, out)
-        }
-        Read(p) => ("read", path("path", p)),
-        Truncate(p, size) => {
-            let mut out = path("path", p);
-            out.push(format!("size:{}", small_class(*size)));
-            ("truncate", out)
-        }
-        Mkdir(p) => ("mkdir", path("path", p)),
-        Rmdir(p) => ("rmdir", path("path", p)),
-        Rm(p) => ("rm", path("path", p)),
-        Mv(a, b) | Ln(a, b) => {
-            let name = if matches!(op, Mv(..)) { "mv" } else { "ln" };
-            (name, [path("path", a), path("path#2", b)].concat())
-        }
-        Symlink(target, p) => {
-            let mut out = path("path", p);
-            out.push(format!("target:{}", target_class(target)));
-            ("symlink", out)
-        }
-        Readlink(p) => ("readlink", path("path", p)),
-        Stat(p) => ("stat", path("path", p)),
-        Lstat(p) => ("lstat", path("path", p)),
-        Ls(p) => ("ls", path("path", p)),
-        Touch(p, seconds) => {
-            let mut out = path("path", p);
-            out.push(format!("seconds:{}", small_class(u64::from(*seconds))));
-            ("touch", out)
-        }
-        Sleep(ns) => ("sleep", vec![format!("ns:{}", small_class(u64::from(*ns)))]),
+    let text = |t: &str| format!("text:{}", text_class(t));
+    let small = |label: &str, n: u64| format!("{label}:{}", small_class(n));
+    // The keyword, the paths by label, and the other values' classes.
+    let (name, paths, mut classes): (&'static str, Vec<(&str, &String)>, Vec<String>) = match op {
+        Write(p, t) => ("write", vec![("path", p)], vec![text(t)]),
+        Append(p, t) => ("append", vec![("path", p)], vec![text(t)]),
+        Pwrite(p, o, t) => ("pwrite", vec![("path", p)], vec![offset(*o), text(t)]),
+        Read(p) => ("read", vec![("path", p)], vec![]),
+        Pread(p, o, n) => (
+            "pread",
+            vec![("path", p)],
+            vec![offset(*o), small("len", u64::from(*n))],
+        ),
+        Truncate(p, size) => ("truncate", vec![("path", p)], vec![small("size", *size)]),
+        Mkdir(p) => ("mkdir", vec![("path", p)], vec![]),
+        Rmdir(p) => ("rmdir", vec![("path", p)], vec![]),
+        Rm(p) => ("rm", vec![("path", p)], vec![]),
+        Mv(a, b) => ("mv", vec![("path", a), ("path#2", b)], vec![]),
+        Ln(a, b) => ("ln", vec![("path", a), ("path#2", b)], vec![]),
+        Symlink(target, p) => (
+            "symlink",
+            vec![("path", p)],
+            vec![format!("target:{}", target_class(target))],
+        ),
+        Readlink(p) => ("readlink", vec![("path", p)], vec![]),
+        Stat(p) => ("stat", vec![("path", p)], vec![]),
+        Lstat(p) => ("lstat", vec![("path", p)], vec![]),
+        Ls(p) => ("ls", vec![("path", p)], vec![]),
+        Touch(p, seconds) => (
+            "touch",
+            vec![("path", p)],
+            vec![small("seconds", u64::from(*seconds))],
+        ),
+        Sleep(ns) => ("sleep", vec![], vec![small("ns", u64::from(*ns))]),
     };
-    match op {
-        Write(_, t) | Append(_, t) | Pwrite(_, _, t) => {
-            classes.push(format!("text:{}", text_class(t)));
-        }
-        Pread(_, _, len) => classes.push(format!("len:{}", small_class(u64::from(*len)))),
-        _ => {}
+    for (label, path) in paths {
+        classes.extend(
+            path_classes(path, tree)
+                .into_iter()
+                .map(|c| format!("{label}:{c}")),
+        );
     }
     (name, classes)
 }
