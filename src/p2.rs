@@ -119,7 +119,7 @@ impl DeterministicP2Ctx {
     }
 
     /// The filesystem state and the resource table, borrowed apart.
-    fn filesystem_parts(&mut self) -> (&filesystem::Filesystem, &mut ResourceTable) {
+    pub(crate) fn filesystem_parts(&mut self) -> (&filesystem::Filesystem, &mut ResourceTable) {
         (&self.fs, &mut self.table)
     }
 }

@@ -13,7 +13,7 @@
 //! | `wasi:random/*` | the seeded streams of [`random`](crate::random), as for preview2 (requests above 64 MiB get 64 MiB, as stock's) |
 //! | `wasi:cli/*` | the configuration's arguments, environment and stdin; output captured; no terminals; `exit` as for preview2 |
 //! | `wasi:sockets/*` | denied: every socket is `access-denied` and every lookup `permanent-resolver-failure`, every run (no host network) |
-//! | `wasi:filesystem/*` | not served yet: `get-directories` is empty without preopens, and a trap naming the limitation with them |
+//! | `wasi:filesystem/*` | the configuration's preopened trees, by the same rules and calls as preview2 ([`filesystem`]) |
 //!
 //! **Concurrency.** Which operation completes first and which task resumes
 //! next is decided by wasmtime's scheduler from the order in which host
@@ -27,13 +27,14 @@
 //!
 //! [`Driver::run_command`] shows a whole run.
 
+pub mod filesystem;
+
 use crate::p2::DeterministicP2Ctx;
 use crate::{VirtualClock, sched};
 use deterministic_wasi_ctx_core::sched::concurrent::{self, Waits};
 use wasmtime::Store;
-use wasmtime::component::{Component, Linker, Resource};
+use wasmtime::component::{Component, Linker};
 use wasmtime_wasi::WasiView;
-use wasmtime_wasi::filesystem::Descriptor;
 
 /// The WASI 0.3 release whose interfaces stock wasmtime-wasi defines.
 pub const WASI_VERSION: &str = "0.3.0";
@@ -92,7 +93,7 @@ pub fn add_to_linker<T: WasiView + 'static>(
             };
             crate::random::components::add_to_linker(linker, get, release)
         })
-        .and_then(|()| add_preopens_to_linker(linker, get));
+        .and_then(|()| filesystem::add_to_linker(linker, get));
     linker.allow_shadowing(false);
     replaced
 }
@@ -193,31 +194,4 @@ pub(crate) async fn run_command<T: WasiView + Send + 'static>(
     store
         .run_concurrent(async move |accessor| command.wasi_cli_run().call_run(accessor).await)
         .await?
-}
-
-/// What a 0.3 component asking for its preopens gets while the virtual
-/// filesystem is not served to 0.3: nothing if nothing is preopened, and
-/// otherwise a trap that says so (never stock's view of the host).
-pub const FILESYSTEM_NOT_SERVED: &str = "the virtual filesystem is not served to WASI 0.3 \
-     components yet: run this component without preopened directories";
-
-fn add_preopens_to_linker<T: 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut DeterministicP2Ctx,
-) -> wasmtime::Result<()> {
-    let mut preopens = linker.instance(&format!("wasi:filesystem/preopens@{WASI_VERSION}"))?;
-    preopens.func_wrap("get-directories", move |mut store, (): ()| {
-        let ctx = get(store.data_mut());
-        ctx.record(
-            "wasi:filesystem/preopens.get-directories",
-            &[],
-            vec![],
-            None,
-        );
-        if !ctx.fs.mounts().is_empty() {
-            wasmtime::bail!("{FILESYSTEM_NOT_SERVED}");
-        }
-        Ok((Vec::<(Resource<Descriptor>, String)>::new(),))
-    })?;
-    Ok(())
 }

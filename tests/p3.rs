@@ -1,9 +1,12 @@
 //! WASI 0.3 components (`crate::p3`): virtual-time waits racing, the
-//! executor's deadlock rule, seeded random, the filesystem refusal, and the
+//! executor's deadlock rule, seeded random, the filesystem through streams
+//! (and stock's agreement on it), and the
 //! stock fixture that shows the auditor catches 0.3 nondeterminism.
 
 use deterministic_wasi_ctx::DeterminismConfig;
-use deterministic_wasi_ctx::audit::{self, AuditConfig, Outcome, Status, Strategy, Verdict};
+use deterministic_wasi_ctx::audit::{
+    self, AuditConfig, Backend, Compiled, Outcome, RunSpec, Status, Strategy, Verdict,
+};
 use deterministic_wasi_ctx::fs::VirtualFs;
 use std::path::Path;
 
@@ -207,26 +210,122 @@ const PREOPENS: &str = r#"(component
   (instance $run (export "run" (func $run)))
   (export "wasi:cli/run@0.3.0" (instance $run)))"#;
 
-/// The virtual filesystem is not served to 0.3 yet: without preopens the
-/// list is empty; with them the call traps with a message saying so, never
-/// stock's view of the host.
+/// Without preopens the list is empty (a preopen's listing is in
+/// `files_through_streams_and_futures`).
 #[test]
-fn preopens_are_refused_until_the_filesystem_is_served() {
+fn no_preopens_no_directories() {
     let none = audit_wat(PREOPENS, &AuditConfig::default());
     assert_eq!(none.outcome.status, Status::Exited(0));
     assert_eq!(
         events(&none.outcome),
-        ["wasi:filesystem/preopens.get-directories() -> []"]
+        ["wasi:filesystem/preopens.get-directories() -> 0"]
     );
-    let mut config = AuditConfig::default();
-    config.spec.config = DeterminismConfig::new().preopen("/", VirtualFs::new());
-    let refused = audit_wat(PREOPENS, &config);
-    assert_eq!(refused.verdict(), Verdict::Deterministic);
-    assert!(matches!(refused.outcome.status, Status::Trapped { .. }));
+}
+
+fn files() -> String {
+    std::fs::read_to_string(Path::new(REPO).join("tests/p3/files.wat")).unwrap()
+}
+
+/// The tree `tests/p3/files.wat` expects: `in.txt` and a directory `d`.
+fn files_config() -> DeterminismConfig {
+    let tree = VirtualFs::new()
+        .file("in.txt", "hello from the tree")
+        .dir("d");
+    DeterminismConfig::new().preopen("/", tree)
+}
+
+/// `wasi:filesystem@0.3.0` over the virtual tree: a file written through a
+/// stream, read back through another in reads of the exact sizes asked, a
+/// listing as a stream of entries, and every future ok. The same on both
+/// strategies and in fresh Stores and Engines; the new file is in the final
+/// tree and every stream read in the trace.
+#[test]
+fn files_through_streams_and_futures() {
+    let mut config = both_strategies();
+    config.spec.config = files_config();
+    let report = audit_wat(&files(), &config);
     assert_eq!(
-        refused.outcome.trap_message.as_deref(),
-        Some(deterministic_wasi_ctx::p3::FILESYSTEM_NOT_SERVED)
+        report.verdict(),
+        Verdict::Deterministic,
+        "{:?}",
+        report.divergence
     );
+    // Byte-stream reads and writes complete at once with the amounts asked.
+    // The six operations that wait are those whose values hold strings (the
+    // three futures' `result<_, error-code>`, whose `other` case has one,
+    // and the three reads that deliver an entry): wasmtime lowers such
+    // values into the guest on a later turn of its event loop, which the
+    // driver runs in a fixed order.
+    assert_eq!(
+        report.outcome.status,
+        Status::Exited(106),
+        "{:?}",
+        report.outcome.trap_message
+    );
+    let (path, tree) = &report.outcome.filesystems[0];
+    assert_eq!(path, "/");
+    assert_eq!(
+        tree.read_file("out.txt").as_deref(),
+        Some(&b"hello 0.3\n"[..])
+    );
+    let calls = events(&report.outcome);
+    let reads: Vec<&String> = calls
+        .iter()
+        .filter(|c| c.starts_with("wasi:filesystem/file-stream.read"))
+        .collect();
+    assert_eq!(reads.len(), 3, "{calls:#?}");
+    let writes = calls
+        .iter()
+        .filter(|c| c.starts_with("wasi:filesystem/file-stream.write"))
+        .count();
+    assert_eq!(writes, 2, "{calls:#?}");
+    // The listing as the call took it, sorted by name: `d` (a directory,
+    // case 3 as preview2 numbers it), `in.txt`, `out.txt` (regular files).
+    let listing = calls
+        .iter()
+        .find(|c| c.contains("read-directory"))
+        .expect("read-directory in the trace");
+    assert_eq!(
+        listing,
+        "wasi:filesystem/types.[method]descriptor.read-directory(0) -> [0, 3, 3, 6, 6], \
+         wrote 1 bytes @0x0: 64, wrote 6 bytes @0x0: 69 6e 2e 74 78 74, \
+         wrote 7 bytes @0x0: 6f 75 74 2e 74 78 74"
+    );
+}
+
+/// Stock wasmtime-wasi's 0.3 filesystem, on a host copy of the same tree,
+/// gives the program the same answers (every amount, entry and future as
+/// expected) and leaves the same file; only more of its operations wait
+/// (its file I/O runs on background tasks), which the crate's never do.
+#[test]
+fn stock_files_agree() {
+    let wasm = wat::parse_str(files()).unwrap();
+    let engine = Strategy::Cranelift.engine().expect("engine");
+    let compiled = Compiled::new(&engine, &wasm).expect("compiles");
+    let spec = |stock| RunSpec {
+        stock,
+        config: files_config(),
+        ..AuditConfig::default().spec
+    };
+    let mut waits = Vec::new();
+    for stock in [false, true] {
+        let outcome = compiled.run(&engine, Backend::WasmtimeWasi, &spec(stock));
+        match outcome.status {
+            Status::Exited(code) if code >= 106 => waits.push(code - 100),
+            other => panic!("stock {stock}: {other:?} {:?}", outcome.trap_message),
+        }
+        let (_, tree) = &outcome.filesystems[0];
+        assert_eq!(
+            tree.read_file("out.txt").as_deref(),
+            Some(&b"hello 0.3\n"[..])
+        );
+        assert_eq!(
+            tree.read_file("in.txt").as_deref(),
+            Some(&b"hello from the tree"[..])
+        );
+    }
+    assert_eq!(waits[0], 6);
+    assert!(waits[1] >= 6, "{waits:?}");
 }
 
 /// Creates a TCP and a UDP socket; exits with 100 + the TCP error's case +

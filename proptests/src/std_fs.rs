@@ -210,7 +210,7 @@ fn host_independent(answer: &str) -> String {
 }
 
 /// A tree's names, types and contents.
-fn shape(tree: &FsTree) -> Vec<(Vec<u8>, String)> {
+pub fn shape(tree: &FsTree) -> Vec<(Vec<u8>, String)> {
     tree.walk()
         .into_iter()
         .map(|e| {

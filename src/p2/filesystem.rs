@@ -65,7 +65,13 @@ mod link;
 mod ops;
 mod streams;
 
-pub(crate) use link::add_filesystem_to_linker;
+pub(crate) use convert::error_index;
+pub(crate) use link::{
+    Traced, add_filesystem_to_linker, answer, descriptor_flag_bits, no_error, open_bits, path_bits,
+    rep,
+};
+pub(crate) use ops::{Answer, Calls, Fail};
+pub(crate) use streams::{FileReader, FileWriter, MAX_READ};
 
 use crate::VirtualClock;
 use crate::fd::Mount;

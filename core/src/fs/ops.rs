@@ -449,11 +449,12 @@ impl FsTree {
     /// 4. **Rename only: `.` or `..`** as either last name is `EBUSY`,
     ///    before either name is looked up (so a 300-byte old name renamed
     ///    onto `dir/..` is `EBUSY`).
-    /// 5. **The old name is looked up**: over `NAME_MAX` is
-    ///    `ENAMETOOLONG`, missing is `ENOENT`.
-    /// 6. **The new name is looked up**: over `NAME_MAX` is
-    ///    `ENAMETOOLONG` (a link's `.` or `..` is the operation's
-    ///    `EEXIST`).
+    /// 5. **The old name is looked up**: in a removed directory `ENOENT`
+    ///    (whatever its length), over `NAME_MAX` `ENAMETOOLONG`, missing
+    ///    `ENOENT`.
+    /// 6. **The new name is looked up**: in a removed directory `ENOENT`,
+    ///    over `NAME_MAX` `ENAMETOOLONG` (a link's `.` or `..` is the
+    ///    operation's `EEXIST`).
     ///
     /// The operation's own checks come after.
     pub(crate) fn two_paths(
@@ -488,10 +489,13 @@ impl FsTree {
         if call == TwoPaths::Rename && !(is_name(&src) && is_name(&dst)) {
             return Err(Errno::BUSY);
         }
-        if old.len() > NAME_MAX {
+        if old.len() > NAME_MAX && !src.removed {
             return Err(Errno::NAMETOOLONG);
         }
         src.found()?;
+        if dst.removed && matches!(dst.last, Last::Name(_)) {
+            return Err(Errno::NOENT);
+        }
         if new.len() > NAME_MAX {
             return Err(Errno::NAMETOOLONG);
         }

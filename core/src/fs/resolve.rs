@@ -25,6 +25,10 @@ pub(crate) struct Resolved {
     pub(crate) ino: Option<Ino>,
     /// The path (or the symlink it ended in) had a trailing `/`.
     pub(crate) slash: bool,
+    /// The last name's directory was removed (it is open, but has no
+    /// link): as Linux finds a removed directory before it reads a name's
+    /// length, looking a name up there is `ENOENT` however long it is.
+    pub(crate) removed: bool,
 }
 
 impl Resolved {
@@ -34,6 +38,7 @@ impl Resolved {
     pub(crate) fn name(&self, otherwise: Errno) -> Result<&[u8], Errno> {
         match &self.last {
             Last::Name(name) if name.contains(&0) => Err(Errno::INVAL),
+            Last::Name(_) if self.removed => Err(Errno::NOENT),
             Last::Name(name) if name.len() > NAME_MAX => Err(Errno::NAMETOOLONG),
             Last::Name(name) => Ok(name),
             _ => Err(otherwise),
@@ -46,6 +51,7 @@ impl Resolved {
         match (&self.last, self.ino) {
             (_, Some(ino)) => Ok(ino),
             (Last::Name(name), None) if name.contains(&0) => Err(Errno::INVAL),
+            (Last::Name(_), None) if self.removed => Err(Errno::NOENT),
             (Last::Name(name), None) if name.len() > NAME_MAX => Err(Errno::NAMETOOLONG),
             _ => Err(Errno::NOENT),
         }
@@ -147,7 +153,10 @@ impl FsTree {
             // The last name's length is checked by the operation, once its
             // directory is found (Linux answers `EISDIR` for `O_CREAT` with a
             // trailing `/`, say, before `ENAMETOOLONG`): see [`Resolved::found`].
-            if comp.len() > NAME_MAX && !last {
+            // In a removed directory (only the walk's start can be one) no
+            // name is found, whatever its length.
+            let removed = self.node(cur)?.links == 0;
+            if comp.len() > NAME_MAX && !last && !removed {
                 return Err(Errno::NAMETOOLONG);
             }
             match comp.as_slice() {
@@ -174,6 +183,7 @@ impl FsTree {
                                 last: Last::Name(comp),
                                 ino: None,
                                 slash,
+                                removed,
                             });
                         }
                         return Err(Errno::NOENT);
@@ -273,6 +283,7 @@ fn found(parent: Ino, last: Last, ino: Ino, slash: bool) -> Resolved {
         last,
         ino: Some(ino),
         slash,
+        removed: false,
     }
 }
 

@@ -137,8 +137,10 @@ impl FsTree {
     ///
     /// # Errors
     ///
-    /// `EBADF` if `dir` is gone, `ENOTDIR` if it is not a directory,
-    /// `ENOENT` if it was removed while open (as Linux's `getdents`).
+    /// `EBADF` if `dir` is gone, `ENOTDIR` if it is not a directory. A
+    /// directory removed while open lists `.` and `..` only: Linux's
+    /// `getdents` answers `ENOENT` there, and stock wasmtime-wasi's reader
+    /// (rustix) takes that as the end of the listing.
     ///
     /// # Example
     ///
@@ -155,9 +157,6 @@ impl FsTree {
         let Kind::Dir(d) = &node.kind else {
             return Err(Errno::NOTDIR);
         };
-        if node.links == 0 {
-            return Err(Errno::NOENT);
-        }
         let mut out = vec![
             DirEntry {
                 cookie: 0,

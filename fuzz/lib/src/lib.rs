@@ -29,6 +29,7 @@ pub mod p1_script;
 pub mod p1_smith;
 pub mod p2_fs;
 pub mod p2_script;
+pub mod p3_fs;
 pub mod p3_waits;
 #[cfg(test)]
 mod reach_tests;

@@ -19,6 +19,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("p2_script", crate::p2_script::run),
     ("p2_fs", crate::p2_fs::run),
     ("p3_waits", crate::p3_waits::run),
+    ("p3_fs", crate::p3_fs::run),
     ("replay_log", crate::replay_log::run),
 ];
 

@@ -55,6 +55,7 @@ target_tests!(stock_diff, stock_diff_smoke, stock_diff_corpus, 300, 256);
 target_tests!(fs_diff, fs_diff_smoke, fs_diff_corpus, 200, 512);
 target_tests!(p2_fs, p2_fs_smoke, p2_fs_corpus, 60, 512);
 target_tests!(p3_waits, p3_waits_smoke, p3_waits_corpus, 40, 256);
+target_tests!(p3_fs, p3_fs_smoke, p3_fs_corpus, 60, 512);
 target_tests!(replay_log, replay_log_smoke, replay_log_corpus, 100, 256);
 
 /// With the WASI-call prelude ([`calls::add_calls`]) nearly every
@@ -1015,4 +1016,43 @@ fn stock_diff_compares_proc_exit_with_stock() {
             stock_diff::check(&input);
         }
     }
+}
+
+/// Regression (`p3_fs`'s first runs): a directory removed while open.
+/// Creating a 256-byte name in it is `ENOENT` in stock (Linux finds the
+/// removal before the name's length; the crate said `ENAMETOOLONG`), and
+/// listing it gives `.` and `..` only (stock's directory reader ends at
+/// the kernel's `ENOENT`; the crate said `ENOENT`).
+#[test]
+fn fs_diff_a_removed_directory_lists_empty_and_has_no_names() {
+    use deterministic_wasi_ctx::script::fs::{Fd, FsOp, FsPath};
+    let d = Fd(5);
+    fs_diff_script(vec![
+        FsOp::PathOpen {
+            dir: Fd(3),
+            follow: false,
+            path: FsPath::new("b/d"),
+            oflags: 2,
+            read: true,
+            write: false,
+            fdflags: 0,
+        },
+        FsOp::PathRemoveDirectory {
+            dir: Fd(3),
+            path: FsPath::new("b/d"),
+        },
+        FsOp::PathCreateDirectory {
+            dir: d,
+            path: FsPath(long_name(256)),
+        },
+        FsOp::PathCreateDirectory {
+            dir: d,
+            path: FsPath::new("x"),
+        },
+        FsOp::FdReaddir {
+            fd: d,
+            len: 256,
+            cookie: 0,
+        },
+    ]);
 }

@@ -464,11 +464,10 @@ impl FsModel {
                     // readdir right), where Linux's getdents says ENOTDIR.
                     _ => return Err(BADF),
                 };
-                if self.node(ino).links == 0 {
-                    // Linux's `iterate_dir` refuses a removed directory
-                    // (`IS_DEADDIR`): ENOENT, not even `.` and `..`.
-                    return Err(NOENT);
-                }
+                // A removed directory lists `.` and `..` only: Linux's
+                // `iterate_dir` refuses it (`IS_DEADDIR`, `ENOENT`), and
+                // stock wasmtime-wasi's reader (rustix) takes that as the
+                // end of the listing, after the two entries preview1 adds.
                 let mut buf = self.dirents(ino, u64::from(*cookie));
                 buf.truncate(usize::from(*len));
                 Ok(Dirents(buf.len() as u32, buf))

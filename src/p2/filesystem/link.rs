@@ -16,7 +16,7 @@ use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
 
 /// How a successful call's output enters the trace: numbers, and byte
 /// strings recorded as writes.
-trait Traced {
+pub(crate) trait Traced {
     fn trace(&self, _values: &mut Vec<i64>, _bytes: &mut Vec<Vec<u8>>) {}
 }
 
@@ -118,7 +118,7 @@ impl Traced for Vec<(Resource<VirtualDescriptor>, String)> {
 
 /// Records a call (`ok` values prefixed by 0, an `error-code` as `[1,
 /// code]`, a trap as a trap) and turns its answer into what the guest gets.
-fn answer<T: Traced>(
+pub(crate) fn answer<T: Traced>(
     fs: &Filesystem,
     name: &str,
     args: &[i64],
@@ -156,7 +156,7 @@ fn answer<T: Traced>(
 }
 
 /// The handle number of a resource argument, for the trace.
-fn rep<T: 'static>(r: &Resource<T>) -> i64 {
+pub(crate) fn rep<T: 'static>(r: &Resource<T>) -> i64 {
     i64::from(r.rep())
 }
 
@@ -335,14 +335,14 @@ pub(crate) fn add_filesystem_to_linker<T: 'static>(
 
 /// The answer of a function without an `error-code`: [`Calls`] gives these
 /// only traps.
-fn no_error<T>(out: Result<T, ErrorCode>) -> wasmtime::Result<(T,)> {
+pub(crate) fn no_error<T>(out: Result<T, ErrorCode>) -> wasmtime::Result<(T,)> {
     out.map(|v| (v,))
         .map_err(|code| wasmtime::format_err!("unexpected filesystem error {code:?}"))
 }
 
 /// A `new-timestamp` as two numbers for the trace: `(-1, 0)` no change,
 /// `(-2, 0)` now, else seconds and nanoseconds.
-fn timestamp(t: NewTimestamp) -> (i64, i64) {
+pub(crate) fn timestamp(t: NewTimestamp) -> (i64, i64) {
     match t {
         NewTimestamp::NoChange => (-1, 0),
         NewTimestamp::Now => (-2, 0),
@@ -358,11 +358,11 @@ fn bits(set: &[bool]) -> i64 {
         .sum()
 }
 
-fn path_bits(f: PathFlags) -> i64 {
+pub(crate) fn path_bits(f: PathFlags) -> i64 {
     bits(&[f.contains(PathFlags::SYMLINK_FOLLOW)])
 }
 
-fn open_bits(f: OpenFlags) -> i64 {
+pub(crate) fn open_bits(f: OpenFlags) -> i64 {
     bits(&[
         f.contains(OpenFlags::CREATE),
         f.contains(OpenFlags::DIRECTORY),
@@ -371,7 +371,7 @@ fn open_bits(f: OpenFlags) -> i64 {
     ])
 }
 
-fn descriptor_flag_bits(f: DescriptorFlags) -> i64 {
+pub(crate) fn descriptor_flag_bits(f: DescriptorFlags) -> i64 {
     bits(&[
         f.contains(DescriptorFlags::READ),
         f.contains(DescriptorFlags::WRITE),

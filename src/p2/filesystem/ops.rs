@@ -284,9 +284,20 @@ impl Calls<'_> {
         &mut self,
         fd: &Resource<VirtualDescriptor>,
     ) -> Answer<Resource<VirtualDirectoryEntries>> {
+        let entries = self.list_directory(fd)?.into();
+        Ok(self.table.push(VirtualDirectoryEntries(entries))?)
+    }
+
+    /// A directory's entries as `read-directory` lists them (sorted by
+    /// name, without `.` and `..`); a name that is not UTF-8 is
+    /// `illegal-byte-sequence` in its place.
+    pub(crate) fn list_directory(
+        &mut self,
+        fd: &Resource<VirtualDescriptor>,
+    ) -> Answer<Vec<Result<DirectoryEntry, ErrorCode>>> {
         let d = self.dir(fd)?;
         let listing = self.with_tree(d.mount, |tree, _| tree.list(d.ino))?;
-        let entries = listing
+        Ok(listing
             .into_iter()
             .filter(|e| e.name != b"." && e.name != b"..")
             .map(|e| match String::from_utf8(e.name) {
@@ -296,8 +307,7 @@ impl Calls<'_> {
                 }),
                 Err(_) => Err(ErrorCode::IllegalByteSequence),
             })
-            .collect();
-        Ok(self.table.push(VirtualDirectoryEntries(entries))?)
+            .collect())
     }
 
     /// `read-directory-entry`.
@@ -535,11 +545,18 @@ impl Calls<'_> {
         })
     }
 
-    /// A stream's file, retained for the stream.
-    fn stream_file(&self, fd: &Resource<VirtualDescriptor>, write: bool) -> Answer<File> {
+    /// A stream's file, retained for the stream; a writer's on a read-only
+    /// preopen is `read_only`.
+    fn stream_file(
+        &self,
+        fd: &Resource<VirtualDescriptor>,
+        write: Option<ErrorCode>,
+    ) -> Answer<File> {
         let f = self.file(fd)?;
-        if write && !self.writable(f.mount) {
-            return Err(ErrorCode::BadDescriptor.into());
+        if let Some(read_only) = write
+            && !self.writable(f.mount)
+        {
+            return Err(read_only.into());
         }
         self.with_tree(f.mount, |tree, _| tree.retain(f.ino))?;
         Ok(f)
@@ -551,9 +568,25 @@ impl Calls<'_> {
         fd: &Resource<VirtualDescriptor>,
         offset: u64,
     ) -> Answer<Resource<DynInputStream>> {
-        let f = self.stream_file(fd, false)?;
-        let reader = FileReader::new(self.fs.clone(), f.mount, f.ino, f.read, offset);
+        let reader = self.file_reader(fd, offset)?;
         Ok(self.table.push(Box::new(reader) as DynInputStream)?)
+    }
+
+    /// A reader of a file descriptor's file from `offset` (`bad-descriptor`
+    /// for a directory); it keeps the file open until dropped.
+    pub(crate) fn file_reader(
+        &mut self,
+        fd: &Resource<VirtualDescriptor>,
+        offset: u64,
+    ) -> Answer<FileReader> {
+        let f = self.stream_file(fd, None)?;
+        Ok(FileReader::new(
+            self.fs.clone(),
+            f.mount,
+            f.ino,
+            f.read,
+            offset,
+        ))
     }
 
     /// `write-via-stream` (`offset` given) and `append-via-stream` (none).
@@ -562,10 +595,28 @@ impl Calls<'_> {
         fd: &Resource<VirtualDescriptor>,
         offset: Option<u64>,
     ) -> Answer<Resource<DynOutputStream>> {
-        let f = self.stream_file(fd, true)?;
-        let mode = offset.map_or(WriteMode::Append, WriteMode::At);
-        let writer = FileWriter::new(self.fs.clone(), f.mount, f.ino, f.write, mode);
+        let writer = self.file_writer(fd, offset, ErrorCode::BadDescriptor)?;
         Ok(self.table.push(Box::new(writer) as DynOutputStream)?)
+    }
+
+    /// A writer of a file descriptor's file at `offset` (none: at the end);
+    /// `bad-descriptor` for a directory, `read_only` on a read-only
+    /// preopen. It keeps the file open until dropped.
+    pub(crate) fn file_writer(
+        &mut self,
+        fd: &Resource<VirtualDescriptor>,
+        offset: Option<u64>,
+        read_only: ErrorCode,
+    ) -> Answer<FileWriter> {
+        let f = self.stream_file(fd, Some(read_only))?;
+        let mode = offset.map_or(WriteMode::Append, WriteMode::At);
+        Ok(FileWriter::new(
+            self.fs.clone(),
+            f.mount,
+            f.ino,
+            f.write,
+            mode,
+        ))
     }
 
     /// `is-same-object`: the same preopen and inode.

@@ -115,6 +115,23 @@ impl FileReader {
         buf.truncate(n);
         Ok(buf)
     }
+
+    /// Reads up to `size` bytes (at most [`MAX_READ`]) at the stream's
+    /// position, records the read, and moves past what it returned: empty
+    /// at the end of the file. Preview2's `read` and WASI 0.3's stream
+    /// producer both read through it.
+    pub(crate) fn read_next(&mut self, size: usize) -> Result<Vec<u8>, ErrorCode> {
+        let result = self.read_at(size);
+        self.file.record(
+            "wasi:filesystem/file-stream.read",
+            &[self.position, size as u64],
+            &result,
+        );
+        if let Ok(bytes) = &result {
+            self.position += bytes.len() as u64;
+        }
+        result
+    }
 }
 
 #[async_trait::async_trait]
@@ -126,21 +143,12 @@ impl InputStream for FileReader {
         if size == 0 {
             return Ok(Bytes::new());
         }
-        let result = self.read_at(size);
-        self.file.record(
-            "wasi:filesystem/file-stream.read",
-            &[self.position, size as u64],
-            &result,
-        );
-        match result {
+        match self.read_next(size) {
             Ok(bytes) if bytes.is_empty() => {
                 self.closed = true;
                 Err(StreamError::Closed)
             }
-            Ok(bytes) => {
-                self.position += bytes.len() as u64;
-                Ok(Bytes::from(bytes))
-            }
+            Ok(bytes) => Ok(Bytes::from(bytes)),
             Err(code) => {
                 self.closed = true;
                 Err(failed(code))
@@ -232,6 +240,25 @@ impl FileWriter {
         Ok(done as u64)
     }
 
+    /// Writes all of `bytes` at the stream's position (or the end), records
+    /// the write, and moves past it. Preview2's `write` and WASI 0.3's
+    /// stream consumer both write through it.
+    pub(crate) fn write_next(&mut self, bytes: &[u8]) -> Result<(), ErrorCode> {
+        let at = match self.mode {
+            WriteMode::At(offset) => offset,
+            WriteMode::Append => u64::MAX,
+        };
+        let result = self.write_all(bytes);
+        let recorded = result.map(|_| bytes.to_vec());
+        self.file
+            .record("wasi:filesystem/file-stream.write", &[at], &recorded);
+        let n = result?;
+        if let WriteMode::At(offset) = &mut self.mode {
+            *offset += n;
+        }
+        Ok(())
+    }
+
     /// The pending error, reported once; then the stream is closed.
     fn take_state(&mut self) -> StreamResult<()> {
         match std::mem::replace(&mut self.state, WriterState::Ready) {
@@ -252,21 +279,8 @@ impl FileWriter {
 impl OutputStream for FileWriter {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
         self.take_state()?;
-        let at = match self.mode {
-            WriteMode::At(offset) => offset,
-            WriteMode::Append => u64::MAX,
-        };
-        let result = self.write_all(&bytes);
-        let recorded = result.map(|_| bytes.to_vec());
-        self.file
-            .record("wasi:filesystem/file-stream.write", &[at], &recorded);
-        match result {
-            Ok(n) => {
-                if let WriteMode::At(offset) = &mut self.mode {
-                    *offset += n;
-                }
-            }
-            Err(code) => self.state = WriterState::Failed(code),
+        if let Err(code) = self.write_next(&bytes) {
+            self.state = WriterState::Failed(code);
         }
         Ok(())
     }

@@ -345,3 +345,146 @@ pub fn fs_classes(op: &StdFsOp, tree: &BTreeMap<String, Entry>) -> (&'static str
     }
     (name, classes)
 }
+
+/// `p3_fs`'s operations, by opcode ([`crate::p3_fs::OPS`]).
+pub const P3_FS_OPS: [&str; 17] = crate::p3_fs::OPS;
+
+/// The interpreter's path table, by label (`p3_fs/interpreter.wat`).
+const P3_PATHS: [&str; 17] = [
+    "a",
+    "b",
+    "c",
+    "a/b",
+    "b/c",
+    ".",
+    "..",
+    "trailing /",
+    "trailing /.",
+    "//",
+    "escape",
+    "a/..",
+    "empty",
+    "absolute",
+    "c/a",
+    "255 bytes",
+    "256 bytes",
+];
+
+/// The interpreter's offsets and sizes (its table at 0x300).
+const P3_OFFSETS: [u64; 12] = [
+    0,
+    1,
+    2,
+    5,
+    10,
+    20,
+    33,
+    63,
+    4096,
+    i64::MAX as u64,
+    1 << 63,
+    u64::MAX,
+];
+
+/// Classes of `open-at`'s descriptor flags.
+const P3_DESCRIPTOR_FLAGS: [&str; 6] = ["none", "read", "write", "read+write", "mutate", "sync"];
+
+/// Classes of a text written.
+const P3_TEXTS: [&str; 4] = ["empty", "short", "64 bytes", "5000 bytes"];
+
+/// Classes of a read's length.
+const P3_READS: [&str; 3] = ["1", "2-255", "256"];
+
+fn p3_offset(i: u8) -> String {
+    let v = P3_OFFSETS[usize::from(i) % P3_OFFSETS.len()];
+    int_class(v as i64).to_string()
+}
+
+/// The classes of one `p3_fs` operation as the interpreter decodes it:
+/// its name, then `label:class` for its paths, flags, offsets, sizes,
+/// texts and lengths.
+pub fn p3_fs_classes(op: &crate::p3_fs::OpInput) -> (&'static str, Vec<String>) {
+    let [code, _, b, c, d, e] = *op;
+    let name = P3_FS_OPS[usize::from(code) % P3_FS_OPS.len()];
+    let path = |label: &str, i: u8| format!("{label}:{}", P3_PATHS[usize::from(i) % 17]);
+    let follow = format!("follow:{}", if c & 1 == 1 { "yes" } else { "no" });
+    let text = || {
+        let class = match (d, e % 65) {
+            (0xf0.., _) => "5000 bytes",
+            (_, 0) => "empty",
+            (_, 64) => "64 bytes",
+            _ => "short",
+        };
+        format!("text:{class}")
+    };
+    let classes = match name {
+        "open-at" => {
+            let oflags = if d >= 0xc0 {
+                d & 15
+            } else {
+                [0, 1, 9, 2, 5, 8, 0, 1][usize::from(d % 8)]
+            };
+            let dflags = if e >= 0xe0 { e & 63 } else { e & 0x23 };
+            let dclass = match dflags {
+                f if f & 0x1c != 0 => "sync",
+                f if f & 0x20 != 0 => "mutate",
+                3 => "read+write",
+                2 => "write",
+                1 => "read",
+                _ => "none",
+            };
+            vec![
+                path("path", b),
+                follow,
+                format!("oflags:{oflags}"),
+                format!("dflags:{dclass}"),
+            ]
+        }
+        "write-via-stream" => vec![format!("offset:{}", p3_offset(c)), text()],
+        "append-via-stream" => vec![text()],
+        "read-via-stream" => {
+            let len = match u16::from(e) + 1 {
+                1 => "1",
+                256 => "256",
+                _ => "2-255",
+            };
+            vec![format!("offset:{}", p3_offset(c)), format!("len:{len}")]
+        }
+        "set-size" => vec![format!("size:{}", p3_offset(c))],
+        "stat-at" => vec![path("path", b), follow],
+        "link-at" => vec![path("path", b), follow, path("path#2", e)],
+        "rename-at" => vec![path("path", b), path("path#2", e)],
+        "symlink-at" => vec![path("target", e), path("path", b)],
+        "create-directory-at" | "unlink-file-at" | "remove-directory-at" | "readlink-at" => {
+            vec![path("path", b)]
+        }
+        _ => Vec::new(),
+    };
+    (name, classes)
+}
+
+/// Every class that can apply to the `p3_fs` operation `op`.
+pub fn p3_fs_universe(op: &str) -> Vec<String> {
+    let with = |label: &str, classes: &[&str]| -> Vec<String> {
+        classes.iter().map(|c| format!("{label}:{c}")).collect()
+    };
+    let ints: Vec<&str> = INT_CLASSES.iter().copied().chain(["small"]).collect();
+    let follow = with("follow", &["yes", "no"]);
+    let path = with("path", &P3_PATHS);
+    match op {
+        "open-at" => {
+            let oflags: Vec<String> = (0..16).map(|f| format!("oflags:{f}")).collect();
+            [path, follow, oflags, with("dflags", &P3_DESCRIPTOR_FLAGS)].concat()
+        }
+        "write-via-stream" => [with("offset", &ints), with("text", &P3_TEXTS)].concat(),
+        "append-via-stream" => with("text", &P3_TEXTS),
+        "read-via-stream" => [with("offset", &ints), with("len", &P3_READS)].concat(),
+        "set-size" => with("size", &ints),
+        "stat-at" => [path, follow].concat(),
+        "link-at" => [path, follow, with("path#2", &P3_PATHS)].concat(),
+        "rename-at" => [path, with("path#2", &P3_PATHS)].concat(),
+        "symlink-at" => [with("target", &P3_PATHS), path].concat(),
+        "create-directory-at" | "unlink-file-at" | "remove-directory-at" | "readlink-at" => path,
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,14 @@
+#![no_main]
+use libfuzzer_sys::{Corpus, fuzz_target};
+
+fuzz_target!(
+    init: deterministic_wasi_ctx_fuzz::seeds::init("p3_fs"),
+    |data: &[u8]| -> Corpus {
+        let data = deterministic_wasi_ctx_fuzz::input::continued(data);
+        let mut u = arbitrary::Unstructured::new(&data);
+        match deterministic_wasi_ctx_fuzz::p3_fs::run(&mut u) {
+            Ok(()) => Corpus::Keep,
+            Err(_) => Corpus::Reject,
+        }
+    }
+);

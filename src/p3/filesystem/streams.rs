@@ -1,0 +1,199 @@
+//! The byte streams of `read-via-stream`, `write-via-stream` and
+//! `append-via-stream` for WASI 0.3, answered at once: a read moves what
+//! the guest's buffer holds (at most 64 KiB, less only at the end of the
+//! file), a write writes all the guest offers. Both go through preview2's
+//! [`FileReader`] and [`FileWriter`], so the bytes, limits, errors and
+//! trace records are the same in both releases.
+
+use super::convert::ToP3;
+use crate::p2::filesystem::{FileReader, FileWriter, MAX_READ};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::oneshot;
+use wasmtime::StoreContextMut;
+use wasmtime::component::{
+    Destination, Source, StreamConsumer, StreamProducer, StreamResult, VecBuffer,
+};
+use wasmtime_wasi::p3::bindings::filesystem::types::{DirectoryEntry, ErrorCode};
+
+/// Where a stream's outcome goes: the `future` returned beside it resolves
+/// to it when the stream ends (the end of the file, an error, or the guest
+/// dropping its end).
+pub(super) type Done = oneshot::Sender<Result<(), ErrorCode>>;
+
+/// Sends `result` the first time; later calls do nothing.
+fn finish(done: &mut Option<Done>, result: Result<(), ErrorCode>) {
+    if let Some(done) = done.take() {
+        // The guest may have dropped the future: nothing to tell then.
+        let _ = done.send(result);
+    }
+}
+
+/// The producer behind `read-via-stream`'s stream.
+pub(super) struct ReadProducer {
+    reader: FileReader,
+    done: Option<Done>,
+}
+
+impl ReadProducer {
+    pub(super) fn new(reader: FileReader, done: Done) -> Self {
+        ReadProducer {
+            reader,
+            done: Some(done),
+        }
+    }
+}
+
+impl Drop for ReadProducer {
+    fn drop(&mut self) {
+        finish(&mut self.done, Ok(()));
+    }
+}
+
+impl<D> StreamProducer<D> for ReadProducer {
+    type Item = u8;
+    type Buffer = VecBuffer<u8>;
+
+    fn poll_produce<'a>(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        store: StoreContextMut<'a, D>,
+        dst: Destination<'a, u8, VecBuffer<u8>>,
+        _: bool,
+    ) -> Poll<wasmtime::Result<StreamResult>> {
+        let me = self.get_mut();
+        let mut dst = dst.as_direct(store, MAX_READ);
+        let room = dst.remaining().len();
+        // A zero-length read asks whether the stream is ready: it always is.
+        if room == 0 {
+            return Poll::Ready(Ok(StreamResult::Completed));
+        }
+        Poll::Ready(Ok(match me.reader.read_next(room) {
+            Ok(bytes) if bytes.is_empty() => {
+                finish(&mut me.done, Ok(()));
+                StreamResult::Dropped
+            }
+            Ok(bytes) => {
+                dst.remaining()[..bytes.len()].copy_from_slice(&bytes);
+                dst.mark_written(bytes.len());
+                StreamResult::Completed
+            }
+            Err(code) => {
+                finish(&mut me.done, Err(code.to_p3()));
+                StreamResult::Dropped
+            }
+        }))
+    }
+}
+
+/// The producer behind `read-directory`'s stream: the listing taken at the
+/// call, as many entries per read as the guest asks for.
+pub(super) struct ListingProducer {
+    entries: std::collections::VecDeque<DirectoryEntry>,
+    /// What the future resolves to once every entry was read.
+    outcome: Result<(), ErrorCode>,
+    done: Option<Done>,
+}
+
+impl ListingProducer {
+    pub(super) fn new(
+        entries: Vec<DirectoryEntry>,
+        outcome: Result<(), ErrorCode>,
+        done: Done,
+    ) -> Self {
+        ListingProducer {
+            entries: entries.into(),
+            outcome,
+            done: Some(done),
+        }
+    }
+}
+
+impl Drop for ListingProducer {
+    fn drop(&mut self) {
+        // Dropped before the end: the listing was fine so far.
+        finish(&mut self.done, Ok(()));
+    }
+}
+
+impl<D> StreamProducer<D> for ListingProducer {
+    type Item = DirectoryEntry;
+    type Buffer = VecBuffer<DirectoryEntry>;
+
+    fn poll_produce<'a>(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        mut store: StoreContextMut<'a, D>,
+        mut dst: Destination<'a, DirectoryEntry, VecBuffer<DirectoryEntry>>,
+        _: bool,
+    ) -> Poll<wasmtime::Result<StreamResult>> {
+        let me = self.get_mut();
+        if me.entries.is_empty() {
+            let outcome = std::mem::replace(&mut me.outcome, Ok(()));
+            finish(&mut me.done, outcome);
+            return Poll::Ready(Ok(StreamResult::Dropped));
+        }
+        // A guest reader says how many it takes; a host reader gets one.
+        let room = dst.remaining(&mut store).unwrap_or(1);
+        if room == 0 {
+            return Poll::Ready(Ok(StreamResult::Completed));
+        }
+        let n = room.min(me.entries.len());
+        let batch: Vec<DirectoryEntry> = me.entries.drain(..n).collect();
+        dst.set_buffer(batch.into());
+        Poll::Ready(Ok(StreamResult::Completed))
+    }
+}
+
+/// The consumer of the stream `write-via-stream` and `append-via-stream`
+/// take.
+pub(super) struct WriteConsumer {
+    writer: FileWriter,
+    done: Option<Done>,
+}
+
+impl WriteConsumer {
+    pub(super) fn new(writer: FileWriter, done: Done) -> Self {
+        WriteConsumer {
+            writer,
+            done: Some(done),
+        }
+    }
+}
+
+impl Drop for WriteConsumer {
+    fn drop(&mut self) {
+        finish(&mut self.done, Ok(()));
+    }
+}
+
+impl<D> StreamConsumer<D> for WriteConsumer {
+    type Item = u8;
+
+    fn poll_consume(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        store: StoreContextMut<D>,
+        src: Source<u8>,
+        _: bool,
+    ) -> Poll<wasmtime::Result<StreamResult>> {
+        let me = self.get_mut();
+        let mut src = src.as_direct(store);
+        let n = src.remaining().len();
+        if n == 0 {
+            return Poll::Ready(Ok(StreamResult::Completed));
+        }
+        Poll::Ready(Ok(match me.writer.write_next(src.remaining()) {
+            Ok(()) => {
+                src.mark_read(n);
+                StreamResult::Completed
+            }
+            // What was written before the error stays written; the stream
+            // ends and the future tells why.
+            Err(code) => {
+                finish(&mut me.done, Err(code.to_p3()));
+                StreamResult::Dropped
+            }
+        }))
+    }
+}
