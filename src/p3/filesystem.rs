@@ -43,7 +43,7 @@ use super::WASI_VERSION;
 use crate::p2::DeterministicP2Ctx;
 use crate::p2::filesystem::{
     Answer, Calls, Fail, FileReader, FileWriter, Filesystem, Traced, VirtualDescriptor, answer,
-    descriptor_flag_bits, error_index, no_error, open_bits, path_bits, rep,
+    descriptor_flag_bits, error_index, no_error, open_bits, path_bits, rep, same_methods,
 };
 use tokio::sync::oneshot;
 use wasmtime::StoreContextMut;
@@ -172,27 +172,11 @@ pub(crate) fn add_to_linker<T: 'static>(
         |c, fd: Resource<VirtualDescriptor>, offset: u64, len: u64, how: Advice|
         [rep(&fd), offset as i64, len as i64, advice(how) as u8 as i64] []
         c.advise(&fd, len, advice(how)));
-    define_async!(types, get, "[method]descriptor.sync-data",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.sync(&fd));
-    define_async!(types, get, "[method]descriptor.sync",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.sync(&fd));
-    define_async!(types, get, "[method]descriptor.get-flags",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.get_flags(&fd));
-    define_async!(types, get, "[method]descriptor.get-type",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.get_type(&fd));
-    define_async!(types, get, "[method]descriptor.set-size",
-        |c, fd: Resource<VirtualDescriptor>, size: u64| [rep(&fd), size as i64] []
-        c.set_size(&fd, size));
     define_async!(types, get, "[method]descriptor.set-times",
         |c, fd: Resource<VirtualDescriptor>, atim: NewTimestamp, mtim: NewTimestamp|
         [rep(&fd), time_values(atim, mtim)[0], time_values(atim, mtim)[1],
             time_values(atim, mtim)[2], time_values(atim, mtim)[3]] []
         times(atim, mtim).and_then(|(a, m)| c.set_times(&fd, a, m)));
-    define_async!(types, get, "[method]descriptor.create-directory-at",
-        |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
-        c.create_directory_at(&fd, &path));
-    define_async!(types, get, "[method]descriptor.stat",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.stat(&fd));
     define_async!(types, get, "[method]descriptor.stat-at",
         |c, fd: Resource<VirtualDescriptor>, flags: PathFlags, path: String|
         [rep(&fd), path_bits(path_flags(flags))] [path.as_bytes()]
@@ -217,30 +201,11 @@ pub(crate) fn add_to_linker<T: 'static>(
             descriptor_flag_bits(descriptor_flags(flags))]
         [path.as_bytes()]
         c.open_at(&fd, (path_flags(pflags), &path), open_flags(oflags), descriptor_flags(flags)));
-    define_async!(types, get, "[method]descriptor.readlink-at",
-        |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
-        c.readlink_at(&fd, &path));
-    define_async!(types, get, "[method]descriptor.remove-directory-at",
-        |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
-        c.remove_directory_at(&fd, &path));
-    define_async!(types, get, "[method]descriptor.rename-at",
-        |c, fd: Resource<VirtualDescriptor>, old_path: String,
-            new_fd: Resource<VirtualDescriptor>, new_path: String|
-        [rep(&fd), rep(&new_fd)] [old_path.as_bytes(), new_path.as_bytes()]
-        c.rename_at((&fd, &old_path), (&new_fd, &new_path)));
-    define_async!(types, get, "[method]descriptor.symlink-at",
-        |c, fd: Resource<VirtualDescriptor>, old_path: String, new_path: String|
-        [rep(&fd)] [old_path.as_bytes(), new_path.as_bytes()]
-        c.symlink_at(&fd, &old_path, &new_path));
-    define_async!(types, get, "[method]descriptor.unlink-file-at",
-        |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
-        c.unlink_file_at(&fd, &path));
-    define_async!(types, get, "[method]descriptor.metadata-hash",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.metadata_hash(&fd));
     define_async!(types, get, "[method]descriptor.metadata-hash-at",
         |c, fd: Resource<VirtualDescriptor>, flags: PathFlags, path: String|
         [rep(&fd), path_bits(path_flags(flags))] [path.as_bytes()]
         c.metadata_hash_at(&fd, path_flags(flags), &path));
+    same_methods!(define_async, types, get);
     // No `result`: a bad handle traps.
     types.func_wrap_concurrent(
         "[method]descriptor.is-same-object",

@@ -180,6 +180,52 @@ macro_rules! define {
     };
 }
 
+/// Defines, with `$define` (preview2's `define!`, WASI 0.3's
+/// `define_async!`), the `descriptor` methods both releases declare with the
+/// same arguments, recorded alike.
+macro_rules! same_methods {
+    ($define:ident, $instance:ident, $get:ident) => {
+        $define!($instance, $get, "[method]descriptor.sync-data",
+            |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.sync(&fd));
+        $define!($instance, $get, "[method]descriptor.sync",
+            |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.sync(&fd));
+        $define!($instance, $get, "[method]descriptor.get-flags",
+            |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.get_flags(&fd));
+        $define!($instance, $get, "[method]descriptor.get-type",
+            |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.get_type(&fd));
+        $define!($instance, $get, "[method]descriptor.set-size",
+            |c, fd: Resource<VirtualDescriptor>, size: u64| [rep(&fd), size as i64] []
+            c.set_size(&fd, size));
+        $define!($instance, $get, "[method]descriptor.create-directory-at",
+            |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
+            c.create_directory_at(&fd, &path));
+        $define!($instance, $get, "[method]descriptor.stat",
+            |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.stat(&fd));
+        $define!($instance, $get, "[method]descriptor.readlink-at",
+            |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
+            c.readlink_at(&fd, &path));
+        $define!($instance, $get, "[method]descriptor.remove-directory-at",
+            |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
+            c.remove_directory_at(&fd, &path));
+        $define!($instance, $get, "[method]descriptor.rename-at",
+            |c, fd: Resource<VirtualDescriptor>, old_path: String,
+                new_fd: Resource<VirtualDescriptor>, new_path: String|
+            [rep(&fd), rep(&new_fd)] [old_path.as_bytes(), new_path.as_bytes()]
+            c.rename_at((&fd, &old_path), (&new_fd, &new_path)));
+        $define!($instance, $get, "[method]descriptor.symlink-at",
+            |c, fd: Resource<VirtualDescriptor>, old_path: String, new_path: String|
+            [rep(&fd)] [old_path.as_bytes(), new_path.as_bytes()]
+            c.symlink_at(&fd, &old_path, &new_path));
+        $define!($instance, $get, "[method]descriptor.unlink-file-at",
+            |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
+            c.unlink_file_at(&fd, &path));
+        $define!($instance, $get, "[method]descriptor.metadata-hash",
+            |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.metadata_hash(&fd));
+    };
+}
+
+pub(crate) use same_methods;
+
 /// Replaces `wasi:filesystem/types` and `wasi:filesystem/preopens` in
 /// `linker` with the virtual filesystem of the [`DeterministicP2Ctx`] that
 /// `get` finds (see the [module docs](super)). The caller switches
@@ -223,17 +269,6 @@ pub(crate) fn add_filesystem_to_linker<T: 'static>(
         |c, fd: Resource<VirtualDescriptor>, offset: u64, len: u64, advice: Advice|
         [rep(&fd), offset as i64, len as i64, advice as u8 as i64] []
         c.advise(&fd, len, advice));
-    define!(types, get, "[method]descriptor.sync-data",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.sync(&fd));
-    define!(types, get, "[method]descriptor.sync",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.sync(&fd));
-    define!(types, get, "[method]descriptor.get-flags",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.get_flags(&fd));
-    define!(types, get, "[method]descriptor.get-type",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.get_type(&fd));
-    define!(types, get, "[method]descriptor.set-size",
-        |c, fd: Resource<VirtualDescriptor>, size: u64| [rep(&fd), size as i64] []
-        c.set_size(&fd, size));
     define!(types, get, "[method]descriptor.set-times",
         |c, fd: Resource<VirtualDescriptor>, atim: NewTimestamp, mtim: NewTimestamp|
         [rep(&fd), timestamp(atim).0, timestamp(atim).1, timestamp(mtim).0, timestamp(mtim).1] []
@@ -248,11 +283,6 @@ pub(crate) fn add_filesystem_to_linker<T: 'static>(
         c.write(&fd, &buf, offset));
     define!(types, get, "[method]descriptor.read-directory",
         |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.read_directory(&fd));
-    define!(types, get, "[method]descriptor.create-directory-at",
-        |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
-        c.create_directory_at(&fd, &path));
-    define!(types, get, "[method]descriptor.stat",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.stat(&fd));
     define!(types, get, "[method]descriptor.stat-at",
         |c, fd: Resource<VirtualDescriptor>, flags: PathFlags, path: String|
         [rep(&fd), path_bits(flags)] [path.as_bytes()]
@@ -274,26 +304,6 @@ pub(crate) fn add_filesystem_to_linker<T: 'static>(
         [rep(&fd), path_bits(path_flags), open_bits(oflags), descriptor_flag_bits(flags)]
         [path.as_bytes()]
         c.open_at(&fd, (path_flags, &path), oflags, flags));
-    define!(types, get, "[method]descriptor.readlink-at",
-        |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
-        c.readlink_at(&fd, &path));
-    define!(types, get, "[method]descriptor.remove-directory-at",
-        |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
-        c.remove_directory_at(&fd, &path));
-    define!(types, get, "[method]descriptor.rename-at",
-        |c, fd: Resource<VirtualDescriptor>, old_path: String,
-            new_fd: Resource<VirtualDescriptor>, new_path: String|
-        [rep(&fd), rep(&new_fd)] [old_path.as_bytes(), new_path.as_bytes()]
-        c.rename_at((&fd, &old_path), (&new_fd, &new_path)));
-    define!(types, get, "[method]descriptor.symlink-at",
-        |c, fd: Resource<VirtualDescriptor>, old_path: String, new_path: String|
-        [rep(&fd)] [old_path.as_bytes(), new_path.as_bytes()]
-        c.symlink_at(&fd, &old_path, &new_path));
-    define!(types, get, "[method]descriptor.unlink-file-at",
-        |c, fd: Resource<VirtualDescriptor>, path: String| [rep(&fd)] [path.as_bytes()]
-        c.unlink_file_at(&fd, &path));
-    define!(types, get, "[method]descriptor.metadata-hash",
-        |c, fd: Resource<VirtualDescriptor>| [rep(&fd)] [] c.metadata_hash(&fd));
     define!(types, get, "[method]descriptor.metadata-hash-at",
         |c, fd: Resource<VirtualDescriptor>, flags: PathFlags, path: String|
         [rep(&fd), path_bits(flags)] [path.as_bytes()]
@@ -301,6 +311,7 @@ pub(crate) fn add_filesystem_to_linker<T: 'static>(
     define!(types, get, "[method]directory-entry-stream.read-directory-entry",
         |c, stream: Resource<VirtualDirectoryEntries>| [rep(&stream)] []
         c.read_directory_entry(&stream));
+    same_methods!(define, types, get);
     // The two functions that do not return a `result`: a failure traps.
     types.func_wrap(
         "[method]descriptor.is-same-object",
