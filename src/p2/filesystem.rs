@@ -67,8 +67,8 @@ mod streams;
 
 pub(crate) use convert::error_index;
 pub(crate) use link::{
-    Traced, add_filesystem_to_linker, answer, descriptor_flag_bits, no_error, open_bits, path_bits,
-    rep, same_methods,
+    Traced, add_filesystem_to_linker, answer, define_descriptor, define_preopens,
+    descriptor_flag_bits, is_same_object, open_bits, path_bits, rep, same_methods,
 };
 pub(crate) use ops::{Answer, Calls, Fail};
 pub(crate) use streams::{FileReader, FileWriter, MAX_READ};

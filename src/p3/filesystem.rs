@@ -38,16 +38,16 @@ mod streams;
 use self::convert::{
     ToP3, advice, descriptor_flags, new_timestamp, open_flags, path_flags, timestamp_values,
 };
-use self::streams::{ListingProducer, ReadProducer, WriteConsumer};
+use self::streams::{Done, ListingProducer, ReadProducer, WriteConsumer};
 use super::WASI_VERSION;
 use crate::p2::DeterministicP2Ctx;
 use crate::p2::filesystem::{
     Answer, Calls, Fail, FileReader, FileWriter, Filesystem, Traced, VirtualDescriptor, answer,
-    descriptor_flag_bits, error_index, no_error, open_bits, path_bits, rep, same_methods,
+    define_descriptor, define_preopens, descriptor_flag_bits, error_index, is_same_object,
+    open_bits, path_bits, rep, same_methods,
 };
-use tokio::sync::oneshot;
 use wasmtime::StoreContextMut;
-use wasmtime::component::{FutureReader, Linker, Resource, ResourceType, StreamReader};
+use wasmtime::component::{FutureReader, Linker, Resource, StreamReader};
 use wasmtime_wasi::p2::bindings::sync::filesystem::types as p2;
 use wasmtime_wasi::p3::bindings::filesystem::types::{
     Advice, DescriptorFlags, DirectoryEntry, ErrorCode, NewTimestamp, OpenFlags, PathFlags,
@@ -135,17 +135,7 @@ pub(crate) fn add_to_linker<T: 'static>(
     get: fn(&mut T) -> &mut DeterministicP2Ctx,
 ) -> wasmtime::Result<()> {
     let mut types = linker.instance(&format!("wasi:filesystem/types@{WASI_VERSION}"))?;
-    types.resource(
-        "descriptor",
-        ResourceType::host::<VirtualDescriptor>(),
-        move |mut store, fd| {
-            let ctx = get(store.data_mut());
-            let (fs, table) = ctx.filesystem_parts();
-            let out = Calls { fs, table }.drop_descriptor(fd);
-            let name = "wasi:filesystem/types.[resource-drop]descriptor";
-            answer(fs, name, &[i64::from(fd)], &[], out.map_err(Fail::Trap)).map(drop)
-        },
-    )?;
+    define_descriptor(&mut types, get)?;
     types.func_wrap(
         "[method]descriptor.read-via-stream",
         move |store, (fd, offset): (Resource<VirtualDescriptor>, u64)| {
@@ -206,29 +196,14 @@ pub(crate) fn add_to_linker<T: 'static>(
         [rep(&fd), path_bits(path_flags(flags))] [path.as_bytes()]
         c.metadata_hash_at(&fd, path_flags(flags), &path));
     same_methods!(define_async, types, get);
-    // No `result`: a bad handle traps.
     types.func_wrap_concurrent(
         "[method]descriptor.is-same-object",
         move |accessor, (a, b): (Resource<VirtualDescriptor>, Resource<VirtualDescriptor>)| {
-            let result = accessor.with(|mut access| {
-                let ctx = get(access.data_mut());
-                let (fs, table) = ctx.filesystem_parts();
-                let out = Calls { fs, table }.is_same_object(&a, &b);
-                let name = "wasi:filesystem/types.[method]descriptor.is-same-object";
-                no_error(answer(fs, name, &[rep(&a), rep(&b)], &[], out)?)
-            });
+            let result = accessor.with(|mut access| is_same_object(get(access.data_mut()), &a, &b));
             Box::pin(async move { result })
         },
     )?;
-    let mut preopens = linker.instance(&format!("wasi:filesystem/preopens@{WASI_VERSION}"))?;
-    preopens.func_wrap("get-directories", move |mut store, (): ()| {
-        let ctx = get(store.data_mut());
-        let (fs, table) = ctx.filesystem_parts();
-        let out = Calls { fs, table }.get_directories();
-        let name = "wasi:filesystem/preopens.get-directories";
-        no_error(answer(fs, name, &[], &[], out)?)
-    })?;
-    Ok(())
+    define_preopens(linker, WASI_VERSION, get)
 }
 
 /// `read-via-stream`.
@@ -253,11 +228,11 @@ fn read_via_stream<T: 'static>(
         let name = "wasi:filesystem/types.[method]descriptor.read-via-stream";
         answer(fs, name, &[rep(fd), offset as i64], &[], out)?
     };
-    let (done, outcome) = oneshot::channel();
+    let (mut done, outcome) = Done::new();
     let stream = match reader {
-        Ok(reader) => StreamReader::new(&mut store, ReadProducer::new(reader, done))?,
+        Ok(reader) => StreamReader::new(&mut store, ReadProducer { reader, done })?,
         Err(code) => {
-            let _ = done.send(Err(code.to_p3()));
+            done.finish(Err(code.to_p3()));
             StreamReader::new(&mut store, std::iter::empty())?
         }
     };
@@ -287,13 +262,13 @@ fn write_via_stream<T: 'static>(
             }
         }
     };
-    let (done, outcome) = oneshot::channel();
+    let (mut done, outcome) = Done::new();
     match writer {
-        Ok(writer) => data.pipe(&mut store, WriteConsumer::new(writer, done))?,
+        Ok(writer) => data.pipe(&mut store, WriteConsumer { writer, done })?,
         Err(code) => {
             let mut data = data;
             data.close(&mut store)?;
-            let _ = done.send(Err(code.to_p3()));
+            done.finish(Err(code.to_p3()));
         }
     }
     Ok((FutureReader::new(&mut store, outcome)?,))
@@ -328,7 +303,12 @@ fn read_directory<T: 'static>(
         }
         Err(code) => result = Err(code.to_p3()),
     }
-    let (done, outcome) = oneshot::channel();
-    let stream = StreamReader::new(&mut store, ListingProducer::new(entries, result, done))?;
+    let (done, outcome) = Done::new();
+    let producer = ListingProducer {
+        entries: entries.into(),
+        outcome: result,
+        done,
+    };
+    let stream = StreamReader::new(&mut store, producer)?;
     Ok(((stream, FutureReader::new(&mut store, outcome)?),))
 }

@@ -141,6 +141,9 @@ impl FsTree {
             slash = false;
         }
         let mut links = 0;
+        // Only the walk's start can be a removed directory: one has no name
+        // to reach it by, and `..` never leaves the start.
+        let start_removed = self.node(start)?.links == 0;
         while let Some(comp) = todo.pop() {
             let last = todo.is_empty();
             let cur = *stack.last().expect("never empty");
@@ -153,9 +156,8 @@ impl FsTree {
             // The last name's length is checked by the operation, once its
             // directory is found (Linux answers `EISDIR` for `O_CREAT` with a
             // trailing `/`, say, before `ENAMETOOLONG`): see [`Resolved::found`].
-            // In a removed directory (only the walk's start can be one) no
-            // name is found, whatever its length.
-            let removed = self.node(cur)?.links == 0;
+            // In a removed directory no name is found, whatever its length.
+            let removed = start_removed && cur == start;
             if comp.len() > NAME_MAX && !last && !removed {
                 return Err(Errno::NAMETOOLONG);
             }

@@ -8,7 +8,7 @@ use super::{Filesystem, VirtualDescriptor};
 use crate::p2::DeterministicP2Ctx;
 use crate::sched::p2::WASI_VERSION;
 use crate::trace::{Returned, WriteRef};
-use wasmtime::component::{Linker, Resource, ResourceType};
+use wasmtime::component::{Linker, LinkerInstance, Resource, ResourceType};
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
     Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
     MetadataHashValue, NewTimestamp, OpenFlags, PathFlags,
@@ -235,17 +235,7 @@ pub(crate) fn add_filesystem_to_linker<T: 'static>(
     get: fn(&mut T) -> &mut DeterministicP2Ctx,
 ) -> wasmtime::Result<()> {
     let mut types = linker.instance(&format!("wasi:filesystem/types@{WASI_VERSION}"))?;
-    types.resource(
-        "descriptor",
-        ResourceType::host::<VirtualDescriptor>(),
-        move |mut store, fd| {
-            let ctx = get(store.data_mut());
-            let (fs, table) = ctx.filesystem_parts();
-            let out = Calls { fs, table }.drop_descriptor(fd);
-            let name = "wasi:filesystem/types.[resource-drop]descriptor";
-            answer(fs, name, &[i64::from(fd)], &[], out.map_err(Fail::Trap)).map(drop)
-        },
-    )?;
+    define_descriptor(&mut types, get)?;
     types.resource(
         "directory-entry-stream",
         ResourceType::host::<VirtualDirectoryEntries>(),
@@ -316,11 +306,7 @@ pub(crate) fn add_filesystem_to_linker<T: 'static>(
     types.func_wrap(
         "[method]descriptor.is-same-object",
         move |mut store, (a, b): (Resource<VirtualDescriptor>, Resource<VirtualDescriptor>)| {
-            let ctx = get(store.data_mut());
-            let (fs, table) = ctx.filesystem_parts();
-            let out = Calls { fs, table }.is_same_object(&a, &b);
-            let name = "wasi:filesystem/types.[method]descriptor.is-same-object";
-            no_error(answer(fs, name, &[rep(&a), rep(&b)], &[], out)?)
+            is_same_object(get(store.data_mut()), &a, &b)
         },
     )?;
     types.func_wrap(
@@ -333,20 +319,62 @@ pub(crate) fn add_filesystem_to_linker<T: 'static>(
             no_error(answer(fs, name, &[rep(&error)], &[], out)?)
         },
     )?;
-    let mut preopens = linker.instance(&format!("wasi:filesystem/preopens@{WASI_VERSION}"))?;
+    define_preopens(linker, WASI_VERSION, get)
+}
+
+/// Defines the `descriptor` resource in a `wasi:filesystem/types` instance
+/// (either release): the handles of [`VirtualDescriptor`]s, whose drop is
+/// recorded.
+pub(crate) fn define_descriptor<T: 'static>(
+    types: &mut LinkerInstance<'_, T>,
+    get: fn(&mut T) -> &mut DeterministicP2Ctx,
+) -> wasmtime::Result<()> {
+    types.resource(
+        "descriptor",
+        ResourceType::host::<VirtualDescriptor>(),
+        move |mut store, fd| {
+            let ctx = get(store.data_mut());
+            let (fs, table) = ctx.filesystem_parts();
+            let out = Calls { fs, table }.drop_descriptor(fd);
+            let name = "wasi:filesystem/types.[resource-drop]descriptor";
+            answer(fs, name, &[i64::from(fd)], &[], out.map_err(Fail::Trap)).map(drop)
+        },
+    )
+}
+
+/// `is-same-object` (either release), recorded; it has no `result`, so a
+/// bad handle traps.
+pub(crate) fn is_same_object(
+    ctx: &mut DeterministicP2Ctx,
+    a: &Resource<VirtualDescriptor>,
+    b: &Resource<VirtualDescriptor>,
+) -> wasmtime::Result<(bool,)> {
+    let (fs, table) = ctx.filesystem_parts();
+    let out = Calls { fs, table }.is_same_object(a, b);
+    let name = "wasi:filesystem/types.[method]descriptor.is-same-object";
+    no_error(answer(fs, name, &[rep(a), rep(b)], &[], out)?)
+}
+
+/// Defines `wasi:filesystem/preopens@{version}.get-directories`: a new
+/// descriptor for each preopen, recorded.
+pub(crate) fn define_preopens<T: 'static>(
+    linker: &mut Linker<T>,
+    version: &str,
+    get: fn(&mut T) -> &mut DeterministicP2Ctx,
+) -> wasmtime::Result<()> {
+    let mut preopens = linker.instance(&format!("wasi:filesystem/preopens@{version}"))?;
     preopens.func_wrap("get-directories", move |mut store, (): ()| {
         let ctx = get(store.data_mut());
         let (fs, table) = ctx.filesystem_parts();
         let out = Calls { fs, table }.get_directories();
         let name = "wasi:filesystem/preopens.get-directories";
         no_error(answer(fs, name, &[], &[], out)?)
-    })?;
-    Ok(())
+    })
 }
 
 /// The answer of a function without an `error-code`: [`Calls`] gives these
 /// only traps.
-pub(crate) fn no_error<T>(out: Result<T, ErrorCode>) -> wasmtime::Result<(T,)> {
+fn no_error<T>(out: Result<T, ErrorCode>) -> wasmtime::Result<(T,)> {
     out.map(|v| (v,))
         .map_err(|code| wasmtime::format_err!("unexpected filesystem error {code:?}"))
 }

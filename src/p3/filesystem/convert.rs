@@ -48,22 +48,35 @@ impl ToP3 for p2::DescriptorType {
     }
 }
 
+/// The `descriptor-flags` of both releases, flag for flag.
+const DESCRIPTOR_FLAGS: [(p2::DescriptorFlags, p3::DescriptorFlags); 6] = [
+    (p2::DescriptorFlags::READ, p3::DescriptorFlags::READ),
+    (p2::DescriptorFlags::WRITE, p3::DescriptorFlags::WRITE),
+    (
+        p2::DescriptorFlags::FILE_INTEGRITY_SYNC,
+        p3::DescriptorFlags::FILE_INTEGRITY_SYNC,
+    ),
+    (
+        p2::DescriptorFlags::DATA_INTEGRITY_SYNC,
+        p3::DescriptorFlags::DATA_INTEGRITY_SYNC,
+    ),
+    (
+        p2::DescriptorFlags::REQUESTED_WRITE_SYNC,
+        p3::DescriptorFlags::REQUESTED_WRITE_SYNC,
+    ),
+    (
+        p2::DescriptorFlags::MUTATE_DIRECTORY,
+        p3::DescriptorFlags::MUTATE_DIRECTORY,
+    ),
+];
+
 impl ToP3 for p2::DescriptorFlags {
     type P3 = p3::DescriptorFlags;
     fn to_p3(self) -> p3::DescriptorFlags {
-        use p2::DescriptorFlags as F;
-        use p3::DescriptorFlags as G;
-        [
-            (F::READ, G::READ),
-            (F::WRITE, G::WRITE),
-            (F::FILE_INTEGRITY_SYNC, G::FILE_INTEGRITY_SYNC),
-            (F::DATA_INTEGRITY_SYNC, G::DATA_INTEGRITY_SYNC),
-            (F::REQUESTED_WRITE_SYNC, G::REQUESTED_WRITE_SYNC),
-            (F::MUTATE_DIRECTORY, G::MUTATE_DIRECTORY),
-        ]
-        .into_iter()
-        .filter(|(f, _)| self.contains(*f))
-        .fold(G::empty(), |all, (_, g)| all | g)
+        DESCRIPTOR_FLAGS
+            .into_iter()
+            .filter(|(f, _)| self.contains(*f))
+            .fold(p3::DescriptorFlags::empty(), |all, (_, g)| all | g)
     }
 }
 
@@ -183,19 +196,10 @@ pub(super) fn open_flags(f: p3::OpenFlags) -> p2::OpenFlags {
 
 /// A 0.3 `descriptor-flags` as preview2's.
 pub(super) fn descriptor_flags(f: p3::DescriptorFlags) -> p2::DescriptorFlags {
-    use p2::DescriptorFlags as F;
-    use p3::DescriptorFlags as G;
-    [
-        (G::READ, F::READ),
-        (G::WRITE, F::WRITE),
-        (G::FILE_INTEGRITY_SYNC, F::FILE_INTEGRITY_SYNC),
-        (G::DATA_INTEGRITY_SYNC, F::DATA_INTEGRITY_SYNC),
-        (G::REQUESTED_WRITE_SYNC, F::REQUESTED_WRITE_SYNC),
-        (G::MUTATE_DIRECTORY, F::MUTATE_DIRECTORY),
-    ]
-    .into_iter()
-    .filter(|(g, _)| f.contains(*g))
-    .fold(F::empty(), |all, (_, f)| all | f)
+    DESCRIPTOR_FLAGS
+        .into_iter()
+        .filter(|(_, g)| f.contains(*g))
+        .fold(p2::DescriptorFlags::empty(), |all, (f, _)| all | f)
 }
 
 /// A 0.3 `advice` as preview2's.

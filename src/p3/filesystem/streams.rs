@@ -18,36 +18,35 @@ use wasmtime_wasi::p3::bindings::filesystem::types::{DirectoryEntry, ErrorCode};
 
 /// Where a stream's outcome goes: the `future` returned beside it resolves
 /// to it when the stream ends (the end of the file, an error, or the guest
-/// dropping its end).
-pub(super) type Done = oneshot::Sender<Result<(), ErrorCode>>;
+/// dropping its end). Dropped unsent, it sends `ok`.
+pub(super) struct Done(Option<oneshot::Sender<Result<(), ErrorCode>>>);
 
-/// Sends `result` the first time; later calls do nothing.
-fn finish(done: &mut Option<Done>, result: Result<(), ErrorCode>) {
-    if let Some(done) = done.take() {
-        // The guest may have dropped the future: nothing to tell then.
-        let _ = done.send(result);
+impl Done {
+    /// The outcome's sender and the future's end.
+    pub(super) fn new() -> (Done, oneshot::Receiver<Result<(), ErrorCode>>) {
+        let (sender, receiver) = oneshot::channel();
+        (Done(Some(sender)), receiver)
+    }
+
+    /// Sends `result` the first time; later calls do nothing.
+    pub(super) fn finish(&mut self, result: Result<(), ErrorCode>) {
+        if let Some(sender) = self.0.take() {
+            // The guest may have dropped the future: nothing to tell then.
+            let _ = sender.send(result);
+        }
+    }
+}
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        self.finish(Ok(()));
     }
 }
 
 /// The producer behind `read-via-stream`'s stream.
 pub(super) struct ReadProducer {
-    reader: FileReader,
-    done: Option<Done>,
-}
-
-impl ReadProducer {
-    pub(super) fn new(reader: FileReader, done: Done) -> Self {
-        ReadProducer {
-            reader,
-            done: Some(done),
-        }
-    }
-}
-
-impl Drop for ReadProducer {
-    fn drop(&mut self) {
-        finish(&mut self.done, Ok(()));
-    }
+    pub(super) reader: FileReader,
+    pub(super) done: Done,
 }
 
 impl<D> StreamProducer<D> for ReadProducer {
@@ -70,7 +69,7 @@ impl<D> StreamProducer<D> for ReadProducer {
         }
         Poll::Ready(Ok(match me.reader.read_next(room) {
             Ok(bytes) if bytes.is_empty() => {
-                finish(&mut me.done, Ok(()));
+                me.done.finish(Ok(()));
                 StreamResult::Dropped
             }
             Ok(bytes) => {
@@ -79,7 +78,7 @@ impl<D> StreamProducer<D> for ReadProducer {
                 StreamResult::Completed
             }
             Err(code) => {
-                finish(&mut me.done, Err(code.to_p3()));
+                me.done.finish(Err(code.to_p3()));
                 StreamResult::Dropped
             }
         }))
@@ -88,32 +87,12 @@ impl<D> StreamProducer<D> for ReadProducer {
 
 /// The producer behind `read-directory`'s stream: the listing taken at the
 /// call, as many entries per read as the guest asks for.
+/// Dropped before the end, the listing was fine so far (`ok`).
 pub(super) struct ListingProducer {
-    entries: std::collections::VecDeque<DirectoryEntry>,
+    pub(super) entries: std::collections::VecDeque<DirectoryEntry>,
     /// What the future resolves to once every entry was read.
-    outcome: Result<(), ErrorCode>,
-    done: Option<Done>,
-}
-
-impl ListingProducer {
-    pub(super) fn new(
-        entries: Vec<DirectoryEntry>,
-        outcome: Result<(), ErrorCode>,
-        done: Done,
-    ) -> Self {
-        ListingProducer {
-            entries: entries.into(),
-            outcome,
-            done: Some(done),
-        }
-    }
-}
-
-impl Drop for ListingProducer {
-    fn drop(&mut self) {
-        // Dropped before the end: the listing was fine so far.
-        finish(&mut self.done, Ok(()));
-    }
+    pub(super) outcome: Result<(), ErrorCode>,
+    pub(super) done: Done,
 }
 
 impl<D> StreamProducer<D> for ListingProducer {
@@ -130,7 +109,7 @@ impl<D> StreamProducer<D> for ListingProducer {
         let me = self.get_mut();
         if me.entries.is_empty() {
             let outcome = std::mem::replace(&mut me.outcome, Ok(()));
-            finish(&mut me.done, outcome);
+            me.done.finish(outcome);
             return Poll::Ready(Ok(StreamResult::Dropped));
         }
         // A guest reader says how many it takes; a host reader gets one.
@@ -148,23 +127,8 @@ impl<D> StreamProducer<D> for ListingProducer {
 /// The consumer of the stream `write-via-stream` and `append-via-stream`
 /// take.
 pub(super) struct WriteConsumer {
-    writer: FileWriter,
-    done: Option<Done>,
-}
-
-impl WriteConsumer {
-    pub(super) fn new(writer: FileWriter, done: Done) -> Self {
-        WriteConsumer {
-            writer,
-            done: Some(done),
-        }
-    }
-}
-
-impl Drop for WriteConsumer {
-    fn drop(&mut self) {
-        finish(&mut self.done, Ok(()));
-    }
+    pub(super) writer: FileWriter,
+    pub(super) done: Done,
 }
 
 impl<D> StreamConsumer<D> for WriteConsumer {
@@ -191,7 +155,7 @@ impl<D> StreamConsumer<D> for WriteConsumer {
             // What was written before the error stays written; the stream
             // ends and the future tells why.
             Err(code) => {
-                finish(&mut me.done, Err(code.to_p3()));
+                me.done.finish(Err(code.to_p3()));
                 StreamResult::Dropped
             }
         }))
