@@ -12,26 +12,28 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXPECTED_POISONED=(corpus/audit/stack_overflow.wat)
-rustup target add wasm32-wasip1 wasm32-wasip2
+rustup target add wasm32-wasip1 wasm32-wasip2 wasm32-unknown-unknown
 output=$(mktemp)
 trap 'rm -f "$output"' EXIT
 status=0
 # The test programs, copied to short stable paths (the CLI itself bundles
 # only corpus/audit: it does not depend on the guests' build).
-mapfile -t programs < <(cargo run --locked -q -p test-programs -- target/test-programs)
+mapfile -t programs < <(cargo run --locked -q -p test-programs -- target/test-programs &&
+  cargo run --locked -q -p test-programs-p3 -- target/test-programs)
 [ "${#programs[@]}" -gt 0 ] || { echo "error: no test programs were built" >&2; exit 2; }
-# The filesystem programs (fs_*) get a tree, a script on stdin and a wall
-# clock that starts after the epoch (test-programs/fixtures/README.md), so
-# they run to the end; the others run with none. Modules (wasip1) and
-# components (wasip2) apart: see "Across wasmtime majors" below.
+# The programs that use files (fs_*, three_ways, and every WASI 0.3 one
+# (wasip3/): they need `/` preopened) get a tree, a script on stdin and a
+# wall clock that starts after the epoch (test-programs/fixtures/README.md),
+# so they run to the end; the others run with none. Modules (wasip1) and
+# components (wasip2, wasip3) apart: see "Across wasmtime majors" below.
 fs_modules=() other_modules=() fs_components=() other_components=()
 for program in "${programs[@]}"; do
   case "$program" in
-    */wasip2/*) kind=components ;;
+    */wasip2/* | */wasip3/*) kind=components ;;
     *) kind=modules ;;
   esac
-  case "$(basename "$program")" in
-    fs_*) eval "fs_$kind+=(\"\$program\")" ;;
+  case "$program" in
+    */fs_* | */three_ways.wasm | */wasip3/*) eval "fs_$kind+=(\"\$program\")" ;;
     *) eval "other_$kind+=(\"\$program\")" ;;
   esac
 done

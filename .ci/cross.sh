@@ -46,7 +46,7 @@ if [ "${#need_packages[@]}" -gt 0 ]; then
   # shellcheck disable=SC2046
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $(printf '%s\n' "${need_packages[@]}" | sort -u)
 fi
-rustup target add wasm32-wasip1 wasm32-wasip2 $(printf '%s-unknown-linux-gnu ' "${isas[@]}")
+rustup target add wasm32-wasip1 wasm32-wasip2 wasm32-unknown-unknown $(printf '%s-unknown-linux-gnu ' "${isas[@]}")
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -19,13 +19,15 @@ step() {
 export CARGO_INCREMENTAL=0
 
 step "toolchain set-up"
-rustup target add wasm32-wasip1 wasm32-wasip2
+rustup target add wasm32-wasip1 wasm32-wasip2 wasm32-unknown-unknown
 rustup component add clippy rustfmt
 
 step "format"
 cargo fmt --all --check
 # The cargo-fuzz shims are a workspace of their own (fuzz/Cargo.toml, nightly).
 rustfmt --edition 2024 --check fuzz/fuzz_targets/*.rs
+# So are the WASI 0.3 guest programs (wasm only) and three_ways.
+rustfmt --edition 2024 --check test-programs/guests/src/bin/three_ways.rs test-programs/p3/guests/src/*.rs test-programs/p3/guests/examples/*.rs
 # adapters/versions is a nightly workspace of its own as well.
 rustfmt --edition 2024 --check adapters/versions/src/*.rs adapters/versions/src/on50/*.rs adapters/versions/fuzz_targets/*.rs
 

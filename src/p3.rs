@@ -20,7 +20,9 @@
 //! operations become ready. Everything the context serves is ready at once
 //! (in-memory stdin, captured output) except waits, and waits complete only
 //! when the whole Store is idle, earliest deadline first
-//! ([`concurrent`](deterministic_wasi_ctx_core::sched::concurrent)). So the
+//! ([`concurrent`](deterministic_wasi_ctx_core::sched::concurrent)); so do
+//! the futures of the filesystem streams, whose values wasmtime hands over
+//! on a later turn, as turns in the order the guest started the streams. So the
 //! order, and every amount a stream read or write returns, is a pure
 //! function of the guest's calls. That needs the Store driven by a
 //! [`Driver`] (not by tokio, where nothing would ever see the Store idle).

@@ -3,18 +3,17 @@
 //! one path constant per program and target, a table of all programs, and a
 //! `foreach_program!` macro that host tests use to require a test per program.
 //!
-//! The guests are built with a toolchain that has both wasm targets: the one
-//! building this crate if it has them, else the first installed rustup
-//! toolchain that does (the default one first), so a nightly without the
-//! wasm targets (`cargo +nightly fuzz build`) needs no set-up.
-//! `DWC_GUESTS_TOOLCHAIN=<toolchain>` picks one explicitly. With none, the
-//! build fails naming the fix (`rustup target add wasm32-wasip1
-//! wasm32-wasip2`; the README's test command does it).
+//! The guests are built with a toolchain that has both wasm targets, chosen
+//! by `toolchain.rs` (shared with `p3/build.rs`): a nightly without them
+//! (`cargo +nightly fuzz build`) needs no set-up, and with none the build
+//! fails naming the fix (`rustup target add wasm32-wasip1 wasm32-wasip2`;
+//! the README's test command does it).
 
 use std::env;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+include!("toolchain.rs");
 
 const TARGETS: [(&str, &str); 2] = [("wasm32-wasip1", "P1"), ("wasm32-wasip2", "P2")];
 
@@ -36,17 +35,7 @@ fn main() {
     let mut programs = program_names(&guests.join("src/bin"));
     programs.sort();
 
-    let mut cmd = match guest_toolchain() {
-        Some(toolchain) => {
-            let mut cmd = Command::new("rustup");
-            cmd.args(["run", &toolchain, "cargo"]);
-            for var in ["RUSTUP_TOOLCHAIN", "RUSTC", "RUSTDOC"] {
-                cmd.env_remove(var);
-            }
-            cmd
-        }
-        None => Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into())),
-    };
+    let mut cmd = guest_cargo(&TARGETS.map(|(target, _)| target));
     cmd.arg("build")
         .arg("--release")
         .arg("--locked")
@@ -56,19 +45,6 @@ fn main() {
         .arg(&target_dir);
     for (target, _) in TARGETS {
         cmd.arg("--target").arg(target);
-    }
-    // Settings meant for the host build must not leak into the guest build.
-    for var in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_PROFILE_RELEASE_DEBUG",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_MAKEFLAGS",
-    ] {
-        cmd.env_remove(var);
     }
     let status = cmd
         .status()
@@ -132,68 +108,4 @@ fn program_names(bin_dir: &Path) -> Vec<String> {
             (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(String::from))?
         })
         .collect()
-}
-
-/// The rustup toolchain to build the guests with, or `None` for the one
-/// building this crate. Panics, naming the fix, when no installed toolchain
-/// has both wasm targets.
-fn guest_toolchain() -> Option<String> {
-    println!("cargo:rerun-if-env-changed=DWC_GUESTS_TOOLCHAIN");
-    if let Ok(toolchain) = env::var("DWC_GUESTS_TOOLCHAIN") {
-        return Some(toolchain);
-    }
-    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    if sysroot_has_wasm_targets(Command::new(rustc)) {
-        return None;
-    }
-    // The default toolchain first, then the others in rustup's order.
-    let listed = Command::new("rustup")
-        .args(["toolchain", "list"])
-        .env_remove("RUSTUP_TOOLCHAIN")
-        .output()
-        .ok()
-        .filter(|out| out.status.success())
-        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
-        .unwrap_or_default();
-    let mut toolchains: Vec<(bool, String)> = listed
-        .lines()
-        .filter_map(|line| {
-            let name = line.split_whitespace().next()?;
-            Some((!line.contains("default)"), name.to_string()))
-        })
-        .collect();
-    toolchains.sort_by_key(|(not_default, _)| *not_default);
-    for (_, toolchain) in toolchains {
-        let mut rustc = Command::new("rustup");
-        rustc.args(["run", &toolchain, "rustc"]);
-        rustc.env_remove("RUSTUP_TOOLCHAIN");
-        if sysroot_has_wasm_targets(rustc) {
-            return Some(toolchain);
-        }
-    }
-    panic!(
-        "building the guest programs needs a toolchain with the wasm32-wasip1 and \
-         wasm32-wasip2 targets, and no installed one has both: run \
-         `rustup target add wasm32-wasip1 wasm32-wasip2` (or set \
-         DWC_GUESTS_TOOLCHAIN=<toolchain> to one that has them)"
-    );
-}
-
-/// Whether the toolchain of `rustc` (a command to which `--print sysroot`
-/// is appended) has the standard library of both wasm targets.
-fn sysroot_has_wasm_targets(mut rustc: Command) -> bool {
-    let Ok(out) = rustc.args(["--print", "sysroot"]).output() else {
-        return false;
-    };
-    if !out.status.success() {
-        return false;
-    }
-    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    TARGETS.iter().all(|(target, _)| {
-        sysroot
-            .join("lib/rustlib")
-            .join(target)
-            .join("lib")
-            .is_dir()
-    })
 }

@@ -1123,3 +1123,49 @@ fn a_missing_or_wrong_other_build_is_one_line_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("use 46, 50 or all"));
 }
+
+/// The WASI 0.3 guests built with wit-bindgen's async bindings, under the
+/// command as a user types it: DETERMINISTIC across Stores, Engines, a child
+/// process and both strategies; the racing one DIVERGED under stock.
+#[test]
+fn async_guests_are_deterministic_across_processes_and_strategies() {
+    let base = std::env::temp_dir().join(format!("dwc-cli-p3-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(base.join("root")).expect("scratch dir");
+    std::fs::write(base.join("stdin"), "hello, stdin\n").expect("stdin file");
+    let dir = format!("{}::/", base.join("root").display());
+    let stdin = base.join("stdin").display().to_string();
+    let programs: Vec<&str> = test_programs_p3::PROGRAMS.iter().map(|(_, p)| *p).collect();
+    let mut args = vec!["audit", "--processes", "--strategy", "all", "--dir", &dir];
+    args.extend(["--stdin", &stdin]);
+    args.extend(&programs);
+    let out = cli(&args);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert_eq!(stdout.lines().count(), programs.len(), "{stdout}");
+    for line in stdout.lines() {
+        assert!(line.contains(": DETERMINISTIC "), "{line}");
+        assert!(line.contains("(exit 0, 7 runs)"), "{line}");
+    }
+    let race = test_programs_p3::P3_RACE;
+    let out = cli(&[
+        "audit",
+        "--no-determinism",
+        "--dir",
+        &dir,
+        "--stdin",
+        &stdin,
+        race,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(": DIVERGED "),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        !base.join("root/big").exists(),
+        "the host directory was written"
+    );
+    std::fs::remove_dir_all(&base).expect("clean up");
+}

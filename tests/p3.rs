@@ -27,6 +27,15 @@ fn audit_wat(wat: &str, config: &AuditConfig) -> audit::Report {
     audit::audit(&wasm, config).expect("audit")
 }
 
+fn assert_deterministic(report: &audit::Report) {
+    assert_eq!(
+        report.verdict(),
+        Verdict::Deterministic,
+        "{:?}",
+        report.divergence
+    );
+}
+
 fn events(outcome: &Outcome) -> Vec<String> {
     outcome.events.iter().map(|e| e.to_string()).collect()
 }
@@ -40,12 +49,7 @@ fn timers() -> String {
 #[test]
 fn racing_waits_complete_earliest_first_at_exact_virtual_times() {
     let report = audit_wat(&timers(), &both_strategies());
-    assert_eq!(
-        report.verdict(),
-        Verdict::Deterministic,
-        "{:?}",
-        report.divergence
-    );
+    assert_deterministic(&report);
     assert_eq!(report.outcome.status, Status::Exited(0));
     assert_eq!(
         events(&report.outcome),
@@ -94,12 +98,7 @@ fn waiting_forever_is_a_deterministic_deadlock() {
       (instance $run (export "run" (func $run)))
       (export "wasi:cli/run@0.3.0" (instance $run)))"#;
     let report = audit_wat(wat, &both_strategies());
-    assert_eq!(
-        report.verdict(),
-        Verdict::Deterministic,
-        "{:?}",
-        report.divergence
-    );
+    assert_deterministic(&report);
     assert!(
         matches!(report.outcome.status, Status::Trapped { .. }),
         "{:?}",
@@ -244,12 +243,7 @@ fn files_through_streams_and_futures() {
     let mut config = both_strategies();
     config.spec.config = files_config();
     let report = audit_wat(&files(), &config);
-    assert_eq!(
-        report.verdict(),
-        Verdict::Deterministic,
-        "{:?}",
-        report.divergence
-    );
+    assert_deterministic(&report);
     // Byte-stream reads and writes complete at once with the amounts asked.
     // The six operations that wait are those whose values hold strings (the
     // three futures' `result<_, error-code>`, whose `other` case has one,
@@ -397,12 +391,7 @@ const SOCKETS: &str = r#"(component
 #[test]
 fn sockets_are_denied() {
     let report = audit_wat(SOCKETS, &both_strategies());
-    assert_eq!(
-        report.verdict(),
-        Verdict::Deterministic,
-        "{:?}",
-        report.divergence
-    );
+    assert_deterministic(&report);
     assert_eq!(report.outcome.status, Status::Exited(100));
 }
 
@@ -474,12 +463,91 @@ const STDOUT: &str = r#"(component
 #[test]
 fn stdout_stream_writes_complete_whole() {
     let report = audit_wat(STDOUT, &both_strategies());
-    assert_eq!(
-        report.verdict(),
-        Verdict::Deterministic,
-        "{:?}",
-        report.divergence
-    );
+    assert_deterministic(&report);
     assert_eq!(report.outcome.stdout, b"hello 0.3\n");
     assert_eq!(report.outcome.status, Status::Exited(55));
+}
+
+/// The `race` guest's configuration: stdin of 13 bytes and an empty tree
+/// preopened as `/`.
+fn race_config() -> DeterminismConfig {
+    DeterminismConfig::new()
+        .stdin("hello, stdin\n")
+        .preopen("/", VirtualFs::new())
+}
+
+/// What `race` prints under the crate, every run: the writes and reads
+/// complete at once (virtual time 0) in the order the guest started them,
+/// reads return what the guest's 16 KiB buffer holds (`big`: 16,384 +
+/// 16,384 + 7,232), and time moves only when everything left waits, to the
+/// earliest timer each time: the fast timer, the sleeper, the slow timer.
+const RACE_STDOUT: &str = "\
++0 wrote empty
++0 wrote small
++0 wrote one
++0 wrote big
++0 stdin 13 bytes
++0 read empty: 0 bytes in 0 reads
++0 read small: 5 bytes in 1 reads
++0 read one: 16384 bytes in 1 reads
++0 read big: 40000 bytes in 3 reads
++10000000 fast timer
++20000000 sleeper wrote late
++30000000 slow timer
+random 92d6e5d942f4ad9b
+listing [\"big\", \"empty\", \"late\", \"one\", \"small\"]
+";
+
+/// A guest built with wit-bindgen's async support
+/// (`test-programs/p3/guests/examples/race.rs`) that races two timers, a
+/// sleeping subtask, a read of stdin and four file reads: the same order and
+/// virtual times on both strategies, in fresh Stores and Engines, and the
+/// files it wrote in the final tree.
+#[test]
+fn racing_timers_streams_and_file_reads_complete_in_one_order() {
+    let wasm = std::fs::read(test_programs_p3::P3_RACE).expect("the race component");
+    let mut config = both_strategies();
+    config.spec.config = race_config();
+    let report = audit::audit(&wasm, &config).expect("audit");
+    assert_deterministic(&report);
+    assert_eq!(
+        report.outcome.status,
+        Status::Exited(0),
+        "{:?}",
+        report.outcome.trap_message
+    );
+    assert_eq!(String::from_utf8_lossy(&report.outcome.stdout), RACE_STDOUT);
+    let (_, tree) = &report.outcome.filesystems[0];
+    assert_eq!(tree.read_file("big").map(|b| b.len()), Some(40_000));
+    assert_eq!(
+        tree.read_file("late").as_deref(),
+        Some(&b"written after 20 ms"[..])
+    );
+    // Every wait is in the trace, each timer firing at its exact time.
+    let fired: Vec<String> = events(&report.outcome)
+        .into_iter()
+        .filter(|e| e.starts_with("timer-fired"))
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            "timer-fired(10000000) -> 10000000",
+            "timer-fired(20000000) -> 20000000",
+            "timer-fired(30000000) -> 30000000",
+        ]
+    );
+}
+
+/// The same guest under stock wasmtime-wasi: real timers and the host's
+/// entropy, so its output differs from run to run and the auditor says so.
+#[test]
+fn racing_guest_diverges_under_stock() {
+    let wasm = std::fs::read(test_programs_p3::P3_RACE).expect("the race component");
+    let mut config = AuditConfig::default();
+    config.spec.config = race_config();
+    config.spec.stock = true;
+    let report = audit::audit(&wasm, &config).expect("audit");
+    let divergence = report.divergence.expect("stock must diverge");
+    assert!(divergence.to_string().contains("stdout"), "{divergence}");
+    assert_eq!(report.outcome.status, Status::Exited(0));
 }

@@ -495,7 +495,7 @@ fn fs_mtime_arith() {
 #[test]
 fn fs_ops_wasip1_and_wasip2_agree() {
     use deterministic_wasi_ctx::VirtualFs;
-    use deterministic_wasi_ctx::audit::{Backend, Compiled, RunSpec, Strategy};
+    use deterministic_wasi_ctx::audit::Backend;
     let (p1, p2) = program("fs_ops");
     let input = VirtualFs::new().file("in/data.csv", "a,b\n1,2\n3,4\n");
     let config = |wall: Duration| {
@@ -503,22 +503,8 @@ fn fs_ops_wasip1_and_wasip2_agree() {
             .wall_start(wall)
             .preopen("/", input.clone())
     };
-    let engine = Strategy::Cranelift.engine().expect("engine");
-    let spec = |config: DeterminismConfig, stock| RunSpec {
-        config,
-        fuel: FUEL,
-        max_events: 0,
-        stock,
-        keep_memory: false,
-        writes_from_signatures: false,
-        replay: None,
-    };
     let start = Duration::from_secs(1_000_000_000);
-    let run = |path: &str, backend, config, stock| {
-        let wasm = std::fs::read(path).expect("guest program");
-        let compiled = Compiled::new(&engine, &wasm).expect("compiles");
-        compiled.run(&engine, backend, &spec(config, stock))
-    };
+    let run = run_file;
     let module = run(p1, Backend::WasmtimeWasi, config(start), false);
     let component = run(p2, Backend::WasmtimeWasi, config(start), false);
     #[cfg(feature = "wasi-common")]
@@ -566,6 +552,76 @@ fn fs_ops_wasip1_and_wasip2_agree() {
         shape(&stock.filesystems[0].1),
         shape(&component.filesystems[0].1)
     );
+}
+
+/// One program three ways: `three_ways` as a preview1 module (on both
+/// backends), a preview2 component and a WASI 0.3 component built with
+/// wit-bindgen's async bindings (`test-programs/p3/guests/examples`) reads
+/// the wall clock, takes random bytes, sleeps, writes, reads back and lists a
+/// file: the same stdout and the same final tree, metadata and digest
+/// included. The comparison can fail: the 0.3 build on another seed prints
+/// other bytes and leaves another tree, and stock's 0.3 context (the host's
+/// entropy and clocks) prints something else.
+#[test]
+fn three_ways() {
+    use deterministic_wasi_ctx::VirtualFs;
+    use deterministic_wasi_ctx::audit::Backend;
+    let (p1, p2) = program("three_ways");
+    let p3 = test_programs_p3::P3_THREE_WAYS;
+    let config = |seed| {
+        DeterminismConfig::new()
+            .seed(seed)
+            .wall_start(Duration::from_secs(1_000_000_000))
+            .preopen("/", VirtualFs::new().file("in.txt", "present"))
+    };
+    let run = |path: &str, backend, seed, stock| run_file(path, backend, config(seed), stock);
+    let module = run(p1, Backend::WasmtimeWasi, 42, false);
+    let out = String::from_utf8_lossy(&module.stdout).into_owned();
+    assert_eq!(module.status.to_string(), "exit 0", "{out}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "wall 1000000000.000000000",
+            "random 9b6f26b76df9bf28798130983ecbb4ca",
+            "slept 5000000",
+            "read back \"made of 9b6f26b76df9bf28798130983ecbb4ca\\n\"",
+            "listing [\"in.txt\", \"out.txt\"]",
+            "missing true",
+        ]
+    );
+    #[cfg_attr(not(feature = "wasi-common"), allow(unused_mut))]
+    let mut others = vec![
+        (
+            "the preview2 component",
+            run(p2, Backend::WasmtimeWasi, 42, false),
+        ),
+        (
+            "the WASI 0.3 component",
+            run(p3, Backend::WasmtimeWasi, 42, false),
+        ),
+    ];
+    #[cfg(feature = "wasi-common")]
+    others.push((
+        "the module on wasi-common",
+        run(p1, Backend::WasiCommon, 42, false),
+    ));
+    for (what, other) in &others {
+        assert_eq!(other.status.to_string(), "exit 0", "{what}");
+        assert_eq!(String::from_utf8_lossy(&other.stdout), out, "{what}");
+        assert_eq!(other.filesystems, module.filesystems, "{what}");
+        assert_eq!(
+            other.filesystems[0].1.digest(),
+            module.filesystems[0].1.digest(),
+            "{what}"
+        );
+    }
+
+    let reseeded = run(p3, Backend::WasmtimeWasi, 7, false);
+    assert_ne!(reseeded.stdout, module.stdout);
+    assert_ne!(reseeded.filesystems, module.filesystems);
+    let stock = run(p3, Backend::WasmtimeWasi, 42, true);
+    assert_eq!(stock.status.to_string(), "exit 0");
+    assert_ne!(stock.stdout, module.stdout, "stock's entropy and clocks");
 }
 
 /// The `fs_script` guest (the property tests' and `p2_fs`'s program) runs a

@@ -228,7 +228,7 @@ fn read_via_stream<T: 'static>(
         let name = "wasi:filesystem/types.[method]descriptor.read-via-stream";
         answer(fs, name, &[rep(fd), offset as i64], &[], out)?
     };
-    let (mut done, outcome) = Done::new();
+    let (mut done, outcome) = Done::new(get(store.data_mut()).timeline());
     let stream = match reader {
         Ok(reader) => StreamReader::new(&mut store, ReadProducer { reader, done })?,
         Err(code) => {
@@ -262,7 +262,7 @@ fn write_via_stream<T: 'static>(
             }
         }
     };
-    let (mut done, outcome) = Done::new();
+    let (mut done, outcome) = Done::new(get(store.data_mut()).timeline());
     match writer {
         Ok(writer) => data.pipe(&mut store, WriteConsumer { writer, done })?,
         Err(code) => {
@@ -303,7 +303,7 @@ fn read_directory<T: 'static>(
         }
         Err(code) => result = Err(code.to_p3()),
     }
-    let (done, outcome) = Done::new();
+    let (done, outcome) = Done::new(get(store.data_mut()).timeline());
     let producer = ListingProducer {
         entries: entries.into(),
         outcome: result,

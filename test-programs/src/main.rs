@@ -15,14 +15,13 @@ fn main() -> ExitCode {
     };
     for (name, p1, p2) in test_programs::PROGRAMS {
         for (kind, from) in [("wasip1", p1), ("wasip2", p2)] {
-            let to = dir.join(kind).join(format!("{name}.wasm"));
-            let copied =
-                std::fs::create_dir_all(dir.join(kind)).and_then(|()| std::fs::copy(from, &to));
-            if let Err(e) = copied {
-                eprintln!("error: {from} -> {}: {e}", to.display());
-                return ExitCode::from(2);
+            match test_programs::copy_program(&dir, kind, name, from) {
+                Ok(to) => println!("{}", to.display()),
+                Err(e) => {
+                    eprintln!("error: {from} -> {}/{kind}: {e}", dir.display());
+                    return ExitCode::from(2);
+                }
             }
-            println!("{}", to.display());
         }
     }
     ExitCode::SUCCESS

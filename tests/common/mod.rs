@@ -291,3 +291,28 @@ pub fn three_stores(run: impl Fn() -> Outcome) -> Result<Outcome, String> {
 pub fn same_in_three_stores(what: &str, run: impl Fn() -> Outcome) -> Outcome {
     three_stores(run).unwrap_or_else(|diff| panic!("{what}: {diff}"))
 }
+
+/// Runs the guest program at `path` (a module or a component of any WASI
+/// release) once through the auditor's runner on Cranelift, with this
+/// file's fuel, under stock wasmtime-wasi if `stock`: the whole outcome,
+/// final trees included.
+pub fn run_file(
+    path: &str,
+    backend: Backend,
+    config: DeterminismConfig,
+    stock: bool,
+) -> deterministic_wasi_ctx::audit::Outcome {
+    use deterministic_wasi_ctx::audit::{AuditConfig, Compiled, RunSpec, Strategy};
+    static CRANELIFT: OnceLock<Engine> = OnceLock::new();
+    let engine = CRANELIFT.get_or_init(|| Strategy::Cranelift.engine().expect("engine"));
+    let wasm = std::fs::read(path).expect("guest program");
+    let compiled = Compiled::new(engine, &wasm).expect("compiles");
+    let spec = RunSpec {
+        config,
+        fuel: FUEL,
+        max_events: 0,
+        stock,
+        ..AuditConfig::default().spec
+    };
+    compiled.run(engine, backend, &spec)
+}

@@ -18,6 +18,14 @@
 //!   before, whatever order the runtime would deliver simultaneous
 //!   completions in; and a wait that clock reads (`Tick`) carried past its
 //!   deadline still completes in its turn.
+//! - An operation that is ready but whose completion the guest can observe
+//!   only on a later turn of the runtime's event loop (a future's value
+//!   holding a string, which wasmtime lowers later) completes the same way:
+//!   as a *turn* ([`Waits::turn`]) at the current time, fired when the Store
+//!   is idle, one at a time. Turns due together fire in the order of their
+//!   [`Ticket`]s, taken when the guest started the operation. So the guest
+//!   sees such completions in the order it started them, whatever order the
+//!   runtime would deliver them in (wasmtime 46 and 50 differ here).
 //! - Idle with no wait registered is a [`Deadlock`]: nothing will ever wake
 //!   the Store, so [`run`] ends instead of hanging.
 //! - Under [`ClockPolicy::Frozen`] every wait completes at once and time
@@ -93,6 +101,49 @@ impl Waits {
             waits: self.clone(),
             clock: clock.clone(),
             deadline,
+            turn: None,
+            key: None,
+        }
+    }
+
+    /// A place in the order of turns, taken when the guest starts an
+    /// operation that will complete as a [turn](Waits::turn).
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx_core::sched::concurrent::Waits;
+    /// let waits = Waits::new();
+    /// assert!(waits.ticket() < waits.ticket());
+    /// ```
+    pub fn ticket(&self) -> Ticket {
+        let mut registry = self.registry();
+        let ticket = Ticket(registry.next_id);
+        registry.next_id += 1;
+        ticket
+    }
+
+    /// A future that completes when it is fired as a turn: registered at
+    /// the time of its first poll, never complete in that poll (even on a
+    /// frozen clock), fired by the idle step in the order of deadlines and
+    /// then tickets, so before any later timer and after every earlier
+    /// turn. Time does not move for it.
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx_core::sched::concurrent::{Waits, run};
+    /// use deterministic_wasi_ctx_core::{ClockPolicy, VirtualClock};
+    /// use std::time::Duration;
+    ///
+    /// let clock = VirtualClock::new(ClockPolicy::AdvanceOnSleep, Duration::ZERO, 0);
+    /// let waits = Waits::new();
+    /// let ticket = waits.ticket();
+    /// assert!(run(waits.turn(&clock, ticket), &waits, &clock).is_ok());
+    /// assert_eq!(clock.peek(), 0);
+    /// ```
+    pub fn turn(&self, clock: &VirtualClock, ticket: Ticket) -> Wait {
+        Wait {
+            waits: self.clone(),
+            clock: clock.clone(),
+            deadline: 0,
+            turn: Some(ticket),
             key: None,
         }
     }
@@ -136,21 +187,40 @@ impl Waits {
     }
 }
 
-/// One wait of [`Waits::wait`]: ready once its deadline is reached. Dropping
-/// it (a cancelled task) unregisters it.
+/// A place in the order of turns ([`Waits::ticket`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket(u64);
+
+/// One wait of [`Waits::wait`] (ready once its deadline is reached) or
+/// [`Waits::turn`] (ready when fired). Dropping it (a cancelled task)
+/// unregisters it.
 #[derive(Debug)]
 pub struct Wait {
     waits: Waits,
     clock: VirtualClock,
+    /// The deadline; for a turn, the time of its first poll.
     deadline: u64,
+    /// A turn's ticket.
+    turn: Option<Ticket>,
     /// The registration key, once registered.
     key: Option<(u64, u64)>,
 }
 
 impl Wait {
-    /// The deadline this wait completes at, in monotonic nanoseconds.
+    /// The deadline this wait completes at, in monotonic nanoseconds (for a
+    /// turn, the time of its first poll).
     pub fn deadline(&self) -> u64 {
         self.deadline
+    }
+
+    /// Registers this wait under `key`, to be woken through `cx` when fired.
+    fn register(&mut self, key: (u64, u64), cx: &Context<'_>) {
+        let entry = Entry {
+            waker: cx.waker().clone(),
+            fired: false,
+        };
+        self.waits.registry().pending.insert(key, entry);
+        self.key = Some(key);
     }
 }
 
@@ -160,22 +230,20 @@ impl Future for Wait {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let frozen = self.clock.policy() == ClockPolicy::Frozen;
         let Some(key) = self.key else {
+            if let Some(Ticket(id)) = self.turn {
+                self.deadline = self.clock.peek();
+                let key = (self.deadline, id);
+                self.register(key, cx);
+                return Poll::Pending;
+            }
             if frozen || self.clock.peek() >= self.deadline {
                 return Poll::Ready(());
             }
             let mut registry = self.waits.registry();
             let key = (self.deadline, registry.next_id);
             registry.next_id += 1;
-            let waker = cx.waker().clone();
-            registry.pending.insert(
-                key,
-                Entry {
-                    waker,
-                    fired: false,
-                },
-            );
             drop(registry);
-            self.key = Some(key);
+            self.register(key, cx);
             return Poll::Pending;
         };
         let mut registry = self.waits.registry();

@@ -202,3 +202,93 @@ fn a_passed_wait_completes_only_when_fired() {
     assert!(wait.as_mut().poll(&mut cx).is_ready());
     assert_eq!(waits.pending(), 0);
 }
+
+/// Turns whose tickets were taken in the order a, b, c, polled first in
+/// the order `poll_order` (as a runtime might, in any order): the log of
+/// their completions.
+fn turns_polled_in(poll_order: [usize; 3]) -> Vec<&'static str> {
+    let clock = clock();
+    let waits = Waits::new();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let tickets = [waits.ticket(), waits.ticket(), waits.ticket()];
+    let names = ["a", "b", "c"];
+    let tasks = poll_order
+        .iter()
+        .map(|&i| {
+            let turn = waits.turn(&clock, tickets[i]);
+            let log = log.clone();
+            Box::pin(async move {
+                turn.await;
+                log.lock().unwrap().push(names[i]);
+            }) as Pin<Box<dyn Future<Output = ()>>>
+        })
+        .collect();
+    run(join_all(tasks), &waits, &clock).unwrap();
+    assert_eq!(waits.pending(), 0);
+    log.lock().unwrap().clone()
+}
+
+#[test]
+fn turns_complete_in_ticket_order_whatever_order_they_are_polled_in() {
+    for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+        assert_eq!(turns_polled_in(order), ["a", "b", "c"], "polled {order:?}");
+    }
+}
+
+#[test]
+fn a_turn_never_completes_in_its_first_poll_and_does_not_move_time() {
+    for policy in [ClockPolicy::AdvanceOnSleep, ClockPolicy::Frozen] {
+        let clock = VirtualClock::new(policy, Duration::ZERO, 0);
+        clock.advance_to(50);
+        let waits = Waits::new();
+        let mut turn = pin!(waits.turn(&clock, waits.ticket()));
+        let waker = Waker::from(Arc::new(Woken(AtomicBool::new(false))));
+        let mut cx = Context::from_waker(&waker);
+        assert!(turn.as_mut().poll(&mut cx).is_pending(), "{policy:?}");
+        assert_eq!(waits.pending(), 1);
+        assert_eq!(waits.fire_earliest(&clock), Some(clock.peek()));
+        assert!(turn.as_mut().poll(&mut cx).is_ready(), "{policy:?}");
+        let expected = if policy == ClockPolicy::Frozen { 0 } else { 50 };
+        assert_eq!(clock.peek(), expected);
+    }
+}
+
+/// A turn ready at 5 beside timers due at 5 and 10: `early_ticket` takes
+/// its ticket before any timer is started, else once its own wait is over.
+fn turn_beside_timers(early_ticket: bool) -> Vec<(&'static str, u64)> {
+    let clock = clock();
+    let waits = Waits::new();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let timer = |name: &'static str, deadline: u64| {
+        let (waits, clock, log) = (waits.clone(), clock.clone(), log.clone());
+        Box::pin(async move {
+            waits.wait(&clock, deadline).await;
+            log.lock().unwrap().push((name, clock.peek()));
+        }) as Pin<Box<dyn Future<Output = ()>>>
+    };
+    let turn = {
+        let (waits, clock, log) = (waits.clone(), clock.clone(), log.clone());
+        let early = early_ticket.then(|| waits.ticket());
+        Box::pin(async move {
+            waits.wait(&clock, 5).await;
+            let ticket = early.unwrap_or_else(|| waits.ticket());
+            waits.turn(&clock, ticket).await;
+            log.lock().unwrap().push(("turn", clock.peek()));
+        }) as Pin<Box<dyn Future<Output = ()>>>
+    };
+    let tasks = vec![timer("ten", 10), turn, timer("five", 5)];
+    run(join_all(tasks), &waits, &clock).unwrap();
+    log.lock().unwrap().clone()
+}
+
+#[test]
+fn a_turn_and_a_timer_due_together_complete_in_the_order_they_were_started() {
+    assert_eq!(
+        turn_beside_timers(true),
+        [("turn", 5), ("five", 5), ("ten", 10)]
+    );
+    assert_eq!(
+        turn_beside_timers(false),
+        [("five", 5), ("turn", 5), ("ten", 10)]
+    );
+}

@@ -22,6 +22,7 @@ mod module;
 mod paths;
 mod roles;
 mod values;
+pub mod waits;
 
 use Role::*;
 pub use fds::Fds;

@@ -9,6 +9,7 @@ use crate::census::components::{
     FS_OPS, P3_FS_OPS, TIMER_OPS, fs_classes, fs_universe, p3_fs_classes, p3_fs_universe,
     timer_classes, timer_universe,
 };
+use crate::census::waits::{WAITS_OPS, waits_classes, waits_universe};
 use crate::census::{Census, NotProduced};
 use crate::census_tests::report_classes;
 use crate::seeded_inputs;
@@ -189,4 +190,41 @@ fn the_p3_census_fails_when_a_class_is_removed() {
             .all(|p| p.starts_with("never produced: ") && p.ends_with(":256 bytes")),
         "{problems:#?}"
     );
+}
+
+/// The census of `p3_waits`' seeded inputs, of those `keep` accepts.
+fn p3_waits_census(keep: impl Fn(&crate::p3_waits::P3WaitsInput) -> bool) -> Census {
+    let mut census = Census::default();
+    for data in seeded_inputs(0x3a, 3_000, 256) {
+        let Ok(input) = Unstructured::new(&data).arbitrary::<crate::p3_waits::P3WaitsInput>()
+        else {
+            continue;
+        };
+        if keep(&input) {
+            for op in waits_classes(&input) {
+                add(&mut census, op);
+            }
+        }
+    }
+    census
+}
+
+#[test]
+fn p3_waits_census_finds_every_class() {
+    report_classes(
+        "p3_waits",
+        &p3_waits_census(|_| true),
+        &WAITS_OPS,
+        &waits_universe,
+        &[],
+        &[],
+    );
+}
+
+/// Without frozen clocks in the inputs, the census says so.
+#[test]
+fn the_waits_census_fails_when_a_class_is_removed() {
+    let census = p3_waits_census(|i| !matches!(i.context.policy, crate::PolicyInput::Frozen));
+    let problems = census.check(&WAITS_OPS, &waits_universe, &[], &[]);
+    assert_eq!(problems, ["never produced: schedule policy:frozen"]);
 }

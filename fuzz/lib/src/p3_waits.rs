@@ -11,28 +11,37 @@ use arbitrary::{Arbitrary, Unstructured};
 use deterministic_wasi_ctx::audit::{
     Backend, Compiled, Fingerprint, Status, Strategy, first_difference,
 };
+use deterministic_wasi_ctx::script::fs::offset;
 use proptests::waits::{MAX_CHAINS, MAX_WAITS, Wait, component_wat, expected_trace};
 
-/// One wait: small values (so deadlines tie and interleave) or any.
+/// One wait: small values (so deadlines tie and interleave) or wide ones.
 #[derive(Clone, Copy, Debug, Arbitrary)]
 pub enum WaitInput {
     /// `wait-for(n)`, `n` < 256 ns.
     For(u8),
     /// `wait-until(n)`, `n` < 256 ns.
     Until(u8),
-    /// `wait-for(any)`.
+    /// `wait-for(n)` with `n` spread by [`offset`]: exactly on and near
+    /// 2^31, 2^32, 2^63 and `u64::MAX` as often as anywhere else (a
+    /// deadline past the end of time saturates).
     ForAny(u64),
-    /// `wait-until(any)`.
+    /// `wait-until(n)`, `n` spread the same way.
     UntilAny(u64),
+    /// `wait-until(start + n)`, `n` < 256 ns after the monotonic clock's
+    /// start (saturating): due exactly at the start for 0, and tying with
+    /// the small `wait-for`s of other chains.
+    UntilStart(u8),
 }
 
-impl From<WaitInput> for Wait {
-    fn from(wait: WaitInput) -> Wait {
-        match wait {
+impl WaitInput {
+    /// The wait, for a monotonic clock that starts at `start`.
+    pub fn wait(self, start: u64) -> Wait {
+        match self {
             WaitInput::For(n) => Wait::For(u64::from(n)),
             WaitInput::Until(n) => Wait::Until(u64::from(n)),
-            WaitInput::ForAny(n) => Wait::For(n),
-            WaitInput::UntilAny(n) => Wait::Until(n),
+            WaitInput::ForAny(n) => Wait::For(offset(n)),
+            WaitInput::UntilAny(n) => Wait::Until(offset(n)),
+            WaitInput::UntilStart(n) => Wait::Until(start.saturating_add(u64::from(n))),
         }
     }
 }
@@ -67,7 +76,11 @@ impl P3WaitsInput {
     pub fn chains(&self) -> Vec<Vec<Wait>> {
         self.chains
             .iter()
-            .map(|c| c.iter().map(|&w| w.into()).collect())
+            .map(|c| {
+                c.iter()
+                    .map(|w| w.wait(self.context.monotonic_start))
+                    .collect()
+            })
             .collect()
     }
 }

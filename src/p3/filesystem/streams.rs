@@ -6,7 +6,9 @@
 //! trace records are the same in both releases.
 
 use super::convert::ToP3;
+use crate::VirtualClock;
 use crate::p2::filesystem::{FileReader, FileWriter, MAX_READ};
+use deterministic_wasi_ctx_core::sched::concurrent::Waits;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::oneshot;
@@ -21,11 +23,28 @@ use wasmtime_wasi::p3::bindings::filesystem::types::{DirectoryEntry, ErrorCode};
 /// dropping its end). Dropped unsent, it sends `ok`.
 pub(super) struct Done(Option<oneshot::Sender<Result<(), ErrorCode>>>);
 
+/// The value of the `future` a stream function returns: the outcome.
+type Outcome = Result<Result<(), ErrorCode>, oneshot::error::RecvError>;
+
 impl Done {
-    /// The outcome's sender and the future's end.
-    pub(super) fn new() -> (Done, oneshot::Receiver<Result<(), ErrorCode>>) {
+    /// The outcome's sender, and the future's end: the outcome once sent,
+    /// delivered as a turn of the executor ([`Waits::turn`]) with the ticket
+    /// taken now, in the call that started the stream. wasmtime lowers such
+    /// a value into the guest on a later turn of its event loop, and when
+    /// several are ready at once its versions deliver them in different
+    /// orders; as turns they are ready one at a time, in the order the
+    /// guest started the streams.
+    pub(super) fn new(
+        (clock, waits): (&VirtualClock, &Waits),
+    ) -> (Done, impl Future<Output = Outcome> + Send + 'static) {
         let (sender, receiver) = oneshot::channel();
-        (Done(Some(sender)), receiver)
+        let turn = waits.turn(clock, waits.ticket());
+        let outcome = async move {
+            let outcome = receiver.await?;
+            turn.await;
+            Ok(outcome)
+        };
+        (Done(Some(sender)), outcome)
     }
 
     /// Sends `result` the first time; later calls do nothing.
