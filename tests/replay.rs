@@ -230,14 +230,32 @@ fn a_changed_program_stops_at_the_call_that_differs() {
             stderr.contains(" (the log was recorded from another program: BLAKE3 "),
             "case {i}: {stderr}"
         );
-        // Audited, the mismatch is the same every run, and an error.
+        // Audited, the mismatch is the same every run, and an error, with
+        // the same note.
         let audited = cli(&["audit", "--replay", &log, "--strategy", "all", &changed]);
         assert_eq!(audited.status.code(), Some(1), "case {i}");
+        let stderr = text(&audited.stderr);
+        assert!(stderr.contains(report), "case {i}: {stderr}");
         assert!(
-            text(&audited.stderr).contains(report),
-            "case {i}: {}",
-            text(&audited.stderr)
+            stderr.contains(" (the log was recorded from another program: BLAKE3 "),
+            "case {i}: {stderr}"
         );
+    }
+    // The recorded program itself, cut short by its fuel, is a mismatch
+    // too, and no other program: no note.
+    for command in ["replay", "audit"] {
+        let args = match command {
+            "replay" => vec!["replay", "--fuel", "1", &log, &original],
+            _ => vec!["audit", "--fuel", "1", "--replay", &log, &original],
+        };
+        let out = cli(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stderr}");
+        assert!(
+            stderr.contains("replay diverged at call "),
+            "{command}: {stderr}"
+        );
+        assert!(!stderr.contains("another program"), "{command}: {stderr}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -318,6 +336,7 @@ fn a_replay_has_the_recordings_digest_on_both_strategies() {
         assert_eq!(
             replay::verify(std::fs::File::open(&log).unwrap())
                 .unwrap()
+                .end
                 .calls,
             recorded.host_calls
         );

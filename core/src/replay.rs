@@ -46,5 +46,5 @@ mod tests;
 pub use check::{Answer, Changed, Inputs, Mismatch, answer, inputs_digest};
 pub use format::{
     Entry, LogCall, LogEnd, LogError, LogReader, LogWriter, STORED_ONCE_MIN, TABLE_BYTES,
-    TABLE_ENTRIES, VERSION, verify,
+    TABLE_ENTRIES, VERSION, Verified, verify,
 };

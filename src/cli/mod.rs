@@ -196,17 +196,22 @@ fn audit_command(
             return ExitStatus::UsageOrLoadError;
         }
     };
-    if let Some(log) = &options.replay
-        && let Err(why) = replay::verify_log(log)
-    {
-        eprintln!("error: --replay {}: {why}", log.display());
-        return ExitStatus::UsageOrLoadError;
-    }
+    // The program a replayed log recorded, for the mismatch report's note.
+    let recorded = match options.replay.as_deref().map(replay::verify_log) {
+        Some(Err(why)) => {
+            let log = options.replay.as_deref().unwrap_or(Path::new(""));
+            eprintln!("error: --replay {}: {why}", log.display());
+            return ExitStatus::UsageOrLoadError;
+        }
+        Some(Ok(verified)) => Some(verified.program),
+        None => None,
+    };
     let mut exported = Vec::new();
     for (index, path) in files.into_iter().enumerate() {
         let started = Instant::now();
         let _progress = report::Progress::start(&path);
         let result = files::load(&path).and_then(|wasm| {
+            let note = recorded.map(|program| replay::another_program(&program, &wasm));
             let mut report = audit::audit(&wasm, &config).map_err(|e| format!("{e:#}"))?;
             if let Some(input) = &child_input {
                 let children = (input.as_slice(), processes);
@@ -216,17 +221,22 @@ fn audit_command(
                     report.add_run(label, fingerprint);
                 }
             }
-            Ok(report)
+            Ok((report, note.unwrap_or_default()))
         });
         drop(_progress);
         match result {
-            Ok(report) => {
+            Ok((report, note)) => {
                 status = status.max(report.verdict().into());
                 let pinned = expected.pinned(&path);
                 report::print(&path, &report, started.elapsed(), json, pinned);
-                if let Some(failed) = replay::failure(&report.outcome) {
-                    eprintln!("error: {}: {}", path.display(), failed.1);
-                    status = status.max(failed.0);
+                if let Some((failed, why)) = replay::failure(&report.outcome) {
+                    let note = if failed == ExitStatus::Diverged {
+                        &note[..]
+                    } else {
+                        ""
+                    };
+                    eprintln!("error: {}: {why}{note}", path.display());
+                    status = status.max(failed);
                 }
                 if let Err(mismatch) = expected.check(&path, &audit::hex(&report.digest())) {
                     eprintln!(

@@ -4,35 +4,31 @@ use super::args::Options;
 use super::exit::ExitStatus;
 use super::{files, report};
 use deterministic_wasi_ctx::audit::{self, Compiled, Outcome, Status, hex};
-use deterministic_wasi_ctx::replay::{self, LogEnd};
+use deterministic_wasi_ctx::replay::{self, Verified};
 use serde_json::json;
 use std::io::Write;
 use std::path::Path;
 
 /// Checks the whole log at `log` ([`replay::verify`]) before any guest sees
-/// an answer from it.
-pub fn verify_log(log: &Path) -> Result<LogEnd, String> {
+/// an answer from it; the program it names and its end.
+pub fn verify_log(log: &Path) -> Result<Verified, String> {
     let file = std::fs::File::open(log).map_err(|e| e.to_string())?;
     replay::verify(std::io::BufReader::new(file)).map_err(|e| e.to_string())
 }
 
-/// A note for a replay's mismatch report when the log at `log` was recorded
-/// from another program than `wasm` (the BLAKE3 in its header): the likely
-/// cause, the wrong file given. Empty when they are the same program (or
-/// the header cannot be read: the replay has said why).
-fn another_program(log: &Path, wasm: &[u8]) -> String {
-    let recorded = std::fs::File::open(log)
-        .ok()
-        .and_then(|file| replay::LogReader::new(std::io::BufReader::new(file)).ok())
-        .map(|reader| reader.program());
-    match recorded {
-        Some(recorded) if recorded != *blake3::hash(wasm).as_bytes() => format!(
-            " (the log was recorded from another program: BLAKE3 {}, this one {})",
-            hex(&recorded),
-            blake3::hash(wasm).to_hex()
-        ),
-        _ => String::new(),
+/// A note for a replay's mismatch report when the log was recorded from
+/// `recorded` (the BLAKE3 in its header) and `wasm` is another program: the
+/// likely cause, the wrong file given. Empty when they are the same.
+pub fn another_program(recorded: &[u8; 32], wasm: &[u8]) -> String {
+    let this = blake3::hash(wasm);
+    if this.as_bytes() == recorded {
+        return String::new();
     }
+    format!(
+        " (the log was recorded from another program: BLAKE3 {}, this one {})",
+        hex(recorded),
+        this.to_hex()
+    )
 }
 
 /// The exit status and report of a replay that failed, if `outcome` is one.
@@ -104,10 +100,13 @@ pub fn replay_command(log: &Path, path: &Path, options: &Options, json: bool) ->
         eprintln!("error: replay takes its log as an argument: drop --replay and --no-determinism");
         return ExitStatus::UsageOrLoadError;
     }
-    if let Err(why) = verify_log(log) {
-        eprintln!("error: {}: {why}", log.display());
-        return ExitStatus::UsageOrLoadError;
-    }
+    let recorded = match verify_log(log) {
+        Ok(verified) => verified.program,
+        Err(why) => {
+            eprintln!("error: {}: {why}", log.display());
+            return ExitStatus::UsageOrLoadError;
+        }
+    };
     let result = load(path, options).map(|(engine, module, wasm, mut spec)| {
         spec.replay = Some(log.to_path_buf());
         let outcome = Compiled::Module(module).run(&engine, audit::Backend::WasmtimeWasi, &spec);
@@ -119,7 +118,7 @@ pub fn replay_command(log: &Path, path: &Path, options: &Options, json: bool) ->
             match failure(&outcome) {
                 Some((status, why)) => {
                     let note = match status {
-                        ExitStatus::Diverged => another_program(log, &wasm),
+                        ExitStatus::Diverged => another_program(&recorded, &wasm),
                         _ => String::new(),
                     };
                     eprintln!("error: {}: {why}{note}", path.display());

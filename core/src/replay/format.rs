@@ -785,10 +785,19 @@ impl<R: Read> LogReader<R> {
     }
 }
 
+/// What [`verify`] found in a whole log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// The BLAKE3 of the program the log recorded (its header).
+    pub program: [u8; 32],
+    /// The end record.
+    pub end: LogEnd,
+}
+
 /// Reads a whole log, checking every record, its digest and that nothing
-/// follows, and returns its end record. A replay runs this first, so no
-/// guest sees an answer from a log that is not whole. Memory: as a
-/// [`LogReader`].
+/// follows, and returns the program it names and its end record. A replay
+/// runs this first, so no guest sees an answer from a log that is not
+/// whole. Memory: as a [`LogReader`].
 ///
 /// # Errors
 ///
@@ -802,16 +811,19 @@ impl<R: Read> LogReader<R> {
 ///
 /// let end = LogEnd::new(0, CallResult::Exit(3), b"hi", b"");
 /// let log = LogWriter::new(Vec::new(), b"")?.finish(&end)?;
-/// assert_eq!(verify(&log[..])?.status, CallResult::Exit(3));
+/// let verified = verify(&log[..])?;
+/// assert_eq!(verified.end.status, CallResult::Exit(3));
+/// assert_eq!(verified.program, *blake3::hash(b"").as_bytes());
 /// assert_eq!(verify(&log[..log.len() - 1]), Err(LogError::Truncated));
 /// assert_eq!(verify(&b"hello"[..]), Err(LogError::NotALog));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn verify<R: Read>(input: R) -> Result<LogEnd, LogError> {
+pub fn verify<R: Read>(input: R) -> Result<Verified, LogError> {
     let mut reader = LogReader::new(input)?;
+    let program = reader.program();
     loop {
         if let Entry::End(end) = reader.next_entry()? {
-            return Ok(end);
+            return Ok(Verified { program, end });
         }
     }
 }
