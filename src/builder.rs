@@ -46,16 +46,18 @@ impl DeterminismConfig {
 
 impl DeterminismConfig {
     /// A deterministic builder on `clock` with this configuration's stdio
-    /// installed, and the handle to its captured output.
+    /// installed (its WASI 0.3 streams recorded in `recorder`, if any), and
+    /// the handle to its captured output.
     pub(crate) fn wasmtime_builder(
         &self,
         clock: &VirtualClock,
+        recorder: Option<&crate::trace::Recorder>,
     ) -> (WasiCtxBuilder, CapturedOutput) {
         let mut builder = WasiCtxBuilder::new();
         self.apply_to_builder(&mut builder, clock);
         let (keep, limit) = self.output_policy();
         let output = CapturedOutput::new(keep, limit);
-        crate::stdio::attach_wasmtime(&output, &mut builder, self.get_stdin());
+        crate::stdio::attach_wasmtime(&output, &mut builder, self.get_stdin(), recorder);
         (builder, output)
     }
 }

@@ -98,7 +98,7 @@ impl DeterministicP1Ctx {
         stock.get_or_insert_with(|| {
             let mut builder = WasiCtxBuilder::new();
             config.apply_to_builder(&mut builder, clock);
-            crate::stdio::attach_wasmtime(output, &mut builder, config.get_stdin());
+            crate::stdio::attach_wasmtime(output, &mut builder, config.get_stdin(), None);
             builder
                 .secure_random(secure_random.clone())
                 .max_random_size(random::MAX_RANDOM_GET);

@@ -196,7 +196,7 @@ impl DeterminismConfig {
         if let Some(recorder) = recorder {
             clock = clock.recorded_by(recorder.clone());
         }
-        let (mut builder, output) = self.wasmtime_builder(&clock);
+        let (mut builder, output) = self.wasmtime_builder(&clock, recorder);
         let seed = self.get_seed();
         let fs = filesystem::Filesystem::new(self.mounts(), clock.clone(), recorder.cloned());
         DeterministicP2Ctx {

@@ -11,7 +11,7 @@
 //! | `wasi:clocks/monotonic-clock` | the virtual clock; `wait-for` / `wait-until` wait in virtual time ([`sched::p3`](crate::sched::p3)) |
 //! | `wasi:clocks/system-clock` | the virtual clock (the context's wall clock) |
 //! | `wasi:random/*` | the seeded streams of [`random`](crate::random), as for preview2 (requests above 64 MiB get 64 MiB, as stock's) |
-//! | `wasi:cli/*` | the configuration's arguments, environment and stdin; output captured; no terminals; `exit` as for preview2 |
+//! | `wasi:cli/*` | the configuration's arguments, environment and stdin; output captured; no terminals; `exit` as for preview2; every stdin read and output write recorded in the trace |
 //! | `wasi:sockets/*` | denied: every socket is `access-denied` and every lookup `permanent-resolver-failure`, every run (no host network) |
 //! | `wasi:filesystem/*` | the configuration's preopened trees, by the same rules and calls as preview2 ([`filesystem`]) |
 //!

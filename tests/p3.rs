@@ -523,6 +523,23 @@ fn racing_timers_streams_and_file_reads_complete_in_one_order() {
         tree.read_file("late").as_deref(),
         Some(&b"written after 20 ms"[..])
     );
+    // The stdio streams are traced: stdin in the guest's 4-byte reads, to
+    // the end, and stdout's one write, whole.
+    let stdio: Vec<String> = events(&report.outcome)
+        .into_iter()
+        .filter(|e| e.starts_with("wasi:cli/"))
+        .collect();
+    assert_eq!(
+        stdio,
+        [
+            "wasi:cli/stdin.read(4) -> 4, wrote 4 bytes @0x0: 68 65 6c 6c",
+            "wasi:cli/stdin.read(4) -> 4, wrote 4 bytes @0x0: 6f 2c 20 73",
+            "wasi:cli/stdin.read(4) -> 4, wrote 4 bytes @0x0: 74 64 69 6e",
+            "wasi:cli/stdin.read(4) -> 1, wrote 1 bytes @0x0: 0a",
+            "wasi:cli/stdin.read(4) -> 0",
+            "wasi:cli/stdout.write(358) -> 358",
+        ]
+    );
     // Every wait is in the trace, each timer firing at its exact time.
     let fired: Vec<String> = events(&report.outcome)
         .into_iter()

@@ -1,6 +1,8 @@
 //! [`WasiPipe`]: the core's [`OutputPipe`] as wasmtime-wasi's stdout and
 //! stderr.
 
+use super::traced::TracedWrite;
+use crate::trace::Recorder;
 use bytes::Bytes;
 use deterministic_wasi_ctx_core::stdio::pipe::OutputPipe;
 use std::pin::Pin;
@@ -11,9 +13,14 @@ use wasmtime_wasi_io::streams::{OutputStream, StreamError};
 
 /// An [`OutputPipe`] as wasmtime-wasi's output stream: past the limit, a
 /// preview2 write beyond the room `check-write` gave traps and a full pipe
-/// reports itself closed (as wasmtime-wasi's `MemoryOutputPipe`).
+/// reports itself closed (as wasmtime-wasi's `MemoryOutputPipe`). With a
+/// recorder and a trace name, its WASI 0.3 stream records every write
+/// ([`TracedWrite`]).
 #[derive(Clone, Debug)]
-pub(crate) struct WasiPipe(pub(crate) OutputPipe);
+pub(crate) struct WasiPipe(
+    pub(crate) OutputPipe,
+    pub(crate) Option<(Recorder, &'static str)>,
+);
 
 #[async_trait::async_trait]
 impl OutputStream for WasiPipe {
@@ -73,7 +80,14 @@ impl StdoutStream for WasiPipe {
     }
 
     fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
-        Box::new(self.clone())
+        match &self.1 {
+            Some((recorder, name)) => Box::new(TracedWrite {
+                pipe: self.0.clone(),
+                recorder: recorder.clone(),
+                name,
+            }),
+            None => Box::new(self.clone()),
+        }
     }
 }
 

@@ -35,8 +35,10 @@ fn answers(stream: &mut dyn OutputStream, p1: &dyn Fn(&[u8]) -> bool) -> Vec<Str
 fn kept_and_discarded_output_answer_alike_and_as_stock_does() {
     let kept = OutputPipe::new(true, 10);
     let dropped = OutputPipe::new(false, 10);
-    let kept_answers = answers(&mut WasiPipe(kept.clone()), &|b| kept.write_limited(b));
-    let dropped_answers = answers(&mut WasiPipe(dropped.clone()), &|b| {
+    let kept_answers = answers(&mut WasiPipe(kept.clone(), None), &|b| {
+        kept.write_limited(b)
+    });
+    let dropped_answers = answers(&mut WasiPipe(dropped.clone(), None), &|b| {
         dropped.write_limited(b)
     });
     assert_eq!(kept_answers, dropped_answers);
@@ -76,7 +78,7 @@ fn a_full_pipe_is_closed() {
     let mut pipe = OutputPipe::new(false, 2);
     assert!(pipe.write_limited(b"ab"));
     assert!(matches!(
-        WasiPipe(pipe.clone()).check_write(),
+        WasiPipe(pipe.clone(), None).check_write(),
         Err(StreamError::Closed)
     ));
     assert!(!pipe.write_limited(b"c"));
