@@ -568,3 +568,66 @@ fn racing_guest_diverges_under_stock() {
     assert!(divergence.to_string().contains("stdout"), "{divergence}");
     assert_eq!(report.outcome.status, Status::Exited(0));
 }
+
+/// `times`' configuration: an empty tree, the wall clock at 10^9 s.
+fn times_config() -> DeterminismConfig {
+    DeterminismConfig::new()
+        .wall_start(std::time::Duration::from_secs(1_000_000_000))
+        .preopen("/", VirtualFs::new())
+}
+
+/// `set-times-at`, `set-times` and their stats through WASI 0.3 (the
+/// `times` guest): an instant is kept to the nanosecond, `now` is the
+/// virtual wall clock, and an instant before 1970 is `overflow` (the tree
+/// keeps nanoseconds since 1970), every run; the trace carries the four
+/// numbers of both times.
+#[test]
+fn times_are_set_in_virtual_time_and_before_1970_is_overflow() {
+    let wasm = std::fs::read(test_programs_p3::P3_TIMES).expect("the times component");
+    let mut config = both_strategies();
+    config.spec.config = times_config();
+    let report = audit::audit(&wasm, &config).expect("audit");
+    assert_deterministic(&report);
+    assert_eq!(report.outcome.status, Status::Exited(0));
+    assert_eq!(
+        String::from_utf8_lossy(&report.outcome.stdout),
+        "after set-times-at: atime 1000.000000005 mtime 1000000000.000000000 ctime 1000000000.000000000\n\
+         after set-times: atime 1000.000000005 mtime 1000000000.000000000 ctime 1000000000.000000000\n\
+         before 1970: Err(ErrorCode::Overflow)\n"
+    );
+    let calls = events(&report.outcome);
+    assert!(
+        calls.contains(
+            &"wasi:filesystem/types.[method]descriptor.set-times-at(0, 0, 1000, 5, 0, -1) -> 0, \
+              wrote 1 bytes @0x0: 66"
+                .to_string()
+        ),
+        "{calls:#?}"
+    );
+}
+
+/// Stock wasmtime-wasi on the same guest: 46 panics on the instant before
+/// 1970 (an unwrapped error in a blocking task), which the auditor reports
+/// as the run's error instead of going down; 50 sets the host file's time
+/// to it.
+#[test]
+fn stock_on_a_time_before_1970_panics_on_46_and_the_audit_goes_on() {
+    let wasm = std::fs::read(test_programs_p3::P3_TIMES).expect("the times component");
+    let mut config = AuditConfig::default();
+    config.spec.config = times_config();
+    config.spec.stock = true;
+    let report = audit::audit(&wasm, &config).expect("audit");
+    let outcome = &report.outcome;
+    if deterministic_wasi_ctx::engine::WASMTIME_MAJOR < 50 {
+        let message = outcome.trap_message.as_deref().unwrap_or_default();
+        assert!(
+            message.contains("stock wasmtime-wasi panicked") && message.contains("SystemTimeError"),
+            "{:?}: {message}",
+            outcome.status
+        );
+    } else {
+        assert_eq!(outcome.status, Status::Exited(0));
+        let stdout = String::from_utf8_lossy(&outcome.stdout);
+        assert!(stdout.ends_with("before 1970: Ok(())\n"), "{stdout}");
+    }
+}

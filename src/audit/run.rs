@@ -583,7 +583,19 @@ fn run_stock_component(
     let mut store = store(engine, StockP2 { ctx, table }, spec.fuel, 0);
     let (result, filesystems) = match dirs {
         Ok(dirs) => {
-            let result = linker.and_then(|linker| call(&linker, &mut store));
+            // Stock can panic on what a guest passes (wasmtime-wasi 46's
+            // 0.3 `set-times` on an instant before 1970 unwraps an error in
+            // a blocking task): the run ends with that as its error, and
+            // the audit of this and every other file goes on.
+            let run = std::panic::AssertUnwindSafe(|| {
+                linker.and_then(|linker| call(&linker, &mut store))
+            });
+            let result = std::panic::catch_unwind(run).unwrap_or_else(|panic| {
+                Err(wasmtime::Error::msg(format!(
+                    "stock wasmtime-wasi panicked: {}",
+                    panic_message(&*panic)
+                )))
+            });
             (result, dirs.read_back(&config))
         }
         Err(error) => (
@@ -674,6 +686,15 @@ fn finish_component<T>(
         events: trace.events().to_vec(),
         memory: None,
         filesystems,
+    }
+}
+
+/// The message a panic carried, as `panic!` and `unwrap` give it.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    match (panic.downcast_ref::<String>(), panic.downcast_ref::<&str>()) {
+        (Some(message), _) => message.clone(),
+        (None, Some(message)) => message.to_string(),
+        (None, None) => "(no message)".to_string(),
     }
 }
 

@@ -98,11 +98,17 @@ impl Traced for Listing {
 macro_rules! define_async {
     ($instance:ident, $get:ident, $item:expr,
      |$calls:ident, $($arg:ident : $ty:ty),*| [$($a:expr),*] [$($s:expr),*] $body:expr) => {
+        define_async!($instance, $get, $item,
+            |$calls, $($arg: $ty),*| args { [$($a),*] } [$($s),*] $body)
+    };
+    // The trace's numbers as one block (computed once).
+    ($instance:ident, $get:ident, $item:expr,
+     |$calls:ident, $($arg:ident : $ty:ty),*| args $args:block [$($s:expr),*] $body:expr) => {
         $instance.func_wrap_concurrent($item, move |accessor, ($($arg,)*): ($($ty,)*)| {
             let result = accessor.with(|mut access| {
                 let ctx = $get(access.data_mut());
                 let (fs, table) = ctx.filesystem_parts();
-                let args: &[i64] = &[$($a),*];
+                let args: &[i64] = &$args;
                 let inputs: &[&[u8]] = &[$($s),*];
                 let out = {
                     let mut $calls = Calls { fs, table };
@@ -164,8 +170,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         c.advise(&fd, len, advice(how)));
     define_async!(types, get, "[method]descriptor.set-times",
         |c, fd: Resource<VirtualDescriptor>, atim: NewTimestamp, mtim: NewTimestamp|
-        [rep(&fd), time_values(atim, mtim)[0], time_values(atim, mtim)[1],
-            time_values(atim, mtim)[2], time_values(atim, mtim)[3]] []
+        args { let [a0, a1, m0, m1] = time_values(atim, mtim); [rep(&fd), a0, a1, m0, m1] } []
         times(atim, mtim).and_then(|(a, m)| c.set_times(&fd, a, m)));
     define_async!(types, get, "[method]descriptor.stat-at",
         |c, fd: Resource<VirtualDescriptor>, flags: PathFlags, path: String|
@@ -174,8 +179,10 @@ pub(crate) fn add_to_linker<T: 'static>(
     define_async!(types, get, "[method]descriptor.set-times-at",
         |c, fd: Resource<VirtualDescriptor>, flags: PathFlags, path: String,
             atim: NewTimestamp, mtim: NewTimestamp|
-        [rep(&fd), path_bits(path_flags(flags)), time_values(atim, mtim)[0],
-            time_values(atim, mtim)[1], time_values(atim, mtim)[2], time_values(atim, mtim)[3]]
+        args {
+            let [a0, a1, m0, m1] = time_values(atim, mtim);
+            [rep(&fd), path_bits(path_flags(flags)), a0, a1, m0, m1]
+        }
         [path.as_bytes()]
         times(atim, mtim).and_then(|t| c.set_times_at(&fd, path_flags(flags), &path, t)));
     define_async!(types, get, "[method]descriptor.link-at",
