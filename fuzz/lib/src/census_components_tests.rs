@@ -183,7 +183,7 @@ fn the_p3_census_fails_when_a_class_is_removed() {
     // `b` is an operation's path, `e` a second path or a target.
     let census = p3_fs_census(|op| op[2] % 17 != 16 && op[5] % 17 != 16);
     let problems = census.check(&P3_FS_OPS, &p3_fs_universe, P3_FS_NOT_PRODUCED, &[]);
-    assert_eq!(problems.len(), 12, "{problems:#?}");
+    assert_eq!(problems.len(), 13, "{problems:#?}");
     assert!(
         problems
             .iter()

@@ -3,7 +3,7 @@
 //! script is its stdin, six bytes per operation (open-at, stream writes,
 //! appends and reads, read-directory, stat, stat-at, create, unlink,
 //! remove, rename, symlink, readlink, set-size, get-type, get-flags,
-//! link-at), and it logs every answer to stdout. The crate's context must
+//! link-at, set-times-at, set-times), and it logs every answer to stdout. The crate's context must
 //! give the same fingerprint in two fresh Stores, and stock wasmtime-wasi,
 //! over a host copy of the same tree, the same log (error codes, amounts
 //! moved by each stream operation, bytes read, listings as sets, types and
@@ -24,7 +24,7 @@ pub const INTERPRETER: &str = include_str!("p3_fs/interpreter.wat");
 /// The most operations the interpreter runs.
 pub const MAX_OPS: usize = 64;
 
-/// One operation: opcode (taken modulo 17) and five argument bytes, as the
+/// One operation: opcode (taken modulo 19) and five argument bytes, as the
 /// interpreter reads them.
 pub type OpInput = [u8; 6];
 
@@ -101,7 +101,7 @@ pub fn run_with(config: &DeterminismConfig, stock: bool) -> Outcome {
 }
 
 /// The operations' names, by opcode.
-pub const OPS: [&str; 17] = [
+pub const OPS: [&str; 19] = [
     "open-at",
     "write-via-stream",
     "append-via-stream",
@@ -119,6 +119,8 @@ pub const OPS: [&str; 17] = [
     "get-type",
     "get-flags",
     "link-at",
+    "set-times-at",
+    "set-times",
 ];
 
 /// The interpreter's log, one line per operation: its name and answer

@@ -347,7 +347,7 @@ pub fn fs_classes(op: &StdFsOp, tree: &BTreeMap<String, Entry>) -> (&'static str
 }
 
 /// `p3_fs`'s operations, by opcode ([`crate::p3_fs::OPS`]).
-pub const P3_FS_OPS: [&str; 17] = crate::p3_fs::OPS;
+pub const P3_FS_OPS: [&str; 19] = crate::p3_fs::OPS;
 
 /// The interpreter's path table, by label (`p3_fs/interpreter.wat`).
 const P3_PATHS: [&str; 17] = [
@@ -394,6 +394,37 @@ const P3_TEXTS: [&str; 4] = ["empty", "short", "64 bytes", "5000 bytes"];
 
 /// Classes of a read's length.
 const P3_READS: [&str; 3] = ["1", "2-255", "256"];
+
+/// Classes of a new timestamp's byte as the interpreter decodes it: its
+/// kind, and for a timestamp its seconds and nanoseconds.
+const P3_TIMES: [&str; 14] = [
+    "no-change",
+    "now",
+    "s 0",
+    "s 1",
+    "s 1000",
+    "s 10^9",
+    "s 2^31-1",
+    "s 2^31",
+    "s 2^32",
+    "s 2^34",
+    "ns 0",
+    "ns 5",
+    "ns 10^9-1",
+    "ns 10^9",
+];
+
+/// The classes of the time byte `t` under `label` (see [`P3_TIMES`]).
+fn p3_time(label: &str, t: u8) -> Vec<String> {
+    match t % 4 {
+        0 => vec![format!("{label}:no-change")],
+        1 => vec![format!("{label}:now")],
+        _ => vec![
+            format!("{label}:{}", P3_TIMES[2 + usize::from((t >> 2) & 7)]),
+            format!("{label}:{}", P3_TIMES[10 + usize::from((t >> 5) & 3)]),
+        ],
+    }
+}
 
 fn p3_offset(i: u8) -> String {
     let v = P3_OFFSETS[usize::from(i) % P3_OFFSETS.len()];
@@ -458,6 +489,13 @@ pub fn p3_fs_classes(op: &crate::p3_fs::OpInput) -> (&'static str, Vec<String>) 
         "create-directory-at" | "unlink-file-at" | "remove-directory-at" | "readlink-at" => {
             vec![path("path", b)]
         }
+        "set-times-at" => [
+            vec![path("path", b), follow],
+            p3_time("atime", d),
+            p3_time("mtime", e),
+        ]
+        .concat(),
+        "set-times" => [p3_time("atime", d), p3_time("mtime", e)].concat(),
         _ => Vec::new(),
     };
     (name, classes)
@@ -485,6 +523,14 @@ pub fn p3_fs_universe(op: &str) -> Vec<String> {
         "rename-at" => [path, with("path#2", &P3_PATHS)].concat(),
         "symlink-at" => [with("target", &P3_PATHS), path].concat(),
         "create-directory-at" | "unlink-file-at" | "remove-directory-at" | "readlink-at" => path,
+        "set-times-at" => [
+            path,
+            follow,
+            with("atime", &P3_TIMES),
+            with("mtime", &P3_TIMES),
+        ]
+        .concat(),
+        "set-times" => [with("atime", &P3_TIMES), with("mtime", &P3_TIMES)].concat(),
         _ => Vec::new(),
     }
 }
