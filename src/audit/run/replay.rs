@@ -46,7 +46,7 @@ fn ended(status: &Status) -> CallResult {
 /// let spec = AuditConfig::default().spec;
 /// let (outcome, log) = audit::record(&engine, &module, &wasm, &spec, Vec::new())?;
 /// assert_eq!(outcome.host_calls, 1);
-/// assert_eq!(replay::verify(&log[..])?.calls, 1);
+/// assert_eq!(replay::verify(&log[..])?.end.calls, 1);
 /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 /// ```
 pub fn record<W: Write + Send + 'static>(
