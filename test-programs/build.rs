@@ -11,7 +11,7 @@
 
 use std::env;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 include!("toolchain.rs");
 
@@ -32,8 +32,7 @@ fn main() {
         guests.join("Cargo.lock").display()
     );
 
-    let mut programs = program_names(&guests.join("src/bin"));
-    programs.sort();
+    let programs = program_names(&guests.join("src/bin"));
 
     let mut cmd = guest_cargo(&TARGETS.map(|(target, _)| target));
     cmd.arg("build")
@@ -98,14 +97,4 @@ fn main() {
     }
     code.push_str("    };\n}\n");
     std::fs::write(out_dir.join("programs.rs"), code).expect("write programs.rs");
-}
-
-fn program_names(bin_dir: &Path) -> Vec<String> {
-    std::fs::read_dir(bin_dir)
-        .expect("guests/src/bin exists")
-        .filter_map(|entry| {
-            let path = entry.ok()?.path();
-            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(String::from))?
-        })
-        .collect()
 }

@@ -1,6 +1,7 @@
-// Which toolchain builds the guest programs: `include!`d by the build
-// scripts of `test-programs` (wasm32-wasip1 and wasm32-wasip2) and
-// `test-programs-p3` (wasm32-unknown-unknown), so both pick it by one rule.
+// What the build scripts of `test-programs` (wasm32-wasip1 and
+// wasm32-wasip2) and `test-programs-p3` (wasm32-unknown-unknown) share,
+// `include!`d by both: which toolchain builds the guests, by one rule, and
+// which programs there are.
 
 use std::process::Command;
 
@@ -100,4 +101,17 @@ fn sysroot_has_targets(mut rustc: Command, targets: &[&str]) -> bool {
             .join("lib")
             .is_dir()
     })
+}
+
+/// The programs in `dir`: the stems of its `.rs` files, sorted.
+fn program_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(String::from))?
+        })
+        .collect();
+    names.sort();
+    names
 }

@@ -197,13 +197,14 @@ fn audit_command(
         }
     };
     // The program a replayed log recorded, for the mismatch report's note.
-    let recorded = match options.replay.as_deref().map(replay::verify_log) {
-        Some(Err(why)) => {
-            let log = options.replay.as_deref().unwrap_or(Path::new(""));
-            eprintln!("error: --replay {}: {why}", log.display());
-            return ExitStatus::UsageOrLoadError;
-        }
-        Some(Ok(verified)) => Some(verified.program),
+    let recorded = match &options.replay {
+        Some(log) => match replay::verify_log(log) {
+            Ok(verified) => Some(verified.program),
+            Err(why) => {
+                eprintln!("error: --replay {}: {why}", log.display());
+                return ExitStatus::UsageOrLoadError;
+            }
+        },
         None => None,
     };
     let mut exported = Vec::new();
@@ -211,7 +212,6 @@ fn audit_command(
         let started = Instant::now();
         let _progress = report::Progress::start(&path);
         let result = files::load(&path).and_then(|wasm| {
-            let note = recorded.map(|program| replay::another_program(&program, &wasm));
             let mut report = audit::audit(&wasm, &config).map_err(|e| format!("{e:#}"))?;
             if let Some(input) = &child_input {
                 let children = (input.as_slice(), processes);
@@ -221,19 +221,21 @@ fn audit_command(
                     report.add_run(label, fingerprint);
                 }
             }
-            Ok((report, note.unwrap_or_default()))
+            Ok((report, wasm))
         });
         drop(_progress);
         match result {
-            Ok((report, note)) => {
+            Ok((report, wasm)) => {
                 status = status.max(report.verdict().into());
                 let pinned = expected.pinned(&path);
                 report::print(&path, &report, started.elapsed(), json, pinned);
                 if let Some((failed, why)) = replay::failure(&report.outcome) {
-                    let note = if failed == ExitStatus::Diverged {
-                        &note[..]
-                    } else {
-                        ""
+                    // Only a mismatch hashes the program for the note.
+                    let note = match recorded {
+                        Some(program) if failed == ExitStatus::Diverged => {
+                            replay::another_program(&program, &wasm)
+                        }
+                        _ => String::new(),
                     };
                     eprintln!("error: {}: {why}{note}", path.display());
                     status = status.max(failed);

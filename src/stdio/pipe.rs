@@ -1,7 +1,7 @@
 //! [`WasiPipe`]: the core's [`OutputPipe`] as wasmtime-wasi's stdout and
 //! stderr.
 
-use super::traced::TracedWrite;
+use super::traced;
 use crate::trace::Recorder;
 use bytes::Bytes;
 use deterministic_wasi_ctx_core::stdio::pipe::OutputPipe;
@@ -14,8 +14,9 @@ use wasmtime_wasi_io::streams::{OutputStream, StreamError};
 /// An [`OutputPipe`] as wasmtime-wasi's output stream: past the limit, a
 /// preview2 write beyond the room `check-write` gave traps and a full pipe
 /// reports itself closed (as wasmtime-wasi's `MemoryOutputPipe`). With a
-/// recorder and a trace name, its WASI 0.3 stream records every write
-/// ([`TracedWrite`]).
+/// recorder and a trace name, its WASI 0.3 stream (the `AsyncWrite` side;
+/// preview2 uses the `OutputStream` one) records every write
+/// ([`traced::record_write`]).
 #[derive(Clone, Debug)]
 pub(crate) struct WasiPipe(
     pub(crate) OutputPipe,
@@ -56,7 +57,11 @@ impl tokio::io::AsyncWrite for WasiPipe {
         _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Poll::Ready(Ok(self.0.accept_prefix(buf)))
+        let accepted = self.0.accept_prefix(buf);
+        if let Some((recorder, name)) = &self.1 {
+            traced::record_write(recorder, name, buf.len(), accepted);
+        }
+        Poll::Ready(Ok(accepted))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -80,14 +85,7 @@ impl StdoutStream for WasiPipe {
     }
 
     fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
-        match &self.1 {
-            Some((recorder, name)) => Box::new(TracedWrite {
-                pipe: self.0.clone(),
-                recorder: recorder.clone(),
-                name,
-            }),
-            None => Box::new(self.clone()),
-        }
+        Box::new(self.clone())
     }
 }
 

@@ -10,14 +10,14 @@
 //!   guest offered and what the output took (less only at the output
 //!   limit). The bytes themselves are the run's stdout and stderr.
 //!
-//! Preview2's streams (`p2_stream`) are not recorded here: they are not
-//! this change's, and preview1's calls are recorded by the tracer.
+//! Preview2's streams (`p2_stream`) are not recorded: a preview2 run's
+//! output is compared by content, and preview1's calls are recorded by the
+//! tracer.
 
 use crate::trace::{Recorder, Returned, WriteRef};
-use deterministic_wasi_ctx_core::stdio::pipe::OutputPipe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, ReadBuf};
 use wasmtime_wasi::cli::{IsTerminal, StdinStream};
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi_io::streams::InputStream;
@@ -95,42 +95,18 @@ impl AsyncRead for TracedRead {
     }
 }
 
-/// An output stream that records each write under `name`.
-pub(crate) struct TracedWrite {
-    pub(crate) pipe: OutputPipe,
-    pub(crate) recorder: Recorder,
-    pub(crate) name: &'static str,
-}
-
-impl AsyncWrite for TracedWrite {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let accepted = self.pipe.accept_prefix(buf);
-        let result = [accepted as i64];
-        self.recorder.record(
-            self.name,
-            &[buf.len() as i64],
-            Returned::Values(&result),
-            &[],
-        );
-        Poll::Ready(Ok(accepted))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
+/// Records one write of `len` bytes of which the output took `accepted`.
+pub(crate) fn record_write(recorder: &Recorder, name: &'static str, len: usize, accepted: usize) {
+    let result = [accepted as i64];
+    recorder.record(name, &[len as i64], Returned::Values(&result), &[]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stdio::pipe::WasiPipe;
+    use deterministic_wasi_ctx_core::stdio::pipe::OutputPipe;
+    use tokio::io::AsyncWrite;
 
     fn calls(recorder: &Recorder) -> Vec<String> {
         let trace = recorder.trace();
@@ -168,12 +144,10 @@ mod tests {
     #[test]
     fn writes_are_recorded_with_what_the_output_took() {
         let recorder = Recorder::new(16);
-        let pipe = OutputPipe::new(true, 4);
-        let mut write = TracedWrite {
-            pipe: pipe.clone(),
-            recorder: recorder.clone(),
-            name: STDOUT_WRITE,
-        };
+        let mut write = WasiPipe(
+            OutputPipe::new(true, 4),
+            Some((recorder.clone(), STDOUT_WRITE)),
+        );
         let mut cx = Context::from_waker(std::task::Waker::noop());
         for chunk in [&b"abc"[..], b"de", b"f"] {
             assert!(Pin::new(&mut write).poll_write(&mut cx, chunk).is_ready());

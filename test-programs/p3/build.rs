@@ -26,14 +26,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", guests.join(watched).display());
     }
 
-    let mut programs: Vec<String> = std::fs::read_dir(guests.join("examples"))
-        .expect("guests/examples exists")
-        .filter_map(|entry| {
-            let path = entry.ok()?.path();
-            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(String::from))?
-        })
-        .collect();
-    programs.sort();
+    let programs = program_names(&guests.join("examples"));
 
     let status = guest_cargo(&[TARGET])
         .args([
