@@ -46,6 +46,7 @@
 mod cleanup;
 mod compare;
 mod outcome;
+mod reuse;
 mod run;
 mod verdict;
 
@@ -53,6 +54,7 @@ pub use cleanup::{remove_stock_copies_in_background, wait_for_stock_copies};
 pub use outcome::{
     Difference, Fingerprint, Outcome, Status, first_difference, first_difference_ignoring, hex,
 };
+pub use reuse::{remove_kept_stock_copies, reuse_stock_copies};
 pub use run::{Backend, Compiled, RunSpec, Strategy, record};
 pub use verdict::Verdict;
 

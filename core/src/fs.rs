@@ -127,6 +127,7 @@ mod export;
 mod io;
 mod node;
 mod ops;
+mod reset;
 mod resolve;
 mod snapshot;
 #[cfg(test)]

@@ -723,8 +723,9 @@ fn stock_builder(
 }
 
 /// The host directories a stock run's preopens are copied to: made fresh
-/// for one run, read back after it and then removed (on this thread or in
-/// the background: [`super::cleanup`]).
+/// for one run (or, when reused, reset to its trees: [`super::reuse`]),
+/// read back after it and then removed (on this thread or in the
+/// background: [`super::cleanup`]) or kept for the next run.
 struct StockDirs(Vec<(std::path::PathBuf, String)>);
 
 impl StockDirs {
@@ -737,11 +738,25 @@ impl StockDirs {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let mut dirs = StockDirs(Vec::new());
-        for mount in config.mounts() {
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let name = format!("dwc-stock-{}-{n}", std::process::id());
-            let host = std::env::temp_dir().join(name);
-            mount.tree.export(&host)?;
+        for (position, mount) in config.mounts().iter().enumerate() {
+            let kept =
+                super::reuse::take(position).and_then(|host| match mount.tree.reset(&host) {
+                    Ok(()) => Some(host),
+                    Err(_) => {
+                        super::cleanup::remove(vec![host]);
+                        None
+                    }
+                });
+            let host = match kept {
+                Some(host) => host,
+                None => {
+                    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+                    let name = format!("dwc-stock-{}-{n}", std::process::id());
+                    let host = std::env::temp_dir().join(name);
+                    mount.tree.export(&host)?;
+                    host
+                }
+            };
             dirs.0.push((host.clone(), mount.guest_path.clone()));
             crate::stock::preopen_dir(builder, &host, &mount.guest_path, mount.writable)?;
         }
@@ -769,7 +784,7 @@ impl StockDirs {
 impl Drop for StockDirs {
     fn drop(&mut self) {
         let hosts = self.0.drain(..).map(|(host, _)| host).collect();
-        super::cleanup::remove(hosts);
+        super::reuse::give_back(hosts);
     }
 }
 

@@ -172,7 +172,7 @@ fn fold(name: &[u8]) -> Vec<u8> {
 }
 
 /// A walk path as (parent path, last component).
-fn split(path: &[u8]) -> (&[u8], &[u8]) {
+pub(super) fn split(path: &[u8]) -> (&[u8], &[u8]) {
     match path.iter().rposition(|&b| b == b'/') {
         Some(slash) => (&path[..slash], &path[slash + 1..]),
         None => (&[], path),
@@ -181,7 +181,7 @@ fn split(path: &[u8]) -> (&[u8], &[u8]) {
 
 /// Writes a file's stored runs at their offsets and sets its size, so its
 /// holes stay holes on the host.
-fn write_sparse(mut file: cap_std::fs::File, content: &FileContent) -> io::Result<()> {
+pub(super) fn write_sparse(mut file: cap_std::fs::File, content: &FileContent) -> io::Result<()> {
     use std::io::{Seek, SeekFrom};
     for (at, bytes) in content.extents() {
         file.seek(SeekFrom::Start(at))?;
@@ -191,7 +191,7 @@ fn write_sparse(mut file: cap_std::fs::File, content: &FileContent) -> io::Resul
 }
 
 /// A tree path (bytes) as a host path.
-fn host_path(bytes: &[u8]) -> io::Result<PathBuf> {
+pub(super) fn host_path(bytes: &[u8]) -> io::Result<PathBuf> {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
@@ -207,12 +207,12 @@ fn host_path(bytes: &[u8]) -> io::Result<PathBuf> {
 
 /// Creates the symlink `name` in `parent` holding `target` as it is.
 #[cfg(unix)]
-fn symlink(parent: &Dir, target: &Path, name: &Path) -> io::Result<()> {
+pub(super) fn symlink(parent: &Dir, target: &Path, name: &Path) -> io::Result<()> {
     parent.symlink_contents(target, name)
 }
 
 #[cfg(not(unix))]
-fn symlink(_: &Dir, _: &Path, _: &Path) -> io::Result<()> {
+pub(super) fn symlink(_: &Dir, _: &Path, _: &Path) -> io::Result<()> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
         "symlinks cannot be exported on this host",

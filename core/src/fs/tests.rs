@@ -9,6 +9,8 @@ mod io;
 #[cfg(target_os = "linux")]
 mod linux;
 mod ops;
+#[cfg(unix)]
+mod reset;
 mod resolve;
 #[cfg(unix)]
 mod snapshot;

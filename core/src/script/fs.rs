@@ -22,9 +22,11 @@
 //! ```
 
 mod encode;
+mod interpret;
 
 use encode::Arg::{self, I32, I64};
 use encode::Call;
+pub use interpret::{MAX_INTERPRETED_CALLS, PREAMBLE_CALLS_AT, interpreter_wasm, interpreter_wat};
 
 /// The most bytes one read, listing or readlink asks for.
 pub const MAX_READ: u32 = 1024;

@@ -22,7 +22,8 @@ use deterministic_wasi_ctx::DeterminismConfig;
 use deterministic_wasi_ctx::audit::{Backend, Compiled, Fingerprint, Outcome, RunSpec, Strategy};
 use deterministic_wasi_ctx::fs::{FsTree, WalkContent};
 use deterministic_wasi_ctx::script::fs::{
-    FsOp, FsOutput, FsPath, FsResult, FsScript, fs_diff_tree,
+    CompiledFsScript, FsOp, FsOutput, FsPath, FsResult, FsScript, PREAMBLE_CALLS_AT, fs_diff_tree,
+    interpreter_wasm,
 };
 
 /// One decoded input.
@@ -51,12 +52,17 @@ pub fn input(u: &mut Unstructured) -> arbitrary::Result<Input> {
 }
 
 /// What the libFuzzer shim does once before the first execution: stock's
-/// host copies of the trees are removed on a background thread
+/// host copies of the trees are kept and reset to the next run's trees
+/// ([`reuse_stock_copies`](deterministic_wasi_ctx::audit::reuse_stock_copies):
+/// only what a run changed is created or removed again; the comparisons
+/// leave out the host metadata a reuse changes), and any copy removed is
+/// removed on a background thread
 /// ([`remove_stock_copies_in_background`](deterministic_wasi_ctx::audit::remove_stock_copies_in_background)),
 /// so an execution does not wait for the filesystem's journal to unlink
-/// them (still a fresh copy per run, each removed).
+/// it.
 pub fn init() {
     deterministic_wasi_ctx::audit::remove_stock_copies_in_background(true);
+    deterministic_wasi_ctx::audit::reuse_stock_copies(true);
 }
 
 /// One execution.
@@ -68,10 +74,10 @@ pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
 /// What an entry holds: a file's size and its bytes other than zero (so
 /// a hole and stored zeros compare equal, and a 2 GiB sparse file costs
 /// only its stored bytes), a symlink's target.
-type Shape = Vec<(Vec<u8>, &'static str, u64, Vec<(u64, Vec<u8>)>)>;
+pub type Shape = Vec<(Vec<u8>, &'static str, u64, Vec<(u64, Vec<u8>)>)>;
 
 /// A tree's names, types and contents, without metadata.
-fn shape(tree: &FsTree) -> Shape {
+pub fn shape(tree: &FsTree) -> Shape {
     tree.walk()
         .into_iter()
         .map(|e| match e.content {
@@ -82,11 +88,12 @@ fn shape(tree: &FsTree) -> Shape {
         .collect()
 }
 
-/// Status without a trap's wording.
-fn status_class(o: &Outcome) -> String {
+/// Status without a trap's wording, a trap placed by the script's calls
+/// before it (`calls`, [`Runnable::script_calls`]).
+fn status_class(o: &Outcome, calls: u64) -> String {
     match &o.status {
-        deterministic_wasi_ctx::audit::Status::Trapped { after_calls, .. } => {
-            format!("trap after {after_calls} calls")
+        deterministic_wasi_ctx::audit::Status::Trapped { .. } => {
+            format!("trap after {calls} calls")
         }
         other => other.to_string(),
     }
@@ -305,26 +312,30 @@ fn paths(op: &FsOp) -> Vec<&FsPath> {
 /// difference ([`stock_answers_as_listed`]; always 0 on wasmtime 46).
 pub fn check_against(input: &Input, stock_config: &DeterminismConfig) -> usize {
     let compiled_script = input.script.compile();
-    let wasm = compiled_script.wasm();
-    super::dump(&wasm);
+    super::dump(&compiled_script.wasm());
     let engine = super::shared_engine(Strategy::Cranelift);
-    let compiled = Compiled::new(engine, &wasm).expect("compiles");
+    let run = Runnable::of(engine, &compiled_script);
     let spec = |stock, config: &DeterminismConfig| RunSpec {
         stock,
         keep_memory: true,
         writes_from_signatures: false,
         replay: None,
-        ..super::spec(config.clone())
+        ..super::spec(run.stdin(config))
     };
     let ours_config = config(&input.contents);
-    let ours = compiled.run(engine, Backend::WasmtimeWasi, &spec(false, &ours_config));
-    let stock = compiled.run(engine, Backend::WasmtimeWasi, &spec(true, stock_config));
-    super::record(ours.host_calls);
+    let ours = run
+        .module()
+        .run(engine, Backend::WasmtimeWasi, &spec(false, &ours_config));
+    let stock = run
+        .module()
+        .run(engine, Backend::WasmtimeWasi, &spec(true, stock_config));
+    let (ours_calls, stock_calls) = (run.script_calls(&ours), run.script_calls(&stock));
+    super::record(ours_calls);
     let results = |o: &Outcome| compiled_script.results(o.memory.as_deref().unwrap_or_default());
     let (mine, theirs) = (results(&ours), results(&stock));
     let ops: Vec<_> = compiled_script.ops().collect();
     // Only the calls that ran (up to a trap) are compared.
-    let ran = ours.host_calls.min(stock.host_calls) as usize;
+    let ran = ours_calls.min(stock_calls) as usize;
     let mut listed = 0;
     let mut comparable = true;
     for (i, op) in ops.iter().enumerate().take(ran) {
@@ -350,10 +361,10 @@ pub fn check_against(input: &Input, stock_config: &DeterminismConfig) -> usize {
     // After a listed difference that parted the runs, only the calls
     // before it were comparable.
     assert!(
-        !comparable || status_class(&ours) == status_class(&stock),
+        !comparable || status_class(&ours, ours_calls) == status_class(&stock, stock_calls),
         "fs_diff: status differs from stock\n  stock: {}\n  crate: {}\ninput: {input:?}",
-        status_class(&stock),
-        status_class(&ours)
+        status_class(&stock, stock_calls),
+        status_class(&ours, ours_calls)
     );
     let trees = if comparable {
         ours.filesystems.len()
@@ -372,7 +383,9 @@ pub fn check_against(input: &Input, stock_config: &DeterminismConfig) -> usize {
     }
     // The crate's other backends (wasi-common, on wasmtime 46).
     for &backend in &Backend::ALL[1..] {
-        let other = compiled.run(engine, backend, &spec(false, &ours_config));
+        let other = run
+            .module()
+            .run(engine, backend, &spec(false, &ours_config));
         let (a, b) = (Fingerprint::of(&ours), Fingerprint::of(&other));
         if let Some(d) = deterministic_wasi_ctx::audit::first_difference(&a, &b, None) {
             panic!(
@@ -382,4 +395,74 @@ pub fn check_against(input: &Input, stock_config: &DeterminismConfig) -> usize {
         }
     }
     listed
+}
+
+/// How a script runs: the interpreter compiled once, given the script on
+/// stdin ([`CompiledFsScript::interpreter_stdin`]), or, for a script
+/// longer than its table, the script's own module. Both make the same
+/// calls with the same arguments and leave each result at the same
+/// address; the interpreter's preamble reads stdin first
+/// (`interpreted_and_compiled_scripts_agree` runs the corpus both ways).
+pub enum Runnable {
+    /// The interpreter and the script's stdin.
+    Interpreted(&'static Compiled, Vec<u8>),
+    /// The script's own module.
+    Compiled(Compiled),
+}
+
+impl Runnable {
+    /// The interpreter for `script` when its table holds it, else the
+    /// script compiled.
+    pub fn of(engine: &wasmtime::Engine, script: &CompiledFsScript) -> Runnable {
+        static INTERPRETER: std::sync::OnceLock<Compiled> = std::sync::OnceLock::new();
+        match script.interpreter_stdin() {
+            Some(stdin) => Runnable::Interpreted(
+                INTERPRETER.get_or_init(|| {
+                    Compiled::new(engine, &interpreter_wasm()).expect("the interpreter compiles")
+                }),
+                stdin,
+            ),
+            None => Runnable::Compiled(Compiled::new(engine, &script.wasm()).expect("compiles")),
+        }
+    }
+
+    /// The module to run.
+    pub fn module(&self) -> &Compiled {
+        match self {
+            Runnable::Interpreted(compiled, _) => compiled,
+            Runnable::Compiled(compiled) => compiled,
+        }
+    }
+
+    /// `config` with the stdin the module reads.
+    pub fn stdin(&self, config: &DeterminismConfig) -> DeterminismConfig {
+        match self {
+            Runnable::Interpreted(_, stdin) => config.clone().stdin(stdin.clone()),
+            Runnable::Compiled(_) => config.clone(),
+        }
+    }
+
+    /// The host calls of `outcome` that were the script's (without the
+    /// interpreter's preamble). The preamble never fails on the inputs
+    /// [`Runnable::stdin`] gives: a run whose preamble did not finish is
+    /// a bug, and panics.
+    pub fn script_calls(&self, outcome: &Outcome) -> u64 {
+        match self {
+            Runnable::Interpreted(..) => {
+                let memory = outcome.memory.as_deref().unwrap_or_default();
+                let at = PREAMBLE_CALLS_AT as usize;
+                let preamble = memory
+                    .get(at..at + 4)
+                    .map_or(0, |b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
+                assert!(
+                    preamble > 0 && u64::from(preamble) <= outcome.host_calls,
+                    "fs_diff: the interpreter's preamble did not finish ({}, {:?})",
+                    outcome.status,
+                    outcome.trap_message
+                );
+                outcome.host_calls - u64::from(preamble)
+            }
+            Runnable::Compiled(_) => outcome.host_calls,
+        }
+    }
 }

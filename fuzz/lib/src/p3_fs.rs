@@ -218,6 +218,16 @@ impl Reader<'_> {
     }
 }
 
+/// What the libFuzzer shim does once before the first execution: stock's
+/// host copies of the tree are kept and reset to the next run's tree
+/// ([`reuse_stock_copies`](deterministic_wasi_ctx::audit::reuse_stock_copies)),
+/// as for `fs_diff` ([`crate::fs_diff::init`]): the comparisons leave out
+/// the host metadata a reuse changes (a directory's size and inode, the
+/// order of a listing, times).
+pub fn init() {
+    crate::fs_diff::init();
+}
+
 /// One execution.
 pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
     // Drawn again while it holds no operation (`crate::non_empty`).

@@ -646,6 +646,171 @@ fn fs_script_binary_is_its_text() {
     assert!(checked >= 250, "only {checked} inputs decoded");
 }
 
+/// `fs_diff`'s interpreter (compiled once, the script on stdin) runs a
+/// script as the script's own module does: on every committed `fs_diff`
+/// input and 100 seeded ones, the crate's runs give the same results
+/// (every call's, unmasked), the same status and number of script calls,
+/// and trees with the same digests (metadata included); stock's give the
+/// same masked results, status and tree shapes. One run of each way is
+/// compared for stock, whose host copy is fresh every run.
+#[test]
+fn interpreted_and_compiled_scripts_agree() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/fs_diff");
+    let mut inputs: Vec<Vec<u8>> = std::fs::read_dir(&root)
+        .expect("corpus/fs_diff")
+        .map(|e| std::fs::read(e.expect("entry").path()).expect("read"))
+        .collect();
+    inputs.extend(seeded_inputs(0x1e7, 100, 512));
+    let mut compared = 0;
+    for data in &inputs {
+        let data = input::continued(data);
+        let Ok(input) = fs_diff::input(&mut arbitrary::Unstructured::new(&data)) else {
+            continue;
+        };
+        if let Err(difference) = interpreter_difference(&input, |_| {}) {
+            panic!("{difference}");
+        }
+        compared += 1;
+    }
+    assert!(compared >= 100, "only {compared} inputs decoded");
+}
+
+/// With stock's host copies kept and reset between runs (what the
+/// libFuzzer shim's `fs_diff::init` turns on), every committed `fs_diff`
+/// input and 150 seeded ones, run one after another so that each run's
+/// copies are the last run's changed ones, still answer as the crate does
+/// (`fs_diff::check`: every masked result, the status, the final trees'
+/// shapes).
+#[test]
+fn fs_diff_on_kept_copies_answers_as_on_fresh_ones() {
+    let checked = on_kept_copies("fs_diff", 150, fs_diff::run);
+    assert!(checked >= 100, "only {checked} inputs decoded");
+}
+
+/// `p3_fs` as [`fs_diff_on_kept_copies_answers_as_on_fresh_ones`] runs
+/// `fs_diff`: every committed input and 60 seeded ones, one after another
+/// on kept copies, answer as the crate does (operation by operation,
+/// final tree).
+#[test]
+fn p3_fs_on_kept_copies_answers_as_on_fresh_ones() {
+    let checked = on_kept_copies("p3_fs", 60, p3_fs::run);
+    assert!(checked >= 100, "only {checked} inputs decoded");
+}
+
+/// Runs the committed inputs of `target` and `seeded` more (512 bytes
+/// each) with stock's host copies kept and reset between runs, and
+/// returns how many decoded (a difference panics).
+fn on_kept_copies(
+    target: &str,
+    seeded: usize,
+    run: fn(&mut arbitrary::Unstructured) -> arbitrary::Result<()>,
+) -> usize {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../corpus")
+        .join(target);
+    let mut inputs: Vec<Vec<u8>> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| std::fs::read(e.expect("entry").path()).expect("read"))
+        .collect();
+    inputs.extend(seeded_inputs(0x6e5e7, seeded, 512));
+    deterministic_wasi_ctx::audit::reuse_stock_copies(true);
+    let checked = std::panic::catch_unwind(|| {
+        let mut checked = 0;
+        for data in &inputs {
+            let data = input::continued(data);
+            if run(&mut arbitrary::Unstructured::new(&data)).is_ok() {
+                checked += 1;
+            }
+        }
+        checked
+    });
+    deterministic_wasi_ctx::audit::reuse_stock_copies(false);
+    deterministic_wasi_ctx::audit::remove_kept_stock_copies();
+    checked.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// The comparison of [`interpreted_and_compiled_scripts_agree`] reports
+/// an interpreter given another argument: `fs_diff::read_of_a` with its
+/// read's descriptor changed in the table reads nothing.
+#[test]
+fn the_interpreter_comparison_catches_another_argument() {
+    let input = fs_diff::read_of_a();
+    assert_eq!(interpreter_difference(&input, |_| {}), Ok(()));
+    // The second call's first argument (fd 5), at 0x10 + 80 + 8.
+    let difference = interpreter_difference(&input, |stdin| stdin[0x10 + 80 + 8] = 6)
+        .expect_err("a read of another descriptor is reported");
+    assert!(
+        difference.contains("differs from the module's"),
+        "{difference}"
+    );
+}
+
+/// Runs `input` by the interpreter (its stdin changed by `edit`) and by
+/// its own module, under the crate and under stock, and describes the
+/// first way they differ.
+fn interpreter_difference(
+    input: &fs_diff::Input,
+    edit: impl Fn(&mut Vec<u8>),
+) -> Result<(), String> {
+    use deterministic_wasi_ctx::audit::{Outcome, RunSpec, Status};
+    let engine = shared_engine(Strategy::Cranelift);
+    let status = |o: &Outcome, calls: u64| match &o.status {
+        Status::Trapped { kind, .. } => format!("trap {kind} after {calls} script calls"),
+        other => other.to_string(),
+    };
+    let script = input.script.compile();
+    let interpreted = match fs_diff::Runnable::of(engine, &script) {
+        fs_diff::Runnable::Interpreted(compiled, mut stdin) => {
+            edit(&mut stdin);
+            fs_diff::Runnable::Interpreted(compiled, stdin)
+        }
+        fs_diff::Runnable::Compiled(_) => return Err("not interpreted".into()),
+    };
+    let own = fs_diff::Runnable::Compiled(Compiled::new(engine, &script.wasm()).expect("compiles"));
+    for stock in [false, true] {
+        let run = |way: &fs_diff::Runnable| {
+            let spec = RunSpec {
+                stock,
+                keep_memory: true,
+                writes_from_signatures: false,
+                replay: None,
+                ..spec(way.stdin(&fs_diff::config(&input.contents)))
+            };
+            let outcome = way.module().run(engine, Backend::WasmtimeWasi, &spec);
+            let calls = way.script_calls(&outcome);
+            let results: Vec<_> = script
+                .results(outcome.memory.as_deref().unwrap_or_default())
+                .into_iter()
+                .zip(script.ops())
+                .map(|(r, op)| if stock { r.masked(op) } else { r })
+                .collect();
+            let trees: Vec<_> = outcome
+                .filesystems
+                .iter()
+                .map(|(path, tree)| {
+                    if stock {
+                        (path.clone(), format!("{:?}", fs_diff::shape(tree)))
+                    } else {
+                        (
+                            path.clone(),
+                            deterministic_wasi_ctx::audit::hex(&tree.digest()),
+                        )
+                    }
+                })
+                .collect();
+            (status(&outcome, calls), calls, results, trees)
+        };
+        let (a, b) = (run(&interpreted), run(&own));
+        if a != b {
+            return Err(format!(
+                "stock {stock}: the interpreter's run differs from the module's\n  interpreted: {a:?}\n  compiled: {b:?}\n{}",
+                script.wat()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `wasm` without its custom sections (id 0: the text's names).
 fn without_custom_sections(wasm: &[u8]) -> Vec<u8> {
     let mut out = wasm[..8].to_vec();
