@@ -13,6 +13,10 @@
 //!   (results, memory, trace, the final trees' digests with metadata), on
 //!   wasmtime 46 (wasi-common ended there).
 //!
+//! Every run executes the script through one interpreter module compiled
+//! once per process, the script on stdin ([`Runnable`]); the calls
+//! compared are the script's, not the interpreter's reads of stdin.
+//!
 //! The same file is compiled against the crate on wasmtime 50 by
 //! `adapters/versions` (`fs_diff_50`): the helpers it takes from `super`
 //! are this crate's root there and that package's `on50` module.
