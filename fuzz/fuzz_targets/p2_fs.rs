@@ -2,7 +2,10 @@
 use libfuzzer_sys::{Corpus, fuzz_target};
 
 fuzz_target!(
-    init: deterministic_wasi_ctx_fuzz::seeds::init("p2_fs"),
+    init: {
+        deterministic_wasi_ctx_fuzz::seeds::init("p2_fs");
+        deterministic_wasi_ctx_fuzz::p2_fs::init();
+    },
     |data: &[u8]| -> Corpus {
         let data = deterministic_wasi_ctx_fuzz::input::continued(data);
         let mut u = arbitrary::Unstructured::new(&data);

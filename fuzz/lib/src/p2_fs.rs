@@ -193,6 +193,16 @@ impl P2FsInput {
     }
 }
 
+/// What the libFuzzer shim does once before the first execution: stock's
+/// host copies of the tree are kept and reset to the next run's tree
+/// ([`reuse_stock_copies`](deterministic_wasi_ctx::audit::reuse_stock_copies)),
+/// as for `fs_diff` ([`crate::fs_diff::init`]): the comparison with stock
+/// leaves out the `meta` lines (inode numbers, times), a directory's size
+/// (0 in the `stat` line) and the order of a listing.
+pub fn init() {
+    crate::fs_diff::init();
+}
+
 /// One execution.
 pub fn run(u: &mut Unstructured) -> arbitrary::Result<()> {
     // Drawn again while it holds no operation (`crate::non_empty`).

@@ -697,6 +697,16 @@ fn p3_fs_on_kept_copies_answers_as_on_fresh_ones() {
     assert!(checked >= 100, "only {checked} inputs decoded");
 }
 
+/// `p2_fs` as [`fs_diff_on_kept_copies_answers_as_on_fresh_ones`] runs
+/// `fs_diff`: every committed input and 30 seeded ones, one after another
+/// on kept copies, answer as the crate does (answers without `meta`
+/// lines, final tree).
+#[test]
+fn p2_fs_on_kept_copies_answers_as_on_fresh_ones() {
+    let checked = on_kept_copies("p2_fs", 30, p2_fs::run);
+    assert!(checked >= 80, "only {checked} inputs decoded");
+}
+
 /// Runs the committed inputs of `target` and `seeded` more (512 bytes
 /// each) with stock's host copies kept and reset between runs, and
 /// returns how many decoded (a difference panics).
