@@ -131,9 +131,9 @@ mod tests {
             (drop (call $write (i32.load (i32.const 100)) (i32.const 16) (i32.const 1) (i32.const 104)))))"#;
         let engine = crate::engine::deterministic_engine().unwrap();
         let compiled = Compiled::new(&engine, &wat::parse_str(wat).unwrap()).unwrap();
-        let run = |fs: VirtualFs| {
+        let run = |config: DeterminismConfig| {
             let spec = RunSpec {
-                config: DeterminismConfig::new().preopen("/", fs),
+                config,
                 fuel: 10_000_000,
                 max_events: 100,
                 stock: true,
@@ -155,38 +155,18 @@ mod tests {
         };
         let first = || VirtualFs::new().file("a", "hello").dir("d");
         let second = || VirtualFs::new().file("d/b", "2");
-        let run_read_only = |fs: VirtualFs| {
-            let spec = RunSpec {
-                config: DeterminismConfig::new().preopen_read_only("/", fs),
-                fuel: 10_000_000,
-                max_events: 100,
-                stock: true,
-                keep_memory: false,
-                writes_from_signatures: false,
-                replay: None,
-            };
-            let outcome = compiled.run(&engine, Backend::WasmtimeWasi, &spec);
-            let (_, tree) = &outcome.filesystems[0];
-            tree.walk()
-                .into_iter()
-                .map(|e| {
-                    (
-                        String::from_utf8_lossy(&e.path).into_owned(),
-                        format!("{:?}", e.content),
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
+        let writable = |fs| run(DeterminismConfig::new().preopen("/", fs));
+        let read_only = |fs| run(DeterminismConfig::new().preopen_read_only("/", fs));
         reuse_stock_copies(true);
         let resets = RESETS.load(Ordering::Relaxed);
-        let reused = (run(first()), run_read_only(second()));
+        let reused = (writable(first()), read_only(second()));
         assert!(
             RESETS.load(Ordering::Relaxed) > resets,
             "the second run reset a kept copy"
         );
         reuse_stock_copies(false);
         remove_kept_stock_copies();
-        let fresh = (run(first()), run_read_only(second()));
+        let fresh = (writable(first()), read_only(second()));
         assert_eq!(reused, fresh);
         let names: Vec<&str> = fresh.0.iter().map(|(path, _)| path.as_str()).collect();
         assert_eq!(names, ["", "a", "d", "junk"]);
