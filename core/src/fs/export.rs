@@ -4,7 +4,9 @@
 //! Every entry is created new (a directory with `mkdir`, a file with
 //! create-new, a symlink or hard link by name), relative to a handle on a
 //! directory the export itself created and opened without following
-//! symlinks; nothing existing is opened, followed or overwritten. Before
+//! symlinks; nothing existing is opened, followed or overwritten (but for
+//! a [reset](FsTree::reset), which opens the directories it keeps the same
+//! way, without following a symlink). Before
 //! anything is written, the names are checked for pairs a case-insensitive
 //! host would take for one name (see [`case_collision`]).
 
@@ -60,17 +62,7 @@ impl FsTree {
     /// ```
     pub fn export(&self, dir: &Path) -> io::Result<()> {
         let entries = self.walk();
-        if let Some((first, second)) = case_collision(&entries) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "`{}` and `{}` differ only in case: a case-insensitive host would write \
-                     one through the other",
-                    String::from_utf8_lossy(first),
-                    String::from_utf8_lossy(second)
-                ),
-            ));
-        }
+        refuse_case_collision(&entries)?;
         if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
@@ -79,38 +71,62 @@ impl FsTree {
         }
         std::fs::create_dir_all(dir)?;
         let root = Dir::open_ambient_dir(dir, ambient_authority())?;
-        write_entries(&root, &entries).map_err(|(path, error)| {
-            io::Error::new(
-                error.kind(),
-                format!(
-                    "{}/{}: {error}",
-                    dir.display(),
-                    String::from_utf8_lossy(&path)
-                ),
-            )
-        })
+        write_entries(&root, entries.iter().skip(1)).map_err(|(path, e)| entry_error(dir, &path, e))
     }
 }
 
-/// Creates `entries` (a [`FsTree::walk`], root first) under `root`. An
-/// error names the guest path that failed.
-pub(super) fn write_entries(
+/// The error of [`case_collision`] for `entries`, if they have one.
+pub(super) fn refuse_case_collision(entries: &[WalkEntry<'_>]) -> io::Result<()> {
+    match case_collision(entries) {
+        Some((first, second)) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "`{}` and `{}` differ only in case: a case-insensitive host would write \
+                 one through the other",
+                String::from_utf8_lossy(first),
+                String::from_utf8_lossy(second)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `error`, met at the guest path `path` under the host directory `dir`,
+/// naming both.
+pub(super) fn entry_error(dir: &Path, path: &[u8], error: io::Error) -> io::Error {
+    io::Error::new(
+        error.kind(),
+        format!(
+            "{}/{}: {error}",
+            dir.display(),
+            String::from_utf8_lossy(path)
+        ),
+    )
+}
+
+/// Creates `entries` (entries of a [`FsTree::walk`], in its order, without
+/// the root) under `root`. A parent directory that is not among them must
+/// already be in `root` (a reset writes only the missing entries); it is
+/// opened without following a symlink. An error names the guest path that
+/// failed.
+pub(super) fn write_entries<'a, 'w: 'a>(
     root: &Dir,
-    entries: &[WalkEntry<'_>],
+    entries: impl IntoIterator<Item = &'a WalkEntry<'w>>,
 ) -> Result<(), (Vec<u8>, io::Error)> {
-    // Handles on the directories created so far, by guest path.
+    // Handles on the directories created or opened so far, by guest path.
     let mut dirs: BTreeMap<&[u8], Dir> = BTreeMap::new();
     // The first path written for each file, to hard-link the others to.
     let mut written: BTreeMap<Ino, &[u8]> = BTreeMap::new();
-    for entry in entries.iter().skip(1) {
+    for entry in entries {
         let fail = |error| (entry.path.clone(), error);
         let (parent_path, name) = split(&entry.path);
-        let parent = match dirs.get(parent_path) {
-            Some(parent) => parent,
-            None if parent_path.is_empty() => root,
-            // The walk lists every directory before its entries.
-            None => return Err(fail(io::Error::other("parent directory not exported"))),
-        };
+        if !parent_path.is_empty() && !dirs.contains_key(parent_path) {
+            let opened = root
+                .open_dir_nofollow(host_path(parent_path).map_err(fail)?)
+                .map_err(fail)?;
+            dirs.insert(parent_path, opened);
+        }
+        let parent = dirs.get(parent_path).unwrap_or(root);
         let name = host_path(name).map_err(fail)?;
         match entry.content {
             WalkContent::Directory => {
@@ -152,7 +168,7 @@ pub(super) fn write_entries(
 /// or `None`. On a case-insensitive host (macOS, Windows) both name one
 /// entry, so writing the second would go through the first, possibly a
 /// symlink out of the export.
-pub(super) fn case_collision<'a>(entries: &'a [WalkEntry<'_>]) -> Option<(&'a [u8], &'a [u8])> {
+fn case_collision<'a>(entries: &'a [WalkEntry<'_>]) -> Option<(&'a [u8], &'a [u8])> {
     let mut seen: BTreeMap<(&[u8], Vec<u8>), &[u8]> = BTreeMap::new();
     for entry in entries.iter().skip(1) {
         let (parent, name) = split(&entry.path);
@@ -207,12 +223,12 @@ pub(super) fn host_path(bytes: &[u8]) -> io::Result<PathBuf> {
 
 /// Creates the symlink `name` in `parent` holding `target` as it is.
 #[cfg(unix)]
-pub(super) fn symlink(parent: &Dir, target: &Path, name: &Path) -> io::Result<()> {
+fn symlink(parent: &Dir, target: &Path, name: &Path) -> io::Result<()> {
     parent.symlink_contents(target, name)
 }
 
 #[cfg(not(unix))]
-pub(super) fn symlink(_: &Dir, _: &Path, _: &Path) -> io::Result<()> {
+fn symlink(_: &Dir, _: &Path, _: &Path) -> io::Result<()> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
         "symlinks cannot be exported on this host",

@@ -10,7 +10,9 @@
 
 use super::VirtualFs;
 use super::digest::{WalkContent, WalkEntry};
-use super::export::{case_collision, host_path, split, symlink, write_entries, write_sparse};
+use super::export::{
+    entry_error, host_path, refuse_case_collision, split, write_entries, write_sparse,
+};
 use super::tree::FsTree;
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::ambient_authority;
@@ -109,43 +111,28 @@ impl FsTree {
     /// ```
     pub fn reset(&self, dir: &Path) -> io::Result<()> {
         let want = self.walk();
-        if let Some((first, second)) = case_collision(&want) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "`{}` and `{}` differ only in case",
-                    String::from_utf8_lossy(first),
-                    String::from_utf8_lossy(second)
-                ),
-            ));
-        }
+        refuse_case_collision(&want)?;
         if !dir.exists() {
             return self.export(dir);
         }
         let root = Dir::open_ambient_dir(dir, ambient_authority())?;
-        let host = VirtualFs::from_host_dir(dir)
-            .ok()
-            .map(|fs| FsTree::new(&fs, 0, 0));
-        let have = host.as_ref().map(FsTree::walk);
-        let failed = |path: &[u8], error: io::Error| {
-            io::Error::new(
-                error.kind(),
-                format!(
-                    "{}/{}: {error}",
-                    dir.display(),
-                    String::from_utf8_lossy(path)
-                ),
-            )
+        // A snapshot is only worth taking when it can be reconciled.
+        let host = if has_hard_links(&want) {
+            None
+        } else {
+            VirtualFs::from_host_dir(dir)
+                .ok()
+                .map(|fs| FsTree::new(&fs, 0, 0))
         };
-        match have {
-            Some(have) if !has_hard_links(&want) && !host_hard_links(dir, &have) => {
-                reconcile(&root, &have, &want).map_err(|(path, e)| failed(&path, e))
-            }
+        let have = host.as_ref().map(FsTree::walk);
+        let written = match have {
+            Some(have) if !host_hard_links(dir, &have) => reconcile(&root, &have, &want),
             _ => {
                 clear(&root)?;
-                write_entries(&root, &want).map_err(|(path, e)| failed(&path, e))
+                write_entries(&root, want.iter().skip(1))
             }
-        }
+        };
+        written.map_err(|(path, e)| entry_error(dir, &path, e))
     }
 }
 
@@ -174,15 +161,6 @@ fn reconcile(
         .skip(1)
         .map(|e| (&e.path[..], (&e.content, shape(&e.content))))
         .collect();
-    let open_parent = |path: &[u8]| -> io::Result<(Option<Dir>, std::path::PathBuf)> {
-        let (parent, name) = split(path);
-        let parent = if parent.is_empty() {
-            None
-        } else {
-            Some(root.open_dir_nofollow(host_path(parent)?)?)
-        };
-        Ok((parent, host_path(name)?))
-    };
     // Remove what is not wanted, or not as wanted; rewrite files in place.
     let mut removed: Vec<&[u8]> = Vec::new();
     let mut present: BTreeSet<&[u8]> = BTreeSet::new();
@@ -194,14 +172,24 @@ fn reconcile(
         {
             continue;
         }
-        let fail = |error| (entry.path.clone(), error);
-        let (parent, name) = open_parent(path).map_err(fail)?;
-        let parent = parent.as_ref().unwrap_or(root);
         let now = shape(&entry.content);
-        match wanted.get(path) {
-            Some((_, wanted)) if *wanted == now => {
-                present.insert(path);
-            }
+        let wanted = wanted.get(path);
+        if matches!(wanted, Some((_, shape)) if *shape == now) {
+            present.insert(path);
+            continue;
+        }
+        let fail = |error| (entry.path.clone(), error);
+        let (parent, name) = split(path);
+        let parent = match parent {
+            [] => None,
+            parent => Some(
+                root.open_dir_nofollow(host_path(parent).map_err(fail)?)
+                    .map_err(fail)?,
+            ),
+        };
+        let parent = parent.as_ref().unwrap_or(root);
+        let name = host_path(name).map_err(fail)?;
+        match wanted {
             Some((WalkContent::File(bytes), _)) if matches!(now, Shape::File(..)) => {
                 let mut options = OpenOptions::new();
                 options
@@ -212,36 +200,18 @@ fn reconcile(
                 write_sparse(file, bytes).map_err(fail)?;
                 present.insert(path);
             }
-            _ => {
-                if now == Shape::Directory {
-                    parent.remove_dir_all(&name).map_err(fail)?;
-                    removed.push(path);
-                } else {
-                    parent.remove_file(&name).map_err(fail)?;
-                }
+            _ if now == Shape::Directory => {
+                parent.remove_dir_all(&name).map_err(fail)?;
+                removed.push(path);
             }
+            _ => parent.remove_file(&name).map_err(fail)?,
         }
     }
-    // Create what is missing, parents first.
-    for entry in want.iter().skip(1) {
-        if present.contains(&entry.path[..]) {
-            continue;
-        }
-        let fail = |error| (entry.path.clone(), error);
-        let (parent, name) = open_parent(&entry.path).map_err(fail)?;
-        let parent = parent.as_ref().unwrap_or(root);
-        match entry.content {
-            WalkContent::Directory => parent.create_dir(&name).map_err(fail)?,
-            WalkContent::File(bytes) => {
-                let mut options = OpenOptions::new();
-                options.write(true).create_new(true);
-                let file = parent.open_with(&name, &options).map_err(fail)?;
-                write_sparse(file, bytes).map_err(fail)?;
-            }
-            WalkContent::Symlink(target) => {
-                symlink(parent, &host_path(target).map_err(fail)?, &name).map_err(fail)?
-            }
-        }
-    }
-    Ok(())
+    // Create what is missing (its parents are kept or created first).
+    write_entries(
+        root,
+        want.iter()
+            .skip(1)
+            .filter(|e| !present.contains(&e.path[..])),
+    )
 }

@@ -318,15 +318,16 @@ pub fn check_against(input: &Input, stock_config: &DeterminismConfig) -> usize {
     let compiled_script = input.script.compile();
     super::dump(&compiled_script.wasm());
     let engine = super::shared_engine(Strategy::Cranelift);
-    let run = Runnable::of(engine, &compiled_script);
+    let run = Runnable::of(&compiled_script);
     let spec = |stock, config: &DeterminismConfig| RunSpec {
         stock,
         keep_memory: true,
         writes_from_signatures: false,
         replay: None,
-        ..super::spec(run.stdin(config))
+        ..super::spec(config.clone())
     };
-    let ours_config = config(&input.contents);
+    let ours_config = run.stdin(&config(&input.contents));
+    let stock_config = &run.stdin(stock_config);
     let ours = run
         .module()
         .run(engine, Backend::WasmtimeWasi, &spec(false, &ours_config));
@@ -416,9 +417,11 @@ pub enum Runnable {
 
 impl Runnable {
     /// The interpreter for `script` when its table holds it, else the
-    /// script compiled.
-    pub fn of(engine: &wasmtime::Engine, script: &CompiledFsScript) -> Runnable {
+    /// script compiled; either on the shared Cranelift Engine
+    /// (`shared_engine(Strategy::Cranelift)`), the one every run here uses.
+    pub fn of(script: &CompiledFsScript) -> Runnable {
         static INTERPRETER: std::sync::OnceLock<Compiled> = std::sync::OnceLock::new();
+        let engine = super::shared_engine(Strategy::Cranelift);
         match script.interpreter_stdin() {
             Some(stdin) => Runnable::Interpreted(
                 INTERPRETER.get_or_init(|| {

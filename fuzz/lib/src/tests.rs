@@ -655,11 +655,7 @@ fn fs_script_binary_is_its_text() {
 /// compared for stock, whose host copy is fresh every run.
 #[test]
 fn interpreted_and_compiled_scripts_agree() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/fs_diff");
-    let mut inputs: Vec<Vec<u8>> = std::fs::read_dir(&root)
-        .expect("corpus/fs_diff")
-        .map(|e| std::fs::read(e.expect("entry").path()).expect("read"))
-        .collect();
+    let mut inputs = committed_inputs("fs_diff");
     inputs.extend(seeded_inputs(0x1e7, 100, 512));
     let mut compared = 0;
     for data in &inputs {
@@ -707,6 +703,15 @@ fn p2_fs_on_kept_copies_answers_as_on_fresh_ones() {
     assert!(checked >= 80, "only {checked} inputs decoded");
 }
 
+/// The contents of every file in `corpus/<target>/`.
+fn committed_inputs(target: &str) -> Vec<Vec<u8>> {
+    let dir = seeds::committed_seeds(target);
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| std::fs::read(e.expect("entry").path()).expect("read"))
+        .collect()
+}
+
 /// Runs the committed inputs of `target` and `seeded` more (512 bytes
 /// each) with stock's host copies kept and reset between runs, and
 /// returns how many decoded (a difference panics).
@@ -715,13 +720,7 @@ fn on_kept_copies(
     seeded: usize,
     run: fn(&mut arbitrary::Unstructured) -> arbitrary::Result<()>,
 ) -> usize {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../corpus")
-        .join(target);
-    let mut inputs: Vec<Vec<u8>> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
-        .map(|e| std::fs::read(e.expect("entry").path()).expect("read"))
-        .collect();
+    let mut inputs = committed_inputs(target);
     inputs.extend(seeded_inputs(0x6e5e7, seeded, 512));
     deterministic_wasi_ctx::audit::reuse_stock_copies(true);
     let checked = std::panic::catch_unwind(|| {
@@ -769,7 +768,7 @@ fn interpreter_difference(
         other => other.to_string(),
     };
     let script = input.script.compile();
-    let interpreted = match fs_diff::Runnable::of(engine, &script) {
+    let interpreted = match fs_diff::Runnable::of(&script) {
         fs_diff::Runnable::Interpreted(compiled, mut stdin) => {
             edit(&mut stdin);
             fs_diff::Runnable::Interpreted(compiled, stdin)

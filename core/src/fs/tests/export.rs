@@ -62,7 +62,8 @@ fn entries_are_created_new_never_through_an_existing_symlink() {
         VirtualFs::new().file("d/x", "pwned"),
     ] {
         let t = tree(&vfs);
-        let (path, err) = crate::fs::export::write_entries(&root, &t.walk()).unwrap_err();
+        let (path, err) =
+            crate::fs::export::write_entries(&root, t.walk().iter().skip(1)).unwrap_err();
         assert!(path == b"a" || path == b"d", "{path:?}");
         assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists, "{err}");
     }
