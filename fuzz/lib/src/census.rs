@@ -17,6 +17,7 @@
 
 pub mod components;
 mod fds;
+pub mod logs;
 mod memory;
 mod module;
 mod paths;

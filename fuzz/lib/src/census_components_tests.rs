@@ -31,7 +31,7 @@ const P2_SCRIPT_NOT_PRODUCED: &[NotProduced] = &[
 ];
 
 /// Counts one operation's call and classes.
-fn add(census: &mut Census, (name, classes): (&'static str, Vec<String>)) {
+pub(crate) fn add(census: &mut Census, (name, classes): (&'static str, Vec<String>)) {
     census.add(name, "calls".to_string());
     for class in classes {
         census.add(name, class);

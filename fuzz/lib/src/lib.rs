@@ -22,6 +22,8 @@ mod census;
 #[cfg(test)]
 mod census_components_tests;
 #[cfg(test)]
+mod census_logs_tests;
+#[cfg(test)]
 mod census_tests;
 pub mod fs_diff;
 pub mod input;
