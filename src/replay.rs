@@ -62,14 +62,15 @@
 //! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 //! ```
 
-use crate::trace::p1::{WASI_MODULES, preview1_signature};
+use crate::trace::p1::{MAX_PARAMS, WASI_MODULES, preview1_signature};
 pub use deterministic_wasi_ctx_core::replay::*;
 use deterministic_wasi_ctx_core::trace::table;
 use deterministic_wasi_ctx_core::trace::{CallHead, CallResult};
 use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
-use wasmtime::{Caller, Extern, Linker, Memory, Module, Val, ValType};
+use std::mem::MaybeUninit;
+use wasmtime::{Caller, Extern, Linker, Memory, Module, ValRaw, ValType};
 
 /// Why a replay stopped before its guest did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +102,8 @@ pub struct Replayer {
     failure: Option<Failure>,
     /// The guest's exported `memory`, once looked up.
     memory: Option<Option<Memory>>,
+    /// The call record being answered (its buffers kept from call to call).
+    call: LogCall,
 }
 
 impl fmt::Debug for Replayer {
@@ -127,6 +130,7 @@ impl Replayer {
             stderr: Vec::new(),
             failure: None,
             memory: None,
+            call: LogCall::empty(),
         })
     }
 
@@ -219,14 +223,14 @@ impl Replayer {
             return Err(failure.clone());
         }
         let index = self.reader.calls();
-        let result = match self.reader.next_entry() {
+        let result = match self.reader.next_call_into(&mut self.call) {
             Err(error) => Err(Failure::Log(error)),
-            Ok(Entry::End(_)) => Err(Failure::Mismatch(Mismatch {
+            Ok(Some(_)) => Err(Failure::Mismatch(Mismatch {
                 index,
                 expected: "the end of the run".into(),
                 actual: CallHead(name, args).to_string(),
             })),
-            Ok(Entry::Call(call)) => answer(index, &call, name, preview0, args, memory)
+            Ok(None) => answer(index, &self.call, name, preview0, args, memory)
                 .map_err(|e| e.map_or_else(Failure::Log, Failure::Mismatch)),
         };
         if let Err(failure) = &result {
@@ -291,10 +295,24 @@ pub fn add_to_linker<T: 'static>(
         }
         let preview0 = from == "wasi_unstable";
         let owned = name.to_string();
-        let types: Vec<ValType> = ty.results().collect();
-        linker.func_new(from, name, ty, move |caller, params, results| {
-            replay_call(caller, get, (&owned, preview0), params, (&types, results))
-        })?;
+        let params: Vec<ValType> = ty.params().collect();
+        let results: Vec<ValType> = ty.results().collect();
+        let host = move |caller: Caller<'_, T>, space: &mut [MaybeUninit<ValRaw>]| {
+            let mut args = [0i64; MAX_PARAMS];
+            for ((arg, slot), t) in args.iter_mut().zip(space.iter()).zip(&params) {
+                // SAFETY: wasmtime initialises the parameter slots.
+                let raw = unsafe { slot.assume_init_ref() };
+                *arg = match t {
+                    ValType::I64 => raw.get_i64(),
+                    _ => i64::from(raw.get_i32()),
+                };
+            }
+            let args = &args[..params.len()];
+            replay_call(caller, get, (&owned, preview0), args, (&results, space))
+        };
+        // SAFETY: `host` reads exactly the parameters of `ty` (integers, as
+        // `preview1_signature` checked) and writes exactly its results.
+        unsafe { linker.func_new_unchecked(from, name, ty, host)? };
     }
     Ok(())
 }
@@ -304,17 +322,9 @@ fn replay_call<T>(
     mut caller: Caller<'_, T>,
     get: fn(&mut T) -> &mut Replayer,
     (name, preview0): (&str, bool),
-    params: &[Val],
-    (types, results): (&[ValType], &mut [Val]),
+    args: &[i64],
+    (types, results): (&[ValType], &mut [MaybeUninit<ValRaw>]),
 ) -> wasmtime::Result<()> {
-    let args: Vec<i64> = params
-        .iter()
-        .map(|v| match v {
-            Val::I32(x) => i64::from(*x),
-            Val::I64(x) => *x,
-            _ => 0,
-        })
-        .collect();
     // Looked up by name once per Store (a Replayer serves one Store).
     let memory = match get(caller.data_mut()).memory {
         Some(known) => known,
@@ -333,7 +343,7 @@ fn replay_call<T>(
         None => (&mut none[..], caller.data_mut()),
     };
     let replayer = get(host);
-    match replayer.answer(name, preview0, &args, data)? {
+    match replayer.answer(name, preview0, args, data)? {
         Answer::Returned(values) => {
             if values.len() != types.len() {
                 let failure = Failure::Log(LogError::Corrupt(format!(
@@ -346,10 +356,10 @@ fn replay_call<T>(
                 return Err(failure.into());
             }
             for ((slot, value), ty) in results.iter_mut().zip(values).zip(types) {
-                *slot = match ty {
-                    ValType::I64 => Val::I64(value),
-                    _ => Val::I32(value as i32),
-                };
+                slot.write(match ty {
+                    ValType::I64 => ValRaw::i64(value),
+                    _ => ValRaw::i32(value as i32),
+                });
             }
             Ok(())
         }

@@ -200,7 +200,7 @@ pub fn max_proxy_instances(module: &Module) -> usize {
 
 /// The most parameters a traced function may have (preview1's largest,
 /// `path_open`, has 9).
-const MAX_PARAMS: usize = 16;
+pub(crate) const MAX_PARAMS: usize = 16;
 
 /// The import a traced function stands for.
 struct Callee<'a> {

@@ -220,21 +220,28 @@ pub fn answer(
             memory,
             writes: &logged.writes,
         };
-        let mut expected = Vec::new();
+        // The log's writes (offset, length) must be the regions the call's
+        // rule gives, in order, compared as they come (no allocation)...
+        let found = |i: usize| logged.writes.get(i).map(|(o, b)| (*o, b.len()));
+        let (mut matched, mut prefix) = (0, true);
         let known = table::regions_of(name, preview0, args, errno, &overlay, &mut |offset, len| {
-            expected.push((offset, table::bytes_at(memory, offset, len).len()));
+            prefix &= found(matched) == Some((offset, table::bytes_at(memory, offset, len).len()));
+            matched += 1;
         });
-        let found: Vec<(u32, usize)> = logged.writes.iter().map(|(o, b)| (*o, b.len())).collect();
-        // Then, in order, any of the call's own input regions it changed.
-        let mut rest = found.get(expected.len()..).unwrap_or_default().iter();
-        let mut next = rest.next();
+        // ...then, in order, any of the call's own input regions it changed.
+        let mut rest = matched;
         for (offset, bytes) in &inputs.before {
-            if next == Some(&(*offset, bytes.len())) {
-                next = rest.next();
+            if found(rest) == Some((*offset, bytes.len())) {
+                rest += 1;
             }
         }
-        let prefix = found.get(..expected.len()) == Some(&expected[..]);
-        if !known || !prefix || next.is_some() {
+        if !known || !prefix || rest < logged.writes.len() {
+            // Both lists in full, for the message.
+            let mut expected = Vec::new();
+            table::regions_of(name, preview0, args, errno, &overlay, &mut |offset, len| {
+                expected.push((offset, table::bytes_at(memory, offset, len).len()));
+            });
+            let found: Vec<(u32, usize)> = (0..logged.writes.len()).filter_map(found).collect();
             return Err(Err(LogError::Corrupt(format!(
                 "call {index} ({name}): the log writes {found:?}, the call writes {expected:?} (offset, length)"
             ))));

@@ -56,6 +56,26 @@ pub struct LogCall {
     pub inputs: Option<[u8; 16]>,
 }
 
+impl LogCall {
+    /// A call record with nothing in it, to read into
+    /// ([`LogReader::next_call_into`]).
+    ///
+    /// ```
+    /// let call = deterministic_wasi_ctx_core::replay::LogCall::empty();
+    /// assert!(call.name.is_empty() && call.args.is_empty() && call.writes.is_empty());
+    /// ```
+    pub fn empty() -> Self {
+        LogCall {
+            name: String::new(),
+            preview0: false,
+            args: Vec::new(),
+            result: CallResult::Trapped,
+            writes: Vec::new(),
+            inputs: None,
+        }
+    }
+}
+
 /// How a recorded run ended, with its output: the log's last record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogEnd {
@@ -633,18 +653,82 @@ impl<R: Read> LogReader<R> {
         }
     }
 
+    /// [`next_entry`](Self::next_entry), reading a call into `call` and
+    /// reusing its buffers (a replay reads every call into one): `None`
+    /// for a call, the end record at the end. After an error `call` holds
+    /// part of a record.
+    ///
+    /// # Errors
+    ///
+    /// As [`next_entry`](Self::next_entry).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx_core::replay::{LogCall, LogEnd, LogReader, LogWriter};
+    /// use deterministic_wasi_ctx_core::trace::{CallResult, Returned};
+    ///
+    /// let mut writer = LogWriter::new(Vec::new(), b"\0asm...")?;
+    /// writer.call("sched_yield", false, &[], Returned::Values(&[0]), &[], None)?;
+    /// writer.call("proc_raise", false, &[9], Returned::Values(&[0]), &[], None)?;
+    /// let log = writer.finish(&LogEnd::new(2, CallResult::Exit(0), b"", b""))?;
+    ///
+    /// let mut reader = LogReader::new(&log[..])?;
+    /// let mut call = LogCall::empty();
+    /// assert!(reader.next_call_into(&mut call)?.is_none());
+    /// assert_eq!(call.name, "sched_yield");
+    /// assert!(reader.next_call_into(&mut call)?.is_none());
+    /// assert_eq!((call.name.as_str(), &call.args[..]), ("proc_raise", &[9][..]));
+    /// assert_eq!(reader.next_call_into(&mut call)?.map(|end| end.calls), Some(2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn next_call_into(&mut self, call: &mut LogCall) -> Result<Option<LogEnd>, LogError> {
+        if self.ended {
+            return Err(LogError::Corrupt("read past the end record".into()));
+        }
+        match self.byte()? {
+            1 => self.call_into(call).map(|()| None),
+            2 => self.end().map(Some),
+            tag => Err(LogError::Corrupt(format!(
+                "record {} has unknown tag {tag:#04x}",
+                self.calls
+            ))),
+        }
+    }
+
     fn call(&mut self) -> Result<LogCall, LogError> {
+        let mut call = LogCall::empty();
+        self.call_into(&mut call)?;
+        Ok(call)
+    }
+
+    fn call_into(&mut self, call: &mut LogCall) -> Result<(), LogError> {
         let flags = self.byte()?;
         if flags > 1 {
             return Err(self.corrupt("unknown flags"));
         }
         let len = self.bounded(MAX_NAME, "name")?;
-        let name =
-            String::from_utf8(self.bytes(len)?).map_err(|_| self.corrupt("name is not UTF-8"))?;
-        let args = self.ints()?;
-        let result = self.result()?;
+        let mut name = std::mem::take(&mut call.name).into_bytes();
+        name.clear();
+        self.input.take(len as usize, &mut name)?;
+        call.name = String::from_utf8(name).map_err(|_| self.corrupt("name is not UTF-8"))?;
+        call.preview0 = flags == 1;
+        self.ints_into(&mut call.args)?;
+        match self.byte()? {
+            0 => {
+                let mut values = match std::mem::replace(&mut call.result, CallResult::Trapped) {
+                    CallResult::Returned(values) => values,
+                    _ => Vec::new(),
+                };
+                self.ints_into(&mut values)?;
+                call.result = CallResult::Returned(values);
+            }
+            1 => call.result = CallResult::Exit(self.status()?),
+            2 => call.result = CallResult::Trapped,
+            _ => return Err(self.corrupt("unknown result tag")),
+        }
         let count = self.bounded(MAX_WRITES, "write count")?;
-        let mut writes = Vec::new();
+        call.writes.clear();
         for _ in 0..count {
             let offset = u32::try_from(self.varint()?).map_err(|_| self.corrupt("write offset"))?;
             let bytes: Arc<[u8]> = match self.byte()? {
@@ -667,22 +751,15 @@ impl<R: Read> LogReader<R> {
                 }
                 _ => return Err(self.corrupt("unknown write kind")),
             };
-            writes.push((offset, bytes));
+            call.writes.push((offset, bytes));
         }
-        let inputs = match self.byte()? {
+        call.inputs = match self.byte()? {
             0 => None,
             1 => Some(self.array()?),
             _ => return Err(self.corrupt("unknown inputs tag")),
         };
         self.calls += 1;
-        Ok(LogCall {
-            name,
-            preview0: flags == 1,
-            args,
-            result,
-            writes,
-            inputs,
-        })
+        Ok(())
     }
 
     fn end(&mut self) -> Result<LogEnd, LogError> {
@@ -766,22 +843,18 @@ impl<R: Read> LogReader<R> {
         Ok(v)
     }
 
-    fn ints(&mut self) -> Result<Vec<i64>, LogError> {
+    /// Integers into `out`, replacing what it held.
+    fn ints_into(&mut self, out: &mut Vec<i64>) -> Result<(), LogError> {
+        out.clear();
         let n = self.bounded(MAX_INTS, "integer count")?;
-        (0..n).map(|_| self.varint().map(unzigzag)).collect()
+        for _ in 0..n {
+            out.push(unzigzag(self.varint()?));
+        }
+        Ok(())
     }
 
     fn status(&mut self) -> Result<i32, LogError> {
         i32::try_from(unzigzag(self.varint()?)).map_err(|_| self.corrupt("exit status"))
-    }
-
-    fn result(&mut self) -> Result<CallResult, LogError> {
-        match self.byte()? {
-            0 => Ok(CallResult::Returned(self.ints()?)),
-            1 => Ok(CallResult::Exit(self.status()?)),
-            2 => Ok(CallResult::Trapped),
-            _ => Err(self.corrupt("unknown result tag")),
-        }
     }
 }
 

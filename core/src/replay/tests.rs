@@ -51,6 +51,70 @@ fn a_log_reads_back_as_written() {
     assert!(r.next_entry().is_err());
 }
 
+/// One record reused for every call reads each as `next_entry` does, its
+/// earlier contents gone: a trap after writes and an exit, a call without
+/// arguments after one with many, an input digest then none.
+#[test]
+fn a_reused_record_reads_each_call_as_a_fresh_one() {
+    let mut w = LogWriter::new(Vec::new(), b"program").unwrap();
+    let bytes = [5u8; 80];
+    let write = |offset| WriteRef::Bytes {
+        offset,
+        bytes: &bytes,
+    };
+    w.call(
+        "fd_read",
+        false,
+        &[0, 8, 1, 4],
+        Returned::Values(&[0]),
+        &[write(16), write(200)],
+        Some([9; 16]),
+    )
+    .unwrap();
+    w.call("proc_exit", true, &[2], Returned::Exit(2), &[], None)
+        .unwrap();
+    w.call(
+        "fd_read",
+        false,
+        &[0, 8, 1, 4],
+        Returned::Values(&[0]),
+        &[write(16)],
+        None,
+    )
+    .unwrap();
+    w.call("sched_yield", false, &[], Returned::Trapped, &[], None)
+        .unwrap();
+    w.call(
+        "clock_time_get",
+        false,
+        &[1, 1, 8],
+        Returned::Values(&[0]),
+        &[],
+        None,
+    )
+    .unwrap();
+    let log = w
+        .finish(&LogEnd::new(0, CallResult::Trapped, b"", b""))
+        .unwrap();
+    let (mut fresh, mut reused) = (
+        LogReader::new(&log[..]).unwrap(),
+        LogReader::new(&log[..]).unwrap(),
+    );
+    let mut call = LogCall::empty();
+    for _ in 0..5 {
+        let Entry::Call(expected) = fresh.next_entry().unwrap() else {
+            panic!("a call")
+        };
+        assert_eq!(reused.next_call_into(&mut call).unwrap(), None);
+        assert_eq!(call, expected);
+    }
+    let Entry::End(end) = fresh.next_entry().unwrap() else {
+        panic!("the end")
+    };
+    assert_eq!(reused.next_call_into(&mut call).unwrap(), Some(end));
+    assert!(reused.next_call_into(&mut call).is_err());
+}
+
 #[test]
 fn a_repeated_large_write_is_stored_once() {
     let write = |n: usize| {
