@@ -62,7 +62,7 @@
 //! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 //! ```
 
-use crate::trace::p1::{MAX_PARAMS, WASI_MODULES, preview1_signature};
+use crate::trace::p1::{WASI_MODULES, preview1_signature, raw_ints};
 pub use deterministic_wasi_ctx_core::replay::*;
 use deterministic_wasi_ctx_core::trace::table;
 use deterministic_wasi_ctx_core::trace::{CallHead, CallResult};
@@ -298,15 +298,8 @@ pub fn add_to_linker<T: 'static>(
         let params: Vec<ValType> = ty.params().collect();
         let results: Vec<ValType> = ty.results().collect();
         let host = move |caller: Caller<'_, T>, space: &mut [MaybeUninit<ValRaw>]| {
-            let mut args = [0i64; MAX_PARAMS];
-            for ((arg, slot), t) in args.iter_mut().zip(space.iter()).zip(&params) {
-                // SAFETY: wasmtime initialises the parameter slots.
-                let raw = unsafe { slot.assume_init_ref() };
-                *arg = match t {
-                    ValType::I64 => raw.get_i64(),
-                    _ => i64::from(raw.get_i32()),
-                };
-            }
+            // SAFETY: wasmtime initialises the parameter slots, of `params`.
+            let args = unsafe { raw_ints(space, &params) };
             let args = &args[..params.len()];
             replay_call(caller, get, (&owned, preview0), args, (&results, space))
         };

@@ -202,6 +202,29 @@ pub fn max_proxy_instances(module: &Module) -> usize {
 /// `path_open`, has 9).
 pub(crate) const MAX_PARAMS: usize = 16;
 
+/// The integers in the first `types.len()` slots of `space` (at most
+/// [`MAX_PARAMS`]), widened to `i64`; the rest of the array is 0.
+///
+/// # Safety
+///
+/// Those slots are initialised, each with a value of its type in `types`
+/// (integers: a preview1 signature).
+pub(crate) unsafe fn raw_ints(
+    space: &[MaybeUninit<ValRaw>],
+    types: &[ValType],
+) -> [i64; MAX_PARAMS] {
+    let mut out = [0i64; MAX_PARAMS];
+    for ((value, slot), t) in out.iter_mut().zip(space).zip(types) {
+        // SAFETY: the caller's promise.
+        let raw = unsafe { slot.assume_init_ref() };
+        *value = match t {
+            ValType::I32 => i64::from(raw.get_i32()),
+            _ => raw.get_i64(),
+        };
+    }
+    out
+}
+
 /// The import a traced function stands for.
 struct Callee<'a> {
     /// Its name.
@@ -244,10 +267,6 @@ fn wrap<T: 'static>(
     // Per Store and import, after its first direct call: the served body, if
     // the callee offered it.
     let body: OnceLock<Option<crate::served::Body<T>>> = OnceLock::new();
-    let raw_int = |raw: &ValRaw, t: &ValType| match t {
-        ValType::I32 => i64::from(raw.get_i32()),
-        _ => raw.get_i64(),
-    };
     let host = move |mut caller: Caller<'_, T>, space: &mut [MaybeUninit<ValRaw>]| {
         let (memory, callee) = match target.get() {
             Some(found) => *found,
@@ -262,11 +281,8 @@ fn wrap<T: 'static>(
                 *target.get_or_init(|| (memory, callee))
             }
         };
-        let mut args = [0i64; MAX_PARAMS];
-        for (i, t) in params.iter().enumerate() {
-            // SAFETY: wasmtime initialises the parameter slots.
-            args[i] = raw_int(unsafe { space[i].assume_init_ref() }, t);
-        }
+        // SAFETY: wasmtime initialises the parameter slots, of `params`.
+        let args = unsafe { raw_ints(space, &params) };
         let args = &args[..params.len()];
         if let Some(mut sink) = recorder.sink() {
             let data = memory.map(|m| m.data(&caller)).unwrap_or_default();
@@ -303,14 +319,13 @@ fn wrap<T: 'static>(
             Some(_) => crate::served::collect_writes(call),
             None => (call(), None),
         };
-        let mut values = [0i64; 4];
+        let values;
         let result = match &outcome {
             Ok(()) => {
-                for (i, t) in results.iter().enumerate().take(values.len()) {
-                    // SAFETY: on success the callee wrote its results.
-                    values[i] = raw_int(unsafe { space[i].assume_init_ref() }, t);
-                }
-                Returned::Values(&values[..results.len().min(values.len())])
+                // SAFETY: on success the callee wrote its results, of `results`.
+                values = unsafe { raw_ints(space, &results) };
+                // At most four, as a trace records them.
+                Returned::Values(&values[..results.len().min(4)])
             }
             Err(e) => match exit_status(e) {
                 Some(status) => Returned::Exit(status),

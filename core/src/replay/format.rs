@@ -640,17 +640,11 @@ impl<R: Read> LogReader<R> {
     /// A [`LogError`] naming what is wrong; reading past the end is
     /// [`LogError::Corrupt`].
     pub fn next_entry(&mut self) -> Result<Entry, LogError> {
-        if self.ended {
-            return Err(LogError::Corrupt("read past the end record".into()));
-        }
-        match self.byte()? {
-            1 => self.call().map(Entry::Call),
-            2 => self.end().map(Entry::End),
-            tag => Err(LogError::Corrupt(format!(
-                "record {} has unknown tag {tag:#04x}",
-                self.calls
-            ))),
-        }
+        let mut call = LogCall::empty();
+        Ok(match self.next_call_into(&mut call)? {
+            None => Entry::Call(call),
+            Some(end) => Entry::End(end),
+        })
     }
 
     /// [`next_entry`](Self::next_entry), reading a call into `call` and
@@ -694,12 +688,6 @@ impl<R: Read> LogReader<R> {
                 self.calls
             ))),
         }
-    }
-
-    fn call(&mut self) -> Result<LogCall, LogError> {
-        let mut call = LogCall::empty();
-        self.call_into(&mut call)?;
-        Ok(call)
     }
 
     fn call_into(&mut self, call: &mut LogCall) -> Result<(), LogError> {
