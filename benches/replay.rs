@@ -68,8 +68,14 @@ fn recording(engine: &Engine, module: &Module, export: &str) -> Vec<u8> {
     ));
     let recorder = Recorder::new(0).with_sink(log.clone());
     let mut store = stock_store(engine);
-    let instance = trace::instantiate_traced(&stock_linker(engine), &mut store, module, &recorder)
-        .expect("instantiate");
+    let instance = trace::instantiate_traced_stock(
+        &stock_linker(engine),
+        &mut store,
+        module,
+        &recorder,
+        |t| t,
+    )
+    .expect("instantiate");
     call(&mut store, &instance, export, N);
     drop((store, recorder));
     let end = LogEnd::new(0, CallResult::Exit(0), b"", b"");
@@ -130,7 +136,13 @@ fn per_call(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
-        for (side, recording) in [("stock traced", false), ("stock recording", true)] {
+        // As `record` runs (stock's functions called from the tracer), and
+        // through proxies as any linker's functions are.
+        for (side, recording, proxied) in [
+            ("stock traced", false, false),
+            ("stock recording", true, false),
+            ("stock recording through proxies", true, true),
+        ] {
             group.bench_function(format!("{export}/{side}"), |b| {
                 b.iter_batched(
                     || {
@@ -141,12 +153,19 @@ fn per_call(c: &mut Criterion) {
                             recorder = recorder.with_sink(Arc::new(Mutex::new(log)));
                         }
                         let mut store = stock_store(&engine);
-                        let instance = trace::instantiate_traced(
-                            &stock_linker(&engine),
-                            &mut store,
-                            &module,
-                            &recorder,
-                        )
+                        let linker = stock_linker(&engine);
+                        let instance = match proxied {
+                            true => {
+                                trace::instantiate_traced(&linker, &mut store, &module, &recorder)
+                            }
+                            false => trace::instantiate_traced_stock(
+                                &linker,
+                                &mut store,
+                                &module,
+                                &recorder,
+                                |t| t,
+                            ),
+                        }
                         .expect("instantiate");
                         (store, instance)
                     },

@@ -22,9 +22,15 @@ mod direct_tests;
 #[cfg(all(test, feature = "wasi-common"))]
 mod fuel_tests;
 pub(crate) mod p1;
+mod stock;
+#[cfg(test)]
+mod stock_tests;
 #[cfg(test)]
 mod test_runs;
 #[cfg(test)]
 mod written_tests;
 pub(crate) use p1::exit_status;
-pub use p1::{instantiate_traced, instantiate_traced_served, max_proxy_instances};
+pub use p1::{
+    instantiate_traced, instantiate_traced_served, instantiate_traced_stock, max_proxy_instances,
+};
+pub use stock::StockCtx;

@@ -380,7 +380,9 @@ fn run_stock_module(
     let linker = linker_for(engine, link_stock_p1);
     let proxies = trace::max_proxy_instances(module);
     let mut store = store(engine, ctx, spec.fuel, proxies);
-    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, false));
+    // Stock's functions called straight from the tracer (no proxies).
+    let traced = Traced::Stock(|h: &mut Host<wasmtime_wasi::p1::WasiP1Ctx>| &mut h.ctx);
+    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, traced));
     let filesystems = dirs.read_back(&config);
     finish(
         out,
@@ -412,8 +414,11 @@ fn run_linked<C: Send + 'static>(
     let linker = linker_for_run(engine, link, module);
     let mut store = store(engine, ctx, spec.fuel, trace::max_proxy_instances(module));
     // Every `Link` here is the crate's own preview1 functions.
-    let served = !spec.writes_from_signatures;
-    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, served));
+    let traced = match spec.writes_from_signatures {
+        true => Traced::Proxied,
+        false => Traced::Served,
+    };
+    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, traced));
     let filesystems = trees(&store.data().ctx)
         .mounts()
         .iter()
@@ -429,20 +434,34 @@ fn run_linked<C: Send + 'static>(
     )
 }
 
-/// Instantiates with tracing (`served`: `linker` holds the crate's served
-/// functions, see [`trace::instantiate_traced_served`]) and calls `_start`
-/// if there is one.
-fn start<T: 'static>(
+/// How [`start`] traces a module's preview1 calls.
+pub(super) enum Traced<T> {
+    /// Through proxies, whatever the linker holds
+    /// ([`trace::instantiate_traced`]).
+    Proxied,
+    /// The linker holds the crate's served functions
+    /// ([`trace::instantiate_traced_served`]).
+    Served,
+    /// The linker holds stock's preview1 over this context
+    /// ([`trace::instantiate_traced_stock`]).
+    Stock(trace::StockCtx<T>),
+}
+
+/// Instantiates with tracing as `traced` says and calls `_start` if there
+/// is one.
+pub(super) fn start<T: 'static>(
     linker: &Linker<T>,
     store: &mut Store<T>,
     module: &Module,
     recorder: &Recorder,
-    served: bool,
+    traced: Traced<T>,
 ) -> wasmtime::Result<(wasmtime::Result<()>, wasmtime::Instance)> {
-    let instance = if served {
-        trace::instantiate_traced_served(linker, store, module, recorder)?
-    } else {
-        trace::instantiate_traced(linker, store, module, recorder)?
+    let instance = match traced {
+        Traced::Proxied => trace::instantiate_traced(linker, store, module, recorder)?,
+        Traced::Served => trace::instantiate_traced_served(linker, store, module, recorder)?,
+        Traced::Stock(get_ctx) => {
+            trace::instantiate_traced_stock(linker, store, module, recorder, get_ctx)?
+        }
     };
     let result = match instance.get_func(&mut *store, "_start") {
         Some(func) => func

@@ -1,5 +1,6 @@
 //! Tracing preview1 imports by wrapping the linker's definitions.
 
+use super::stock::{StockCtx, StockFn};
 use super::{Recorder, Returned, WriteRef};
 use std::mem::MaybeUninit;
 use std::sync::{Mutex, OnceLock};
@@ -73,7 +74,7 @@ pub fn instantiate_traced<T: 'static>(
     module: &Module,
     recorder: &Recorder,
 ) -> wasmtime::Result<Instance> {
-    instantiate(linker, store, module, recorder, false)
+    instantiate(linker, store, module, recorder, Direct::None)
 }
 
 /// [`instantiate_traced`] for a linker whose preview1 and preview0
@@ -131,7 +132,74 @@ pub fn instantiate_traced_served<T: 'static>(
     module: &Module,
     recorder: &Recorder,
 ) -> wasmtime::Result<Instance> {
-    instantiate(linker, store, module, recorder, true)
+    instantiate(linker, store, module, recorder, Direct::Served)
+}
+
+/// [`instantiate_traced`] for a linker whose preview1 functions are stock
+/// wasmtime-wasi's, added by
+/// [`wasmtime_wasi::p1::add_to_linker_sync`] over `get_ctx`, with none
+/// redefined afterwards: what the `record` command and `audit
+/// --no-determinism` use.
+///
+/// Each call of such a function goes from the tracing wrapper straight to
+/// the function wasmtime-wasi's linker glue calls, with the guest's memory
+/// and the context `get_ctx` finds, instead of through a proxy instance;
+/// the trace, the fuel and every answer are those of
+/// [`instantiate_traced`] (each call's writes recorded from its signature,
+/// as for any stock function), at a fraction of the cost per call (README,
+/// "Record and replay"). A guest without an exported unshared `memory`, and
+/// `wasi_unstable`'s functions, go through the linker as in
+/// [`instantiate_traced`].
+///
+/// # Errors
+///
+/// As [`instantiate_traced`].
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::trace;
+/// use wasmtime::{Engine, Linker, Module, Store};
+/// use wasmtime_wasi::WasiCtxBuilder;
+/// use wasmtime_wasi::p1::{self, WasiP1Ctx};
+///
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module
+///     (import "wasi_snapshot_preview1" "args_sizes_get" (func $a (param i32 i32) (result i32)))
+///     (memory (export "memory") 1)
+///     (func (export "_start") (drop (call $a (i32.const 16) (i32.const 20)))))"#)?;
+/// let mut linker = Linker::<WasiP1Ctx>::new(&engine);
+/// p1::add_to_linker_sync(&mut linker, |ctx| ctx)?;
+/// let mut store = Store::new(&engine, WasiCtxBuilder::new().args(&["x", "yz"]).build_p1());
+/// let recorder = trace::Recorder::new(100);
+/// let instance = trace::instantiate_traced_stock(&linker, &mut store, &module, &recorder, |ctx| ctx)?;
+/// instance.get_typed_func::<(), ()>(&mut store, "_start")?.call(&mut store, ())?;
+/// assert_eq!(
+///     recorder.trace().events()[0].to_string(),
+///     "args_sizes_get(count_ptr=0x10, size_ptr=0x14) -> 0, \
+///      wrote 4 bytes @0x14: 05 00 00 00, wrote 4 bytes @0x10: 02 00 00 00"
+/// );
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+pub fn instantiate_traced_stock<T: 'static>(
+    linker: &Linker<T>,
+    store: &mut Store<T>,
+    module: &Module,
+    recorder: &Recorder,
+    get_ctx: StockCtx<T>,
+) -> wasmtime::Result<Instance> {
+    instantiate(linker, store, module, recorder, Direct::Stock(get_ctx))
+}
+
+/// Which functions the tracing wrapper calls itself rather than through
+/// wasmtime and a proxy.
+enum Direct<T> {
+    /// None.
+    None,
+    /// The crate's served functions.
+    Served,
+    /// Stock wasmtime-wasi's preview1 functions, over this context.
+    Stock(StockCtx<T>),
 }
 
 fn instantiate<T: 'static>(
@@ -139,7 +207,7 @@ fn instantiate<T: 'static>(
     store: &mut Store<T>,
     module: &Module,
     recorder: &Recorder,
-    served: bool,
+    direct: Direct<T>,
 ) -> wasmtime::Result<Instance> {
     let mut imports = Vec::new();
     for import in module.imports() {
@@ -152,18 +220,27 @@ fn instantiate<T: 'static>(
         })?;
         let traced = match definition {
             Extern::Func(func) if WASI_MODULES.contains(&import.module()) => {
-                let direct = match served {
-                    true => crate::served::SERVED_FUNCTIONS
-                        .iter()
-                        .copied()
-                        .find(|name| *name == import.name()),
-                    false => None,
-                };
                 let preview0 = import.module() == "wasi_unstable";
+                let (served, stock) = match direct {
+                    Direct::None => (None, None),
+                    Direct::Served => (
+                        crate::served::SERVED_FUNCTIONS
+                            .iter()
+                            .copied()
+                            .find(|name| *name == import.name()),
+                        None,
+                    ),
+                    Direct::Stock(get_ctx) if !preview0 => (
+                        None,
+                        StockFn::named(import.name()).map(|function| (function, get_ctx)),
+                    ),
+                    Direct::Stock(_) => (None, None),
+                };
                 let callee = Callee {
                     name: import.name(),
                     preview0,
-                    direct,
+                    direct: served,
+                    stock,
                 };
                 Extern::Func(wrap(store, func, callee, recorder.clone()))
             }
@@ -226,7 +303,7 @@ pub(crate) unsafe fn raw_ints(
 }
 
 /// The import a traced function stands for.
-struct Callee<'a> {
+struct Callee<'a, T> {
     /// Its name.
     name: &'a str,
     /// Imported from `wasi_unstable` (whose records differ).
@@ -234,6 +311,9 @@ struct Callee<'a> {
     /// `Some`: the served function of that name, called with the memory
     /// lent instead of through a proxy.
     direct: Option<&'static str>,
+    /// `Some`: stock's function of that name and where its context is,
+    /// called straight from the wrapper (`stock::call`).
+    stock: Option<(StockFn, StockCtx<T>)>,
 }
 
 /// `inner`, recording each call in `recorder`: what a served function wrote,
@@ -245,13 +325,14 @@ struct Callee<'a> {
 fn wrap<T: 'static>(
     store: &mut Store<T>,
     inner: Func,
-    callee: Callee<'_>,
+    callee: Callee<'_, T>,
     recorder: Recorder,
 ) -> Func {
     let Callee {
         name,
         preview0,
         direct,
+        stock,
     } = callee;
     let ty = inner.ty(&*store);
     if !preview1_signature(&ty) {
@@ -273,7 +354,7 @@ fn wrap<T: 'static>(
             None => {
                 let memory = crate::served::exported_memory(&mut caller);
                 let callee = match memory {
-                    Some(_) if direct.is_some() => inner,
+                    Some(_) if direct.is_some() || stock.is_some() => inner,
                     Some(memory) => proxy_for(&mut caller, memory, inner, &ty)?,
                     // No memory to give: the inner function reports that itself.
                     None => inner,
@@ -294,10 +375,10 @@ fn wrap<T: 'static>(
         // need, so a run can be compared with a stock one.
         // SAFETY (both calls): `space` holds the parameters of `ty`, which is
         // also the callee's type, and has room for its results.
-        let mut call = || match (memory, direct) {
+        let mut call = || match (memory, direct, stock) {
             // A host function calling a host function: no wasm runs, so no
             // fuel moves.
-            (Some(memory), Some(served)) => {
+            (Some(memory), Some(served), _) => {
                 crate::served::lend_memory(memory, || match body.get() {
                     Some(Some(body)) => body(&mut caller, space),
                     Some(None) => unsafe { callee.call_unchecked(&mut caller, space_raw) },
@@ -310,6 +391,10 @@ fn wrap<T: 'static>(
                         outcome
                     }
                 })
+            }
+            // Stock's function from here: no wasm runs either.
+            (Some(memory), None, Some((function, get_ctx))) => {
+                super::stock::call(&mut caller, memory, get_ctx, function, args, space)
             }
             _ => without_fuel(&mut caller, |caller| unsafe {
                 callee.call_unchecked(caller, space_raw)
