@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # about 11 GB at its peak (README, "CI time and disk"); a full disk shows up
 # here, not only as a linker's bus error.
 step() {
-  printf '\n==> %s\n' "$*"
+  printf '\n==> %s (%s)\n' "$*" "$(date +%T)"
   printf '    disk: %s free; target/: %s; fuzz/target/: %s\n' \
     "$(df -h --output=avail . | tail -1 | tr -d ' ')" \
     "$(du -sh target 2>/dev/null | cut -f1 || echo none)" \

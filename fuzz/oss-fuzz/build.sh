@@ -26,7 +26,7 @@ cd "$PROJECT"
 # The guest programs (test-programs/build.rs) are built with whichever
 # installed toolchain has the wasm targets; give this one them if it can
 # (offline it cannot, and another toolchain must have them).
-rustup $TC target add wasm32-wasip1 wasm32-wasip2 >/dev/null 2>&1 || true
+rustup $TC target add wasm32-wasip1 wasm32-wasip2 wasm32-unknown-unknown >/dev/null 2>&1 || true
 
 # The coverage filter (Cranelift and wasmtime's plumbing without libFuzzer's
 # coverage instrumentation) is part of fuzz/Cargo.toml: nothing to set here.

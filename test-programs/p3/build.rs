@@ -77,6 +77,16 @@ fn main() {
         )
         .unwrap();
         writeln!(table, "    ({name:?}, {constant}),").unwrap();
+        // The `p3_tasks` fuzz target's guest, embedded: OSS-Fuzz runs the
+        // fuzzers on a machine without this build tree.
+        if name == "tasks" {
+            writeln!(
+                code,
+                "/// The `tasks` component's bytes (embedded).\npub const P3_TASKS_BYTES: &[u8] = include_bytes!({:?});",
+                path.display().to_string()
+            )
+            .unwrap();
+        }
     }
     table.push_str("];\n");
     code.push_str(&table);

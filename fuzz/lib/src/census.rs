@@ -22,6 +22,8 @@ mod memory;
 mod module;
 mod paths;
 mod roles;
+#[cfg(feature = "p3-guests")]
+pub mod tasks;
 mod values;
 pub mod waits;
 

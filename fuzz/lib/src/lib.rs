@@ -23,6 +23,8 @@ mod census;
 mod census_components_tests;
 #[cfg(test)]
 mod census_logs_tests;
+#[cfg(all(test, feature = "p3-guests"))]
+mod census_tasks_tests;
 #[cfg(test)]
 mod census_tests;
 pub mod fs_diff;
@@ -32,6 +34,8 @@ pub mod p1_smith;
 pub mod p2_fs;
 pub mod p2_script;
 pub mod p3_fs;
+#[cfg(feature = "p3-guests")]
+pub mod p3_tasks;
 pub mod p3_waits;
 #[cfg(test)]
 mod reach_tests;

@@ -20,6 +20,8 @@ const TARGETS: &[(&str, Target)] = &[
     ("p2_fs", crate::p2_fs::run),
     ("p3_waits", crate::p3_waits::run),
     ("p3_fs", crate::p3_fs::run),
+    #[cfg(feature = "p3-guests")]
+    ("p3_tasks", crate::p3_tasks::run),
     ("replay_log", crate::replay_log::run),
 ];
 

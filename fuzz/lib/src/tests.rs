@@ -56,6 +56,8 @@ target_tests!(fs_diff, fs_diff_smoke, fs_diff_corpus, 200, 512);
 target_tests!(p2_fs, p2_fs_smoke, p2_fs_corpus, 60, 512);
 target_tests!(p3_waits, p3_waits_smoke, p3_waits_corpus, 40, 256);
 target_tests!(p3_fs, p3_fs_smoke, p3_fs_corpus, 60, 512);
+#[cfg(feature = "p3-guests")]
+target_tests!(p3_tasks, p3_tasks_smoke, p3_tasks_corpus, 40, 256);
 target_tests!(replay_log, replay_log_smoke, replay_log_corpus, 100, 256);
 
 /// With the WASI-call prelude ([`calls::add_calls`]) nearly every
