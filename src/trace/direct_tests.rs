@@ -4,7 +4,7 @@
 //! wasmtime and a proxy instance) and an untraced run are the oracles.
 
 use super::Recorder;
-use super::test_runs::{Mode, p1_linker};
+use super::test_runs::{FUEL, Mode, p1_linker, start_to_trap};
 use crate::{DeterminismConfig, engine};
 use wasmtime::{Linker, Module, Store};
 
@@ -47,27 +47,18 @@ struct Ran {
 
 fn run<T: 'static>(linker: &Linker<T>, data: T, module: &Module, mode: Mode) -> Ran {
     let mut store = Store::new(linker.engine(), data);
-    store.set_fuel(1_000_000).unwrap();
+    store.set_fuel(FUEL).unwrap();
     let recorder = Recorder::new(1000);
     let entries_before = crate::served::entries();
     let instance = mode
         .instantiate(linker, &mut store, module, &recorder)
         .unwrap();
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .unwrap();
-    let error = start.call(&mut store, ()).unwrap_err();
-    let memory = instance.get_memory(&mut store, "memory").unwrap();
-    let trace = recorder.trace();
+    let ran = start_to_trap(&mut store, instance, &recorder, mode != Mode::Plain);
     Ran {
-        // The whole chain: the host's message and the guest's backtrace.
-        error: format!("{error:#}"),
-        fuel_consumed: 1_000_000 - store.get_fuel().unwrap(),
-        memory: memory.data(&store).to_vec(),
-        trace: (mode != Mode::Plain).then(|| {
-            let events = trace.events().iter().map(|e| e.to_string()).collect();
-            (trace.calls(), trace.digest(), events)
-        }),
+        error: ran.error,
+        fuel_consumed: ran.fuel_consumed,
+        memory: ran.memory,
+        trace: ran.trace,
         entries: crate::served::entries() - entries_before,
     }
 }

@@ -6,6 +6,7 @@
 //! environment, stdout, errors on descriptors that do not exist), so the
 //! runs can be compared byte for byte.
 
+use super::test_runs::{FUEL, start_to_trap};
 use super::{Recorder, instantiate_traced, instantiate_traced_stock};
 use wasmtime::{Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -98,7 +99,7 @@ fn run(linker: &Linker<Data>, module: &Module, route: Route, instances: usize) -
     let limits = StoreLimitsBuilder::new().instances(instances).build();
     let mut store = Store::new(linker.engine(), Data { ctx, limits });
     store.limiter(|d| &mut d.limits);
-    store.set_fuel(1_000_000).unwrap();
+    store.set_fuel(FUEL).unwrap();
     let recorder = Recorder::new(1000);
     let instance = match route {
         Route::Untraced => linker.instantiate(&mut store, module),
@@ -108,21 +109,13 @@ fn run(linker: &Linker<Data>, module: &Module, route: Route, instances: usize) -
         }
     }
     .unwrap();
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .unwrap();
-    let error = start.call(&mut store, ()).unwrap_err();
-    let memory = instance.get_memory(&mut store, "memory").unwrap();
-    let trace = recorder.trace();
+    let ran = start_to_trap(&mut store, instance, &recorder, route != Route::Untraced);
     Ran {
-        error: format!("{error:#}"),
-        fuel_consumed: 1_000_000 - store.get_fuel().unwrap(),
-        memory: *blake3::hash(memory.data(&store)).as_bytes(),
+        error: ran.error,
+        fuel_consumed: ran.fuel_consumed,
+        memory: *blake3::hash(&ran.memory).as_bytes(),
         stdout: stdout.contents().to_vec(),
-        trace: (route != Route::Untraced).then(|| {
-            let events = trace.events().iter().map(|e| e.to_string()).collect();
-            (trace.calls(), trace.digest(), events)
-        }),
+        trace: ran.trace,
     }
 }
 
