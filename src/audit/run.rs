@@ -4,6 +4,7 @@
 use super::outcome::{Outcome, Status};
 use crate::p1::DeterministicP1Ctx;
 use crate::p2::DeterministicP2Ctx;
+use crate::trace::p1::Direct;
 use crate::trace::{self, Recorder};
 use crate::{DeterminismConfig, engine};
 use std::sync::Arc;
@@ -381,8 +382,8 @@ fn run_stock_module(
     let proxies = trace::max_proxy_instances(module);
     let mut store = store(engine, ctx, spec.fuel, proxies);
     // Stock's functions called straight from the tracer (no proxies).
-    let traced = Traced::Stock(|h: &mut Host<wasmtime_wasi::p1::WasiP1Ctx>| &mut h.ctx);
-    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, traced));
+    let direct = Direct::Stock(|h: &mut Host<wasmtime_wasi::p1::WasiP1Ctx>| &mut h.ctx);
+    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, direct));
     let filesystems = dirs.read_back(&config);
     finish(
         out,
@@ -414,11 +415,11 @@ fn run_linked<C: Send + 'static>(
     let linker = linker_for_run(engine, link, module);
     let mut store = store(engine, ctx, spec.fuel, trace::max_proxy_instances(module));
     // Every `Link` here is the crate's own preview1 functions.
-    let traced = match spec.writes_from_signatures {
-        true => Traced::Proxied,
-        false => Traced::Served,
+    let direct = match spec.writes_from_signatures {
+        true => Direct::None,
+        false => Direct::Served,
     };
-    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, traced));
+    let out = linker.and_then(|linker| start(&linker, &mut store, module, recorder, direct));
     let filesystems = trees(&store.data().ctx)
         .mounts()
         .iter()
@@ -434,35 +435,17 @@ fn run_linked<C: Send + 'static>(
     )
 }
 
-/// How [`start`] traces a module's preview1 calls.
-pub(super) enum Traced<T> {
-    /// Through proxies, whatever the linker holds
-    /// ([`trace::instantiate_traced`]).
-    Proxied,
-    /// The linker holds the crate's served functions
-    /// ([`trace::instantiate_traced_served`]).
-    Served,
-    /// The linker holds stock's preview1 over this context
-    /// ([`trace::instantiate_traced_stock`]).
-    Stock(trace::StockCtx<T>),
-}
-
-/// Instantiates with tracing as `traced` says and calls `_start` if there
-/// is one.
+/// Instantiates with tracing, calling directly what `direct` says (see
+/// [`trace::instantiate_traced`] and its `_served` and `_stock` variants),
+/// and calls `_start` if there is one.
 pub(super) fn start<T: 'static>(
     linker: &Linker<T>,
     store: &mut Store<T>,
     module: &Module,
     recorder: &Recorder,
-    traced: Traced<T>,
+    direct: Direct<T>,
 ) -> wasmtime::Result<(wasmtime::Result<()>, wasmtime::Instance)> {
-    let instance = match traced {
-        Traced::Proxied => trace::instantiate_traced(linker, store, module, recorder)?,
-        Traced::Served => trace::instantiate_traced_served(linker, store, module, recorder)?,
-        Traced::Stock(get_ctx) => {
-            trace::instantiate_traced_stock(linker, store, module, recorder, get_ctx)?
-        }
-    };
+    let instance = trace::p1::instantiate(linker, store, module, recorder, direct)?;
     let result = match instance.get_func(&mut *store, "_start") {
         Some(func) => func
             .typed::<(), ()>(&*store)

@@ -192,8 +192,10 @@ pub fn instantiate_traced_stock<T: 'static>(
 }
 
 /// Which functions the tracing wrapper calls itself rather than through
-/// wasmtime and a proxy.
-enum Direct<T> {
+/// wasmtime and a proxy: what [`instantiate_traced`] (`None`),
+/// [`instantiate_traced_served`] and [`instantiate_traced_stock`] each
+/// pass to [`instantiate`].
+pub(crate) enum Direct<T> {
     /// None.
     None,
     /// The crate's served functions.
@@ -202,7 +204,9 @@ enum Direct<T> {
     Stock(StockCtx<T>),
 }
 
-fn instantiate<T: 'static>(
+/// Instantiates `module` with `linker`'s definitions, tracing its preview1
+/// and preview0 imports, calling directly what `direct` says.
+pub(crate) fn instantiate<T: 'static>(
     linker: &Linker<T>,
     store: &mut Store<T>,
     module: &Module,
@@ -221,26 +225,24 @@ fn instantiate<T: 'static>(
         let traced = match definition {
             Extern::Func(func) if WASI_MODULES.contains(&import.module()) => {
                 let preview0 = import.module() == "wasi_unstable";
-                let (served, stock) = match direct {
-                    Direct::None => (None, None),
-                    Direct::Served => (
-                        crate::served::SERVED_FUNCTIONS
-                            .iter()
-                            .copied()
-                            .find(|name| *name == import.name()),
-                        None,
-                    ),
-                    Direct::Stock(get_ctx) if !preview0 => (
-                        None,
-                        StockFn::named(import.name()).map(|function| (function, get_ctx)),
-                    ),
-                    Direct::Stock(_) => (None, None),
+                let served = || {
+                    crate::served::SERVED_FUNCTIONS
+                        .iter()
+                        .copied()
+                        .find(|name| *name == import.name())
+                        .map(Route::Served)
+                };
+                let route = match direct {
+                    Direct::None => None,
+                    Direct::Served => served(),
+                    Direct::Stock(get_ctx) if !preview0 => StockFn::named(import.name())
+                        .map(|function| Route::Stock(function, get_ctx)),
+                    Direct::Stock(_) => None,
                 };
                 let callee = Callee {
                     name: import.name(),
                     preview0,
-                    direct: served,
-                    stock,
+                    route: route.unwrap_or(Route::Proxied),
                 };
                 Extern::Func(wrap(store, func, callee, recorder.clone()))
             }
@@ -308,13 +310,28 @@ struct Callee<'a, T> {
     name: &'a str,
     /// Imported from `wasi_unstable` (whose records differ).
     preview0: bool,
-    /// `Some`: the served function of that name, called with the memory
-    /// lent instead of through a proxy.
-    direct: Option<&'static str>,
-    /// `Some`: stock's function of that name and where its context is,
-    /// called straight from the wrapper (`stock::call`).
-    stock: Option<(StockFn, StockCtx<T>)>,
+    /// How the wrapper calls it.
+    route: Route<T>,
 }
+
+/// How the tracing wrapper calls one import.
+enum Route<T> {
+    /// Through wasmtime and a proxy instance that shows it the guest's
+    /// memory.
+    Proxied,
+    /// The served function of that name, with the memory lent.
+    Served(&'static str),
+    /// Stock's function, with the context this finds (`stock::call`).
+    Stock(StockFn, StockCtx<T>),
+}
+
+impl<T> Clone for Route<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Route<T> {}
 
 /// `inner`, recording each call in `recorder`: what a served function wrote,
 /// where it wrote it (reported by the function itself, see
@@ -331,8 +348,7 @@ fn wrap<T: 'static>(
     let Callee {
         name,
         preview0,
-        direct,
-        stock,
+        route,
     } = callee;
     let ty = inner.ty(&*store);
     if !preview1_signature(&ty) {
@@ -354,7 +370,7 @@ fn wrap<T: 'static>(
             None => {
                 let memory = crate::served::exported_memory(&mut caller);
                 let callee = match memory {
-                    Some(_) if direct.is_some() || stock.is_some() => inner,
+                    Some(_) if !matches!(route, Route::Proxied) => inner,
                     Some(memory) => proxy_for(&mut caller, memory, inner, &ty)?,
                     // No memory to give: the inner function reports that itself.
                     None => inner,
@@ -375,10 +391,10 @@ fn wrap<T: 'static>(
         // need, so a run can be compared with a stock one.
         // SAFETY (both calls): `space` holds the parameters of `ty`, which is
         // also the callee's type, and has room for its results.
-        let mut call = || match (memory, direct, stock) {
+        let mut call = || match (memory, route) {
             // A host function calling a host function: no wasm runs, so no
             // fuel moves.
-            (Some(memory), Some(served), _) => {
+            (Some(memory), Route::Served(served)) => {
                 crate::served::lend_memory(memory, || match body.get() {
                     Some(Some(body)) => body(&mut caller, space),
                     Some(None) => unsafe { callee.call_unchecked(&mut caller, space_raw) },
@@ -393,16 +409,16 @@ fn wrap<T: 'static>(
                 })
             }
             // Stock's function from here: no wasm runs either.
-            (Some(memory), None, Some((function, get_ctx))) => {
+            (Some(memory), Route::Stock(function, get_ctx)) => {
                 super::stock::call(&mut caller, memory, get_ctx, function, args, space)
             }
             _ => without_fuel(&mut caller, |caller| unsafe {
                 callee.call_unchecked(caller, space_raw)
             }),
         };
-        let (outcome, written) = match direct {
-            Some(_) => crate::served::collect_writes(call),
-            None => (call(), None),
+        let (outcome, written) = match route {
+            Route::Served(_) => crate::served::collect_writes(call),
+            _ => (call(), None),
         };
         let values;
         let result = match &outcome {

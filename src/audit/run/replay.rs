@@ -1,9 +1,10 @@
 //! A run answered from a record-and-replay log ([`crate::replay`]), and a
 //! recording: a stock run whose calls also go to a log.
 
-use super::{Host, RunSpec, Traced, finish, run_stock_module, start, store};
+use super::{Host, RunSpec, finish, run_stock_module, start, store};
 use crate::audit::outcome::{Outcome, Status};
 use crate::replay::{Failure, LogEnd, LogError, LogWriter, Replayer};
+use crate::trace::p1::Direct;
 use crate::trace::{self, CallResult, Recorder};
 use std::io::{BufReader, Write};
 use std::path::Path;
@@ -109,7 +110,7 @@ pub(super) fn run(engine: &Engine, module: &Module, spec: &RunSpec, path: &Path)
         spec.fuel,
         trace::max_proxy_instances(module),
     );
-    let out = linked.and_then(|()| start(&linker, &mut store, module, &recorder, Traced::Proxied));
+    let out = linked.and_then(|()| start(&linker, &mut store, module, &recorder, Direct::None));
     let pipes = {
         let ctx = &store.data().ctx;
         (ctx.stdout().to_vec(), ctx.stderr().to_vec())
