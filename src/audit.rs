@@ -55,7 +55,7 @@ pub use outcome::{
     Difference, Fingerprint, Outcome, Status, first_difference, first_difference_ignoring, hex,
 };
 pub use reuse::{remove_kept_stock_copies, reuse_stock_copies};
-pub use run::{Backend, Compiled, RunSpec, Strategy, record};
+pub use run::{Backend, Compiled, ComponentImports, RunSpec, Strategy, record, record_component};
 pub use verdict::Verdict;
 
 use crate::DeterminismConfig;

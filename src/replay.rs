@@ -62,10 +62,12 @@
 //! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 //! ```
 
+pub mod component;
+
 use crate::trace::p1::{WASI_MODULES, preview1_signature, raw_ints};
 pub use deterministic_wasi_ctx_core::replay::*;
 use deterministic_wasi_ctx_core::trace::table;
-use deterministic_wasi_ctx_core::trace::{CallHead, CallResult};
+use deterministic_wasi_ctx_core::trace::{CallHead, CallResult, Recorder, Returned, WriteRef};
 use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
@@ -104,6 +106,12 @@ pub struct Replayer {
     memory: Option<Option<Memory>>,
     /// The call record being answered (its buffers kept from call to call).
     call: LogCall,
+    /// A component's stdout and stderr streams: the numbers of the handles
+    /// `get-stdout` and `get-stderr` answered.
+    output_streams: [Option<i64>; 2],
+    /// Where a component's replayed calls are traced, as the recording's
+    /// were.
+    recorder: Option<Recorder>,
 }
 
 impl fmt::Debug for Replayer {
@@ -131,7 +139,23 @@ impl Replayer {
             failure: None,
             memory: None,
             call: LogCall::empty(),
+            output_streams: [None, None],
+            recorder: None,
         })
+    }
+
+    /// This replayer, also tracing every call of a component it answers in
+    /// `recorder`, as the recording traced it: a replay's trace digest is
+    /// the recording's. (A module's replay is traced by the tracer that
+    /// wraps its imports instead.)
+    pub fn traced(mut self, recorder: &Recorder) -> Self {
+        self.recorder = Some(recorder.clone());
+        self
+    }
+
+    /// What kind of program the log recorded.
+    pub fn kind(&self) -> ProgramKind {
+        self.reader.kind()
     }
 
     /// Calls answered so far.
@@ -250,6 +274,91 @@ impl Replayer {
             });
         }
         result
+    }
+}
+
+impl Replayer {
+    /// Answers one call of a component's import ([`component`]): `args`
+    /// and `inputs` are its arguments flattened; the answer's values and
+    /// [`Replayer::written`] are its result flattened.
+    fn answer_component(
+        &mut self,
+        name: &str,
+        args: &[i64],
+        inputs: Option<[u8; 16]>,
+        bytes: &[(u32, Vec<u8>)],
+    ) -> Result<Answer, Failure> {
+        if let Some(failure) = &self.failure {
+            return Err(failure.clone());
+        }
+        let index = self.reader.calls();
+        let result = match self.reader.next_call_into(&mut self.call) {
+            Err(error) => Err(Failure::Log(error)),
+            Ok(Some(_)) => Err(Failure::Mismatch(Mismatch {
+                index,
+                expected: "the end of the run".into(),
+                actual: CallHead(name, args).to_string(),
+            })),
+            Ok(None) => {
+                answer_component(index, &self.call, name, args, inputs).map_err(Failure::Mismatch)
+            }
+        };
+        match &result {
+            Err(failure) => self.failure = Some(failure.clone()),
+            Ok(Answer::Returned(values)) => self.component_output(name, args, values, bytes),
+            Ok(_) => {}
+        }
+        if let (Some(recorder), Ok(answer)) = (&self.recorder, &result) {
+            let writes: Vec<WriteRef<'_>> = self
+                .call
+                .writes
+                .iter()
+                .map(|(offset, bytes)| WriteRef::Bytes {
+                    offset: *offset,
+                    bytes,
+                })
+                .collect();
+            let returned = match answer {
+                Answer::Returned(values) => Returned::Values(values),
+                Answer::Exit(status) => Returned::Exit(*status),
+                Answer::Trapped => Returned::Trapped,
+            };
+            recorder.record(name, args, returned, &writes);
+        }
+        result
+    }
+
+    /// Keeps what the guest writes to its stdout and stderr streams.
+    fn component_output(
+        &mut self,
+        name: &str,
+        args: &[i64],
+        values: &[i64],
+        bytes: &[(u32, Vec<u8>)],
+    ) {
+        match name {
+            "wasi:cli/stdout.get-stdout" => self.output_streams[0] = values.first().copied(),
+            "wasi:cli/stderr.get-stderr" => self.output_streams[1] = values.first().copied(),
+            "wasi:io/streams.[method]output-stream.write"
+            | "wasi:io/streams.[method]output-stream.blocking-write-and-flush"
+                if values.first() == Some(&0) =>
+            {
+                let out = match args.first() {
+                    Some(stream) if self.output_streams[0] == Some(*stream) => &mut self.stdout,
+                    Some(stream) if self.output_streams[1] == Some(*stream) => &mut self.stderr,
+                    _ => return,
+                };
+                if let Some((_, written)) = bytes.first() {
+                    out.extend_from_slice(written);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The bytes of the strings and lists of the call answered last.
+    fn written(&self) -> &[(u32, std::sync::Arc<[u8]>)] {
+        &self.call.writes
     }
 }
 

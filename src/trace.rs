@@ -13,10 +13,14 @@
 //! [`table::writes_of`](deterministic_wasi_ctx_core::trace::table::writes_of).
 //! For preview2 components the recorder is attached to the interfaces the
 //! crate serves (see
-//! [`DeterminismConfig::build_p2_traced`](crate::DeterminismConfig::build_p2_traced)).
+//! [`DeterminismConfig::build_p2_traced`](crate::DeterminismConfig::build_p2_traced));
+//! a component's calls into stock wasmtime-wasi (`audit --no-determinism`,
+//! `record`) go through a forwarder component made from its own WIT, each
+//! call recorded with its values flattened (`src/trace/component.rs`).
 
 pub use deterministic_wasi_ctx_core::trace::*;
 
+pub(crate) mod component;
 #[cfg(test)]
 mod direct_tests;
 #[cfg(all(test, feature = "wasi-common"))]

@@ -38,11 +38,12 @@ const SAME: [&str; 7] = [
     "trace_digest",
 ];
 
-/// Every guest program (its wasip1 module), recorded under stock with a
-/// preopen, stdin, arguments and environment, is replayed in another
-/// process with the same stdout, stderr, exit, calls, fuel and trace (every
-/// byte every call wrote into guest memory), and an audit of the replay on
-/// both strategies, in a child process too, is DETERMINISTIC.
+/// Every guest program, its wasip1 module and its wasip2 component,
+/// recorded under stock with a preopen, stdin, arguments and environment,
+/// is replayed in another process with the same stdout, stderr, exit,
+/// calls, fuel and trace (every byte every call wrote into guest memory,
+/// or every value a component's call returned), and an audit of the replay
+/// on both strategies, in a child process too, is DETERMINISTIC.
 #[test]
 fn every_test_program_replays_as_recorded_in_a_fresh_process() {
     let dir = scratch("programs");
@@ -58,7 +59,10 @@ fn every_test_program_replays_as_recorded_in_a_fresh_process() {
         "--env",
         "K=V",
     ];
-    for (name, p1, _) in test_programs::PROGRAMS {
+    let builds = test_programs::PROGRAMS
+        .iter()
+        .flat_map(|(name, p1, p2)| [(format!("{name}.p1"), p1), (format!("{name}.p2"), p2)]);
+    for (name, p1) in builds {
         let log = dir.join(format!("{name}.log"));
         let log = log.to_str().unwrap();
         let mut args = vec!["record", "--json", "--out", log, p1];
@@ -410,30 +414,68 @@ fn a_replay_serves_async_stores_too() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A component is refused with one line, by `record`, `replay` and `audit
-/// --replay` alike (record and replay take preview1 modules).
+/// A WASI 0.3 component is refused with one line, by `record`, `replay` and
+/// `audit --replay` alike (record and replay take preview1 modules and
+/// preview2 components), and so is a module's log given a component.
 #[test]
-fn components_are_refused_with_one_line() {
+fn what_cannot_be_replayed_is_refused_with_one_line() {
     let dir = scratch("component");
     let (_, p1, p2) = test_programs::PROGRAMS
         .iter()
         .find(|(n, _, _)| *n == "random_bytes")
         .unwrap();
+    let p3 = test_programs_p3::P3_RACE;
     let log = dir.join("run.log").to_str().unwrap().to_string();
     assert_eq!(cli(&["record", "--out", &log, p1]).status.code(), Some(0));
-    for args in [
-        vec!["record", "--out", &log, p2],
-        vec!["replay", &log, p2],
-        vec!["audit", "--replay", &log, p2],
+    for (args, why) in [
+        (vec!["record", "--out", &log, p3], "async function"),
+        (vec!["replay", &log, p3], "async function"),
+        (vec!["audit", "--replay", &log, p3], "async function"),
+        (
+            vec!["replay", &log, p2],
+            "a log of a preview1 module, given a preview2 component",
+        ),
     ] {
         let out = cli(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = text(&out.stderr);
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(
-            stderr.contains("components are not supported yet"),
-            "{args:?}: {stderr}"
-        );
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A component's recording replayed by another component stops at the
+/// first call that differs, naming both; one changed byte in a call's
+/// argument data is found too.
+#[test]
+fn a_component_replayed_by_another_stops_at_the_first_difference() {
+    let dir = scratch("component-mismatch");
+    let p2 = |wanted: &str| {
+        test_programs::PROGRAMS
+            .iter()
+            .find(|(n, _, _)| *n == wanted)
+            .map(|(_, _, p2)| *p2)
+            .unwrap()
+    };
+    let log = dir.join("random.log").to_str().unwrap().to_string();
+    let recorded = cli(&["record", "--out", &log, p2("random_bytes")]);
+    assert_eq!(
+        recorded.status.code(),
+        Some(0),
+        "{}",
+        text(&recorded.stderr)
+    );
+    let out = cli(&["replay", &log, p2("clocks_read")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("replay diverged at call 0: recorded wasi:random/random.get-random-bytes(1), replayed wasi:clocks/"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the log was recorded from another program"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -15,7 +15,8 @@
 //! ```text
 //! log     := "dwc-log\n" version:u32le  deflate(body)
 //! body    := header call* end
-//! header  := kind:u8 (1 = preview1 module) program:[u8; 32] (BLAKE3 of the program)
+//! header  := kind:u8 (1 = preview1 module, 2 = preview2 component)
+//!            program:[u8; 32] (BLAKE3 of the program)
 //! call    := 0x01 flags:u8 name:str args:varint* result write* inputs
 //!            flags: bit 0 = imported from `wasi_unstable`
 //! result  := 0x00 n:varint zigzag* | 0x01 status:zigzag | 0x02 (trapped)
@@ -28,6 +29,13 @@
 //! blob    := len:varint blake3:[u8; 32]
 //! str     := len:varint bytes
 //! ```
+//!
+//! A component's call (kind 2) is its import's name
+//! (`wasi:io/streams.[method]input-stream.read`), its arguments and result
+//! flattened to integers, the bytes of the result's strings and byte lists
+//! as writes whose offsets are those values' positions among the result's
+//! integers, and a digest of the arguments' bytes as `inputs`; a handle
+//! the guest drops is a call `[resource-drop]<resource>(number)`.
 //!
 //! Integers are LEB128 (`varint`, at most 10 bytes), signed ones zigzag
 //! encoded first. `args` is a count then the values. A write of at least
@@ -43,8 +51,8 @@ mod format;
 #[cfg(test)]
 mod tests;
 
-pub use check::{Answer, Changed, Inputs, Mismatch, answer, inputs_digest};
+pub use check::{Answer, Changed, Inputs, Mismatch, answer, answer_component, inputs_digest};
 pub use format::{
-    Entry, LogCall, LogEnd, LogError, LogReader, LogWriter, STORED_ONCE_MIN, TABLE_BYTES,
-    TABLE_ENTRIES, VERSION, Verified, verify,
+    Entry, LogCall, LogEnd, LogError, LogReader, LogWriter, ProgramKind, STORED_ONCE_MIN,
+    TABLE_BYTES, TABLE_ENTRIES, VERSION, Verified, verify,
 };

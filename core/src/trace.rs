@@ -495,6 +495,21 @@ pub trait CallSink: Send + fmt::Debug {
         result: Returned<'_>,
         memory: &[u8],
     );
+
+    /// One call of a component's import, as the trace records it: its
+    /// arguments and results flattened to integers, the bytes of the
+    /// results' strings and lists as writes at their values' positions, and
+    /// `inputs`, a digest of the arguments' bytes. Does nothing by default.
+    fn component_call(
+        &mut self,
+        name: &str,
+        args: &[i64],
+        result: Returned<'_>,
+        writes: &[WriteRef<'_>],
+        inputs: Option<[u8; 16]>,
+    ) {
+        let _ = (name, args, result, writes, inputs);
+    }
 }
 
 impl Recorder {

@@ -131,8 +131,70 @@ pub struct RunSpec {
 pub enum Compiled {
     /// A preview1 core module.
     Module(Module),
-    /// A preview2 component.
-    Component(Component),
+    /// A preview2 or WASI 0.3 component, and its imports: what a stock
+    /// run traces its calls through.
+    Component(Component, ComponentImports),
+}
+
+/// A component's bytes, kept for the [forwarder](crate::trace) a stock
+/// preview2 run calls stock through so that its calls are traced. It is
+/// made on the first stock run and shared by every clone.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx::audit::{Compiled, ComponentImports};
+/// let engine = wasmtime::Engine::default();
+/// let wasm = wat::parse_str("(component)")?;
+/// let compiled = Compiled::Component(
+///     wasmtime::component::Component::new(&engine, &wasm)?,
+///     ComponentImports::new(&wasm),
+/// );
+/// assert!(matches!(compiled, Compiled::Component(..)));
+/// # Ok::<(), wasmtime::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct ComponentImports(Arc<ImportsOf>);
+
+struct ImportsOf {
+    wasm: Vec<u8>,
+    forwarder: std::sync::OnceLock<Result<crate::trace::component::forward::Forwarder, String>>,
+}
+
+impl ComponentImports {
+    /// The imports of the component `wasm` holds.
+    pub fn new(wasm: &[u8]) -> Self {
+        ComponentImports(Arc::new(ImportsOf {
+            wasm: wasm.to_vec(),
+            forwarder: std::sync::OnceLock::new(),
+        }))
+    }
+
+    /// The forwarder, or why the imports cannot be forwarded (WASI 0.3's
+    /// async functions): such a run is not traced.
+    pub(crate) fn forwarder(&self) -> Result<&crate::trace::component::forward::Forwarder, &str> {
+        self.0
+            .forwarder
+            .get_or_init(|| {
+                crate::trace::component::forward::forwarder(&self.0.wasm)
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// The component's bytes.
+    pub(crate) fn wasm(&self) -> &[u8] {
+        &self.0.wasm
+    }
+}
+
+impl std::fmt::Debug for ComponentImports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentImports")
+            .field("bytes", &self.0.wasm.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Compiled {
@@ -143,7 +205,10 @@ impl Compiled {
     /// If the bytes are not a valid module or component.
     pub fn new(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self> {
         if wasmparser::Parser::is_component(wasm) {
-            Ok(Compiled::Component(Component::new(engine, wasm)?))
+            Ok(Compiled::Component(
+                Component::new(engine, wasm)?,
+                ComponentImports::new(wasm),
+            ))
         } else {
             Ok(Compiled::Module(Module::new(engine, wasm)?))
         }
@@ -179,10 +244,10 @@ impl Compiled {
                     .instantiate_pre(module)
                     .map(drop),
             },
-            Compiled::Component(component) if crate::p3::is_command(engine, component) => {
+            Compiled::Component(component, _) if crate::p3::is_command(engine, component) => {
                 p3::check_links(engine, component)
             }
-            Compiled::Component(component) => component_linker_for(engine, link_p2)?
+            Compiled::Component(component, _) => component_linker_for(engine, link_p2)?
                 .instantiate_pre(component)
                 .map(drop),
         }
@@ -192,18 +257,23 @@ impl Compiled {
     pub fn run(&self, engine: &Engine, backend: Backend, spec: &RunSpec) -> Outcome {
         match self {
             Compiled::Module(module) => run_module(engine, module, backend, spec),
-            Compiled::Component(component) => run_component(engine, component, spec),
+            Compiled::Component(component, imports) => {
+                run_component(engine, component, imports, spec)
+            }
         }
     }
 }
 
-/// A replay ([`RunSpec::replay`]) of a component is refused: record and
-/// replay take preview1 core modules.
+/// A replay ([`RunSpec::replay`]) of a component whose imports cannot be
+/// replayed (WASI 0.3's async functions) is refused: record and replay
+/// take preview1 modules and preview2 components.
 pub(crate) fn no_component_replay(wasm: &[u8], spec: &RunSpec) -> wasmtime::Result<()> {
     if spec.replay.is_some() && wasmparser::Parser::is_component(wasm) {
-        wasmtime::bail!(
-            "a component: record and replay take preview1 core modules (components are not supported yet)"
-        );
+        crate::trace::component::forward::imports(wasm).map_err(|why| {
+            wasmtime::format_err!(
+                "this component cannot be recorded or replayed ({why:#}): record and replay take preview1 modules and preview2 components"
+            )
+        })?;
     }
     Ok(())
 }
@@ -545,20 +615,63 @@ impl WasiView for Host<StockP2> {
     }
 }
 
-fn run_component(engine: &Engine, component: &Component, spec: &RunSpec) -> Outcome {
+fn run_component(
+    engine: &Engine,
+    component: &Component,
+    imports: &ComponentImports,
+    spec: &RunSpec,
+) -> Outcome {
     if crate::p3::is_command(engine, component) {
         return p3::run(engine, component, spec);
     }
+    if let Some(log) = &spec.replay {
+        return replay::run_component(engine, component, imports, spec, log);
+    }
     if spec.stock {
-        let linker = component_linker_for(engine, link_stock_p2);
-        return run_stock_component(engine, spec, linker, |linker, store| {
-            call_run(linker, store, component)
-        });
+        return run_stock_traced(
+            engine,
+            component,
+            imports,
+            spec,
+            Recorder::new(spec.max_events),
+        );
     }
     let linker = component_linker_for(engine, link_p2);
     run_deterministic_component(engine, spec, linker, |linker, store| {
         call_run(linker, store, component)
     })
+}
+
+/// A preview2 component's run under stock, its calls traced in `recorder`
+/// through the forwarder (untraced if there is none).
+fn run_stock_traced(
+    engine: &Engine,
+    component: &Component,
+    imports: &ComponentImports,
+    spec: &RunSpec,
+    recorder: Recorder,
+) -> Outcome {
+    let linker = component_linker_for(engine, link_stock_p2);
+    let Ok(forwarder) = imports.forwarder() else {
+        return run_stock_component(engine, spec, linker, 0, recorder, |linker, store, _| {
+            call_run(linker, store, component)
+        });
+    };
+    let extra = crate::trace::component::forwarder_instances(forwarder);
+    run_stock_component(
+        engine,
+        spec,
+        linker,
+        extra,
+        recorder,
+        |linker, store, recorder| {
+            let instance = crate::trace::component::instantiate_traced_component(
+                linker, store, component, forwarder, recorder,
+            )?;
+            let command = Command::new(&mut *store, &instance)?;
+            exit_status(command.wasi_cli_run().call_run(&mut *store))
+        },
+    )
 }
 
 /// A component linker for host type `T`, or why there is none.
@@ -571,18 +684,20 @@ fn run_stock_component(
     engine: &Engine,
     spec: &RunSpec,
     linker: ComponentLinkerFor<Host<StockP2>>,
+    extra_instances: usize,
+    recorder: Recorder,
     call: impl FnOnce(
         &ComponentLinker<Host<StockP2>>,
         &mut Store<Host<StockP2>>,
+        &Recorder,
     ) -> wasmtime::Result<()>,
 ) -> Outcome {
-    let recorder = Recorder::new(spec.max_events);
     let config = spec.config.clone().capture_output(true);
     let (mut builder, stdout, stderr) = stock_builder(&config);
     let dirs = StockDirs::preopen(&config, &mut builder);
     let ctx = builder.build();
     let table = ResourceTable::new();
-    let mut store = store(engine, StockP2 { ctx, table }, spec.fuel, 0);
+    let mut store = store(engine, StockP2 { ctx, table }, spec.fuel, extra_instances);
     let (result, filesystems) = match dirs {
         Ok(dirs) => {
             // Stock can panic on what a guest passes (wasmtime-wasi 46's
@@ -590,7 +705,7 @@ fn run_stock_component(
             // a blocking task): the run ends with that as its error, and
             // the audit of this and every other file goes on.
             let run = std::panic::AssertUnwindSafe(|| {
-                linker.and_then(|linker| call(&linker, &mut store))
+                linker.and_then(|linker| call(&linker, &mut store, &recorder))
             });
             let result = std::panic::catch_unwind(run).unwrap_or_else(|panic| {
                 Err(wasmtime::Error::msg(format!(
@@ -792,7 +907,7 @@ impl Drop for StockDirs {
 
 mod p3;
 mod replay;
-pub use replay::record;
+pub use replay::{record, record_component};
 
 #[cfg(test)]
 mod linker_tests;

@@ -44,25 +44,25 @@ pub fn failure(outcome: &Outcome) -> Option<(ExitStatus, &str)> {
     Some((status, outcome.trap_message.as_deref().unwrap_or_default()))
 }
 
-/// `program` compiled for the first strategy of `options`, which must be a
-/// core module, with the engine and the run's spec.
+/// `program` compiled for the first strategy of `options` (a preview1
+/// module or a preview2 component), with the engine, its bytes and the
+/// run's spec.
 fn load(
     path: &Path,
     options: &Options,
-) -> Result<(wasmtime::Engine, wasmtime::Module, Vec<u8>, audit::RunSpec), String> {
+) -> Result<(wasmtime::Engine, Compiled, Vec<u8>, audit::RunSpec), String> {
     let config = options.audit_config()?;
     let wasm = files::load(path)?;
     let (_, strategy) = config
         .first_backend_and_strategy()
         .map_err(|e| format!("{e:#}"))?;
     let engine = strategy.engine().map_err(|e| format!("{e:#}"))?;
-    match Compiled::prepared(&engine, &wasm, &config.spec).map_err(|e| format!("{e:#}"))? {
-        Compiled::Module(module) => Ok((engine, module, wasm, config.spec)),
-        Compiled::Component(_) => Err(
-            "a component: record and replay take preview1 core modules (components are not supported yet)"
-                .into(),
-        ),
-    }
+    // Checked the way a replay checks it: a component whose imports cannot
+    // be recorded (WASI 0.3) is refused before anything runs.
+    let mut checked = config.spec.clone();
+    checked.replay = Some(path.to_path_buf());
+    let compiled = Compiled::prepared(&engine, &wasm, &checked).map_err(|e| format!("{e:#}"))?;
+    Ok((engine, compiled, wasm, config.spec))
 }
 
 /// `record --out LOG PROGRAM`.
@@ -73,14 +73,19 @@ pub fn record_command(out: &Path, path: &Path, options: &Options, json: bool) ->
         );
         return ExitStatus::UsageOrLoadError;
     }
-    let result = load(path, options).and_then(|(engine, module, wasm, mut spec)| {
+    let result = load(path, options).and_then(|(engine, compiled, wasm, mut spec)| {
         spec.stock = true;
         let file =
             std::fs::File::create(out).map_err(|e| format!("--out {}: {e}", out.display()))?;
         let writer = std::io::BufWriter::new(file);
-        audit::record(&engine, &module, &wasm, &spec, writer)
-            .map(|(outcome, _)| outcome)
-            .map_err(|e| format!("--out {}: {e:#}", out.display()))
+        match &compiled {
+            Compiled::Module(module) => audit::record(&engine, module, &wasm, &spec, writer),
+            Compiled::Component(component, _) => {
+                audit::record_component(&engine, component, &wasm, &spec, writer)
+            }
+        }
+        .map(|(outcome, _)| outcome)
+        .map_err(|e| format!("--out {}: {e:#}", out.display()))
     });
     match result {
         Ok(outcome) => {
@@ -107,9 +112,9 @@ pub fn replay_command(log: &Path, path: &Path, options: &Options, json: bool) ->
             return ExitStatus::UsageOrLoadError;
         }
     };
-    let result = load(path, options).map(|(engine, module, wasm, mut spec)| {
+    let result = load(path, options).map(|(engine, compiled, wasm, mut spec)| {
         spec.replay = Some(log.to_path_buf());
-        let outcome = Compiled::Module(module).run(&engine, audit::Backend::WasmtimeWasi, &spec);
+        let outcome = compiled.run(&engine, audit::Backend::WasmtimeWasi, &spec);
         (outcome, wasm)
     });
     match result {

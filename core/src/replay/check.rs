@@ -264,3 +264,59 @@ pub fn answer(
         CallResult::Trapped => Answer::Trapped,
     })
 }
+
+/// Answers call number `index` of a component's replay from `logged`: checks
+/// that the guest called the same function (`name`) with the same
+/// flattened arguments (`args`) and the same bytes in them (`inputs`, their
+/// digest), and gives the recorded result. Unlike [`answer`], nothing is
+/// written here: the caller reads the result's values and the log's writes
+/// (the bytes of its strings and lists) back into the call's types.
+///
+/// # Errors
+///
+/// The first difference.
+///
+/// # Example
+///
+/// ```
+/// use deterministic_wasi_ctx_core::replay::{Answer, Entry, LogEnd, LogReader, LogWriter, answer_component};
+/// use deterministic_wasi_ctx_core::trace::{CallResult, Returned};
+///
+/// let mut writer = LogWriter::new(Vec::new(), b"")?;
+/// writer.call("wasi:random/random.get-random-u64", false, &[], Returned::Values(&[7]), &[], None)?;
+/// let log = writer.finish(&LogEnd::new(1, CallResult::Exit(0), b"", b""))?;
+/// let Entry::Call(call) = LogReader::new(&log[..])?.next_entry()? else { panic!() };
+///
+/// let name = "wasi:random/random.get-random-u64";
+/// assert_eq!(answer_component(0, &call, name, &[], None), Ok(Answer::Returned(vec![7])));
+/// let mismatch = answer_component(0, &call, "wasi:clocks/wall-clock.now", &[], None).unwrap_err();
+/// assert_eq!(mismatch.expected, "wasi:random/random.get-random-u64()");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn answer_component(
+    index: u64,
+    logged: &LogCall,
+    name: &str,
+    args: &[i64],
+    inputs: Option<[u8; 16]>,
+) -> Result<Answer, Mismatch> {
+    if logged.name != name || logged.preview0 || logged.args != args {
+        return Err(Mismatch {
+            index,
+            expected: CallHead(&logged.name, &logged.args).to_string(),
+            actual: CallHead(name, args).to_string(),
+        });
+    }
+    if logged.inputs != inputs {
+        return Err(Mismatch {
+            index,
+            expected: format!("{} with the bytes recorded", CallHead(name, args)),
+            actual: "the same call with other bytes in its strings or lists".into(),
+        });
+    }
+    Ok(match &logged.result {
+        CallResult::Returned(values) => Answer::Returned(values.clone()),
+        CallResult::Exit(status) => Answer::Exit(*status),
+        CallResult::Trapped => Answer::Trapped,
+    })
+}

@@ -33,8 +33,10 @@ const WRITE_BATCH: usize = 32 << 10;
 const MAX_WRITE: u64 = 1 << 30;
 /// The most writes one call may have.
 const MAX_WRITES: u64 = 1 << 20;
-/// The most arguments or returned values one call may have.
-const MAX_INTS: u64 = 64;
+/// The most arguments or returned values one call may have: a
+/// component's call flattens its lists (an environment, a directory
+/// entry's name, `poll`'s pollables), so far more than preview1's few.
+const MAX_INTS: u64 = 1 << 16;
 /// The longest function name.
 const MAX_NAME: u64 = 255;
 
@@ -222,7 +224,30 @@ impl<W: Write> LogWriter<W> {
     /// # Errors
     ///
     /// If writing to `out` fails.
-    pub fn new(mut out: W, program: &[u8]) -> io::Result<Self> {
+    pub fn new(out: W, program: &[u8]) -> io::Result<Self> {
+        Self::with_kind(out, program, ProgramKind::Module)
+    }
+
+    /// [`LogWriter::new`] for a log of a preview2 component's run
+    /// ([`ProgramKind::Component`]).
+    ///
+    /// ```
+    /// use deterministic_wasi_ctx_core::replay::{LogEnd, LogWriter, ProgramKind, verify};
+    /// use deterministic_wasi_ctx_core::trace::CallResult;
+    /// let end = LogEnd::new(0, CallResult::Exit(0), b"", b"");
+    /// let log = LogWriter::new_component(Vec::new(), b"")?.finish(&end)?;
+    /// assert_eq!(verify(&log[..])?.kind, ProgramKind::Component);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// If writing to `out` fails.
+    pub fn new_component(out: W, program: &[u8]) -> io::Result<Self> {
+        Self::with_kind(out, program, ProgramKind::Component)
+    }
+
+    fn with_kind(mut out: W, program: &[u8], kind: ProgramKind) -> io::Result<Self> {
         out.write_all(MAGIC)?;
         out.write_all(&VERSION.to_le_bytes())?;
         let mut writer = LogWriter {
@@ -236,7 +261,7 @@ impl<W: Write> LogWriter<W> {
             ended: false,
             pending: None,
         };
-        writer.buf.push(1);
+        writer.buf.push(kind as u8);
         writer
             .buf
             .extend_from_slice(blake3::hash(program).as_bytes());
@@ -270,6 +295,16 @@ impl<W: Write> LogWriter<W> {
     ) -> io::Result<()> {
         if self.ended {
             return Err(io::Error::other("the log is already ended"));
+        }
+        let values = match result {
+            Returned::Values(values) => values.len(),
+            _ => 0,
+        };
+        if args.len() as u64 > MAX_INTS || values as u64 > MAX_INTS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("`{name}`: more than {MAX_INTS} arguments or values to record"),
+            ));
         }
         self.buf.extend_from_slice(&[1, u8::from(preview0)]);
         let name = &name.as_bytes()[..name.len().min(MAX_NAME as usize)];
@@ -426,6 +461,22 @@ impl<W: Write + Send> crate::trace::CallSink for LogWriter<W> {
             self.failed = Some(error);
         }
     }
+
+    fn component_call(
+        &mut self,
+        name: &str,
+        args: &[i64],
+        result: Returned<'_>,
+        writes: &[WriteRef<'_>],
+        inputs: Option<[u8; 16]>,
+    ) {
+        if self.failed.is_some() || self.ended {
+            return;
+        }
+        if let Err(error) = LogWriter::call(self, name, false, args, result, writes, inputs) {
+            self.failed = Some(error);
+        }
+    }
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -571,7 +622,18 @@ pub struct LogReader<R: Read> {
     table_bytes: usize,
     calls: u64,
     program: [u8; 32],
+    kind: ProgramKind,
     ended: bool,
+}
+
+/// What kind of program a log recorded: its header's first byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgramKind {
+    /// A preview1 core module (1).
+    Module = 1,
+    /// A preview2 component (2): its calls are an import's flattened
+    /// arguments and results (the results' bytes as writes).
+    Component = 2,
 }
 
 impl<R: Read> fmt::Debug for LogReader<R> {
@@ -614,13 +676,21 @@ impl<R: Read> LogReader<R> {
             table_bytes: 0,
             calls: 0,
             program: [0; 32],
+            kind: ProgramKind::Module,
             ended: false,
         };
-        if reader.byte()? != 1 {
-            return Err(LogError::Corrupt("unknown program kind".into()));
-        }
+        reader.kind = match reader.byte()? {
+            1 => ProgramKind::Module,
+            2 => ProgramKind::Component,
+            _ => return Err(LogError::Corrupt("unknown program kind".into())),
+        };
         reader.program = reader.array()?;
         Ok(reader)
+    }
+
+    /// What kind of program the log recorded.
+    pub fn kind(&self) -> ProgramKind {
+        self.kind
     }
 
     /// The BLAKE3 of the program the log recorded.
@@ -851,6 +921,8 @@ impl<R: Read> LogReader<R> {
 pub struct Verified {
     /// The BLAKE3 of the program the log recorded (its header).
     pub program: [u8; 32],
+    /// The kind of program (its header).
+    pub kind: ProgramKind,
     /// The end record.
     pub end: LogEnd,
 }
@@ -881,10 +953,10 @@ pub struct Verified {
 /// ```
 pub fn verify<R: Read>(input: R) -> Result<Verified, LogError> {
     let mut reader = LogReader::new(input)?;
-    let program = reader.program();
+    let (program, kind) = (reader.program(), reader.kind());
     loop {
         if let Entry::End(end) = reader.next_entry()? {
-            return Ok(Verified { program, end });
+            return Ok(Verified { program, kind, end });
         }
     }
 }

@@ -133,7 +133,7 @@ fn shared() -> &'static Shared {
         compiled
             .check_links(engine, Backend::WasmtimeWasi)
             .expect("p2_timers links");
-        let Compiled::Component(component) = &compiled else {
+        let Compiled::Component(component, _) = &compiled else {
             panic!("p2_timers is a component");
         };
         let serialized = component.serialize().expect("serialize p2_timers");
@@ -169,7 +169,14 @@ pub fn check(input: &P2Input) {
     // process, for an engine with the same configuration.
     let component = unsafe { Component::deserialize(&fresh, &shared.serialized) }
         .expect("deserialize p2_timers into a fresh engine");
-    outcomes.push(Compiled::Component(component).run(&fresh, Backend::WasmtimeWasi, &spec));
+    let Compiled::Component(_, imports) = &shared.compiled else {
+        unreachable!("p2_timers is a component");
+    };
+    outcomes.push(Compiled::Component(component, imports.clone()).run(
+        &fresh,
+        Backend::WasmtimeWasi,
+        &spec,
+    ));
     let fail =
         |what: String| -> ! { panic!("p2_script: {what}\ninput: {input:?}\nstdin:\n{stdin}") };
     // Every unpoisoned run against the first unpoisoned one: a poisoned

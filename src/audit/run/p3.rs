@@ -8,6 +8,7 @@ use super::{
 use crate::audit::outcome::Outcome;
 use crate::p2::DeterministicP2Ctx;
 use crate::p3;
+use crate::trace::Recorder;
 use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
@@ -40,7 +41,8 @@ pub(super) fn check_links(engine: &Engine, component: &Component) -> wasmtime::R
 pub(super) fn run(engine: &Engine, component: &Component, spec: &RunSpec) -> Outcome {
     if spec.stock {
         let linker = linker_for(engine, link_stock);
-        return run_stock_component(engine, spec, linker, |linker, store| {
+        let recorder = Recorder::new(spec.max_events);
+        return run_stock_component(engine, spec, linker, 0, recorder, |linker, store, _| {
             on_tokio(store, component, linker)
         });
     }
