@@ -62,12 +62,26 @@ fn every_test_program_replays_as_recorded_in_a_fresh_process() {
     let builds = test_programs::PROGRAMS
         .iter()
         .flat_map(|(name, p1, p2)| [(format!("{name}.p1"), p1), (format!("{name}.p2"), p2)]);
+    let mut components = 0;
     for (name, p1) in builds {
         let log = dir.join(format!("{name}.log"));
         let log = log.to_str().unwrap();
         let mut args = vec!["record", "--json", "--out", log, p1];
         args.extend(inputs);
         let recorded = cli(&args);
+        // Wasmtime 50 cannot lift two borrowed handles into one dynamic
+        // host function: a component importing one (`poll`, `link-at`) is
+        // refused there with one line that says so (README, "Record and
+        // replay"); every other program is recorded.
+        if cfg!(wasmtime_50)
+            && name.ends_with(".p2")
+            && text(&recorded.stderr).contains("wasmtime 50's dynamic host functions")
+        {
+            assert_eq!(recorded.status.code(), Some(2), "{name}");
+            assert_eq!(text(&recorded.stderr).lines().count(), 1, "{name}");
+            continue;
+        }
+        components += usize::from(name.ends_with(".p2"));
         assert_eq!(
             recorded.status.code(),
             Some(0),
@@ -109,6 +123,7 @@ fn every_test_program_replays_as_recorded_in_a_fresh_process() {
             text(&audited.stdout)
         );
     }
+    assert!(components >= 4, "only {components} components replayed");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -134,6 +134,16 @@ fn decode(guest: &[u8]) -> wasmtime::Result<Decoded> {
                     function.name
                 );
             }
+            #[cfg(wasmtime_50)]
+            if lends_twice(&resolve, function) {
+                wasmtime::bail!(
+                    "imports `{}` from `{instance}`, which takes two or more borrowed handles: \
+                     wasmtime 50's dynamic host functions cannot take them (its lifting keeps \
+                     a deferred host scope after the first borrow made it a task: \
+                     `BUG: deferred host scope has no call context`), so not on wasmtime 50",
+                    function.name
+                );
+            }
             originals.push(function.clone());
             imports.functions.push(Forwarded {
                 instance: instance.clone(),
@@ -412,6 +422,23 @@ fn borrow_shape(resolve: &Resolve, ty: &Type) -> Result<Option<Borrowed>, String
         return Err("a borrowed handle inside a parameter".into());
     }
     Ok(None)
+}
+
+/// Whether `function` takes two or more borrowed handles (a list of them
+/// counts as two): what wasmtime 50 cannot lift into a dynamic host
+/// function.
+#[cfg(wasmtime_50)]
+fn lends_twice(resolve: &Resolve, function: &Function) -> bool {
+    let lent: usize = function
+        .params
+        .iter()
+        .map(|param| match borrow_shape(resolve, &param.ty) {
+            Ok(Some((true, _))) => 2,
+            Ok(Some((false, _))) => 1,
+            _ => 0,
+        })
+        .sum();
+    lent >= 2
 }
 
 /// `ty` with `type a = b` aliases followed.

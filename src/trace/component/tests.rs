@@ -176,6 +176,21 @@ fn two_traced_runs_of_a_clock_reader_differ_in_the_clock_answers_only() {
     );
 }
 
+/// Wasmtime 50 cannot lift two borrowed handles into one dynamic host
+/// function (`poll`'s list), so a component importing such a function is
+/// not forwarded there, and says why.
+#[cfg(wasmtime_50)]
+#[test]
+fn a_function_lent_two_handles_is_refused_on_wasmtime_50() {
+    let why = forward::forwarder(&program("p2_timers")).unwrap_err();
+    let why = format!("{why:#}");
+    assert!(why.contains("imports `poll` from `wasi:io/poll@"), "{why}");
+    assert!(why.contains("wasmtime 50"), "{why}");
+    assert!(forward::imports(&program("p2_timers")).is_err());
+    assert!(forward::forwarder(&program("stdio_write")).is_ok());
+}
+
+#[cfg(not(wasmtime_50))]
 #[test]
 fn borrowed_and_dropped_handles_are_traced() {
     let engine = crate::engine::deterministic_engine().unwrap();
