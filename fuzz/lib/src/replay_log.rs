@@ -19,9 +19,10 @@
 //! The same change is then made to a preview2 component's log, read back
 //! into typed values rather than written into memory
 //! ([`check_component`]): the `p2_timers` component, recorded once per
-//! process under stock (clocks, a sleep, a `poll` of two timers, random
-//! bytes and numbers, the insecure seed), must replay as recorded unchanged
-//! and fail, never panic or end normally, on a log [`verify`] refuses.
+//! process under stock (resolutions, a sleep, a `poll` of two timers, a
+//! readiness check, stdin: answers the same in every process, so an input
+//! replays alike anywhere), must replay as recorded unchanged and fail,
+//! never panic or end normally, on a log [`verify`] refuses.
 
 use crate::{shared_engine, spec};
 use arbitrary::{Arbitrary, Unstructured};
@@ -227,9 +228,14 @@ fn judge(
 }
 
 /// The stdin script of the component whose log every execution also
-/// changes: each kind of answer a component's call returns (numbers,
-/// byte lists, a list of indices, handles made and dropped).
-const COMPONENT_SCRIPT: &str = "now\nwall\nres\nrandom 9\nsleep 1000\npoll d:10 d:2000000000\nu64\ninsecure 3\ninsecure-u64\ninsecure-seed\nready d:1\n";
+/// changes. Its answers are the same in every process, so that an input
+/// replays the same way wherever it runs (no clock reading or random draw:
+/// those are the module's): the resolutions (a `u64` and a record), a
+/// sleep, a `poll` of two timers of which only the first can be ready
+/// ([0]), a timer not ready yet, and stdin read as byte lists; handles are
+/// made and dropped throughout.
+const COMPONENT_SCRIPT: &str =
+    "res\nsleep 1000\npoll d:10 d:2000000000\nready d:2000000000\nno such line\n";
 
 /// `p2_timers`, compiled, and its log recorded under stock.
 struct ComponentLog {
